@@ -1,0 +1,12 @@
+module github.com/chatroom/gochat
+
+go 1.26.8
+
+require (
+	github.com/coder/websocket v1.8.15 // indirect
+	github.com/josharian/intern v1.0.0 // indirect
+	github.com/mailru/easyjson v0.9.1 // indirect
+	github.com/syumai/workers v0.32.0 // indirect
+)
+
+tool github.com/mailru/easyjson/easyjson

@@ -1,0 +1,132 @@
+package room
+
+import (
+	"bytes"
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mailru/easyjson"
+	"github.com/mailru/easyjson/jlexer"
+)
+
+// Request is a validated inbound frame.
+type Request struct {
+	Type string
+	// UserID is the frame's userId; HasUserID tells whether the field was present.
+	UserID    string
+	HasUserID bool
+	// UserIDErr is why a present userId is invalid, or nil.
+	UserIDErr *Reject
+	Text      string
+	HasText   bool
+}
+
+// Reject is a rule violation answered with an error frame; the socket stays open.
+type Reject struct {
+	Code    string
+	Message string
+}
+
+func (r *Reject) Error() string { return r.Code + ": " + r.Message }
+
+func reject(code, format string, args ...any) *Reject {
+	return &Reject{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Decode parses one text frame into a Request. It checks JSON shape and field
+// types; the per-type rules (what join and message need) live in the room.
+func Decode(data []byte) (Request, *Reject) {
+	var req Request
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return req, reject(CodeInvalidJSON, "frame must be a JSON object")
+	}
+	var f Frame
+	if err := easyjson.Unmarshal(data, &f); err != nil {
+		return req, reject(CodeInvalidJSON, "frame is not valid JSON")
+	}
+	if f.Type == nil {
+		return req, reject(CodeUnknownType, `frame has no "type"; expected join, message or ping`)
+	}
+	t, ok := rawString(f.Type)
+	if !ok {
+		return req, reject(CodeUnknownType, `"type" must be a string; expected join, message or ping`)
+	}
+	switch t {
+	case TypeJoin, TypeMessage, TypePing:
+	default:
+		return req, reject(CodeUnknownType, "unknown type %q; expected join, message or ping", truncate(t, 64))
+	}
+	req.Type = t
+	if f.UserID != nil {
+		req.HasUserID = true
+		if s, ok := rawString(f.UserID); !ok {
+			req.UserIDErr = reject(CodeInvalidUserID, `"userId" must be a string`)
+		} else if err := ValidUserID(s); err != nil {
+			req.UserIDErr = err
+		} else {
+			req.UserID = s
+		}
+	}
+	if f.Text != nil {
+		req.HasText = true
+		s, ok := rawString(f.Text)
+		if !ok {
+			return req, reject(CodeInvalidMessage, `"text" must be a string`)
+		}
+		req.Text = s
+	}
+	return req, nil
+}
+
+// rawString decodes a raw JSON value that must be a string; a number, bool,
+// null, object or array is not one.
+func rawString(raw []byte) (string, bool) {
+	v := bytes.TrimLeft(raw, " \t\r\n")
+	if len(v) == 0 || v[0] != '"' {
+		return "", false
+	}
+	l := jlexer.Lexer{Data: v}
+	s := l.String()
+	l.Consumed()
+	return s, l.Error() == nil
+}
+
+// MaxUserIDChars bounds a userId; it is repeated in every frame the user causes.
+const MaxUserIDChars = 64
+
+// ValidUserID checks the userId rule: 1–64 characters, no control characters.
+func ValidUserID(s string) *Reject {
+	n := utf8.RuneCountInString(s)
+	if n == 0 {
+		return reject(CodeInvalidUserID, "userId must not be empty")
+	}
+	if n > MaxUserIDChars {
+		return reject(CodeInvalidUserID, "userId must be at most %d characters, got %d", MaxUserIDChars, n)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return reject(CodeInvalidUserID, "userId must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// validText checks a message text against the length limit.
+func validText(s string, maxChars int) *Reject {
+	if s == "" {
+		return reject(CodeInvalidMessage, `"text" must be a non-empty string`)
+	}
+	if n := utf8.RuneCountInString(s); n > maxChars {
+		return reject(CodeMessageTooLong, "text is %d characters; the limit is %d", n, maxChars)
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}

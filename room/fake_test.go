@@ -1,0 +1,212 @@
+package room_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chatroom/gochat/room"
+)
+
+// fakeSocket records what the room did to one socket, like
+// httptest.ResponseRecorder records a response.
+type fakeSocket struct {
+	name       string
+	state      int // wsOpen, wsClosing, wsClosed
+	sent       []string
+	closeCode  int
+	closeMsg   string
+	closes     int
+	attachment []byte
+	failSend   bool
+}
+
+const (
+	wsOpen = iota + 1
+	wsClosing
+	wsClosed
+)
+
+var _ room.Socket = (*fakeSocket)(nil)
+
+var errClosed = errors.New("socket is closed")
+
+func (s *fakeSocket) Send(frame []byte) error {
+	if s.state != wsOpen || s.failSend {
+		return errClosed
+	}
+	s.sent = append(s.sent, string(frame))
+	return nil
+}
+
+func (s *fakeSocket) Close(code int, reason string) error {
+	if code == 1005 || code == 1006 || code < 1000 || code > 4999 {
+		// workerd throws on reserved codes; fail the test loudly instead.
+		panic("close with reserved code")
+	}
+	s.closes++
+	s.closeCode, s.closeMsg = code, reason
+	if s.state == wsOpen {
+		s.state = wsClosing
+	} else {
+		s.state = wsClosed
+	}
+	return nil
+}
+
+func (s *fakeSocket) Attachment() ([]byte, error) { return s.attachment, nil }
+
+func (s *fakeSocket) SetAttachment(data []byte) error {
+	s.attachment = append([]byte(nil), data...)
+	return nil
+}
+
+// take returns the frames sent since the last take.
+func (s *fakeSocket) take() []string {
+	out := s.sent
+	s.sent = nil
+	return out
+}
+
+// fakeHost is the runtime: the accepted sockets, a clock, and the fan-out.
+type fakeHost struct {
+	sockets    []*fakeSocket
+	now        time.Time
+	broadcasts int
+}
+
+var _ room.Host = (*fakeHost)(nil)
+
+func (h *fakeHost) Sockets() []room.Socket {
+	var out []room.Socket
+	for _, s := range h.sockets {
+		if s.state != wsClosed {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (h *fakeHost) Broadcast(frame []byte, to []room.Socket) []room.Socket {
+	h.broadcasts++
+	var failed []room.Socket
+	for _, s := range to {
+		if s.Send(frame) != nil {
+			failed = append(failed, s)
+		}
+	}
+	return failed
+}
+
+func (h *fakeHost) Now() time.Time { return h.now }
+
+// env drives one room through events. With evict set, the room is replaced
+// by a fresh one before every event, as if the runtime had evicted the object
+// and run its constructor again: memory is only a cache.
+type env struct {
+	t     *testing.T
+	cfg   room.Config
+	host  *fakeHost
+	room  *room.Room
+	evict bool
+	n     int
+}
+
+var testNow = time.Date(2025, 10, 26, 5, 20, 0, 123_000_000, time.UTC)
+
+const ts = "2025-10-26T05:20:00.123Z"
+
+func newEnv(t *testing.T, cfg room.Config, evict bool) *env {
+	return &env{t: t, cfg: cfg, host: &fakeHost{now: testNow}, room: room.New(cfg), evict: evict}
+}
+
+func (e *env) before() {
+	if e.evict {
+		e.room = room.New(e.cfg)
+	}
+}
+
+func (e *env) connect() *fakeSocket {
+	e.t.Helper()
+	e.before()
+	e.n++
+	s := &fakeSocket{name: string(rune('a' + e.n - 1)), state: wsOpen}
+	e.host.sockets = append(e.host.sockets, s)
+	if err := e.room.Accept(e.host, s); err != nil {
+		e.t.Fatalf("accept: %v", err)
+	}
+	return s
+}
+
+func (e *env) send(s *fakeSocket, frame string) {
+	e.before()
+	e.room.Message(e.host, s, []byte(frame), false)
+}
+
+func (e *env) sendBinary(s *fakeSocket, data []byte) {
+	e.before()
+	e.room.Message(e.host, s, data, true)
+}
+
+// peerClose is the client closing (or its TCP connection dropping: 1006).
+func (e *env) peerClose(s *fakeSocket, code int, reason string) {
+	e.before()
+	s.state = wsClosing
+	e.room.Close(e.host, s, code, reason)
+}
+
+func (e *env) socketError(s *fakeSocket) {
+	e.before()
+	s.state = wsClosing
+	e.room.Error(e.host, s)
+}
+
+// expect checks the frames s received since the last check, exactly.
+func (e *env) expect(s *fakeSocket, frames ...string) {
+	e.t.Helper()
+	got := s.take()
+	if strings.Join(got, "\n") != strings.Join(frames, "\n") {
+		e.t.Errorf("socket %s received:\n  %s\nwant:\n  %s", s.name, strings.Join(got, "\n  "), strings.Join(frames, "\n  "))
+	}
+}
+
+// both runs a scenario with a warm room and with eviction before every event.
+func both(t *testing.T, cfg room.Config, scenario func(e *env)) {
+	t.Helper()
+	for _, evict := range []bool{false, true} {
+		name := "warm"
+		if evict {
+			name = "evicted-between-events"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			scenario(newEnv(t, cfg, evict))
+		})
+	}
+}
+
+func joined(u string) string {
+	return `{"type":"user_joined","userId":"` + u + `","timestamp":"` + ts + `"}`
+}
+
+func left(u string) string {
+	return `{"type":"user_left","userId":"` + u + `","timestamp":"` + ts + `"}`
+}
+
+func msg(u, text string) string {
+	return `{"type":"message","userId":"` + u + `","text":"` + text + `","timestamp":"` + ts + `"}`
+}
+
+
+// expectError checks that s received exactly one error frame with code.
+func (e *env) expectError(s *fakeSocket, code string) {
+	e.t.Helper()
+	got := s.take()
+	if len(got) != 1 || !strings.HasPrefix(got[0], `{"type":"error","code":"`+code+`","message":"`) {
+		e.t.Errorf("socket %s received %q, want one error frame %q", s.name, got, code)
+	}
+	if s.state != wsOpen {
+		e.t.Errorf("socket %s was closed after error %s; it must stay open", s.name, code)
+	}
+}

@@ -1,0 +1,116 @@
+package room
+
+import (
+	"time"
+
+	"github.com/mailru/easyjson"
+)
+
+//go:generate go tool easyjson -all -no_std_marshalers protocol.go
+
+// PingFrame is the exact keepalive frame the runtime answers on its own, with
+// PongFrame, without waking the room (setWebSocketAutoResponse).
+const (
+	PingFrame = `{"type":"ping"}`
+	PongFrame = `{"type":"pong"}`
+)
+
+// Inbound frame types (client → server).
+const (
+	TypeJoin    = "join"
+	TypeMessage = "message"
+	TypePing    = "ping"
+)
+
+// Outbound frame types (server → client).
+const (
+	TypeUserJoined = "user_joined"
+	TypeUserLeft   = "user_left"
+	TypePong       = "pong"
+	TypeError      = "error"
+)
+
+// Error codes sent in error frames. The socket stays open after each of them.
+const (
+	CodeInvalidJSON      = "invalid_json"
+	CodeUnknownType      = "unknown_type"
+	CodeInvalidUserID    = "invalid_user_id"
+	CodeAlreadyJoined    = "already_joined"
+	CodeNotJoined        = "not_joined"
+	CodeInvalidMessage   = "invalid_message"
+	CodeMessageTooLong   = "message_too_long"
+	CodeUnsupportedFrame = "unsupported_frame"
+)
+
+// TimeLayout is the wire timestamp: UTC ISO-8601 with milliseconds, as in the
+// seed (2025-10-26T05:20:00.000Z).
+const TimeLayout = "2006-01-02T15:04:05.000Z"
+
+// Timestamp formats t as a wire timestamp.
+func Timestamp(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+// Frame is an inbound frame as decoded from JSON. Fields stay raw so that the
+// validator can tell "absent" from "present with the wrong type" and name the
+// field that is wrong instead of answering every mistake with invalid_json.
+type Frame struct {
+	Type   easyjson.RawMessage `json:"type"`
+	UserID easyjson.RawMessage `json:"userId"`
+	Text   easyjson.RawMessage `json:"text"`
+}
+
+// UserJoined announces that a user is present in the room.
+type UserJoined struct {
+	Type      string `json:"type"`
+	UserID    string `json:"userId"`
+	Timestamp string `json:"timestamp"`
+}
+
+// UserLeft announces that a user's last connection has closed.
+type UserLeft struct {
+	Type      string `json:"type"`
+	UserID    string `json:"userId"`
+	Timestamp string `json:"timestamp"`
+}
+
+// ChatMessage is a message broadcast to every joined member.
+type ChatMessage struct {
+	Type      string `json:"type"`
+	UserID    string `json:"userId"`
+	Text      string `json:"text"`
+	Timestamp string `json:"timestamp"`
+}
+
+// Pong answers a ping that the runtime's auto-response did not match.
+type Pong struct {
+	Type string `json:"type"`
+}
+
+// ErrorFrame reports a rejected frame. The socket stays open.
+type ErrorFrame struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Attachment is what a socket carries through hibernation: the only per-socket
+// state that survives eviction. Keys are short because it is stored per socket.
+type Attachment struct {
+	// SID identifies the session within the room; unique among open sockets.
+	SID uint64 `json:"s"`
+	// UserID is the joined identity, empty until the socket joins.
+	UserID string `json:"u,omitempty"`
+	// Gone marks a socket the room has already said goodbye to, so that a late
+	// close or error event for it announces nothing twice.
+	Gone bool `json:"g,omitempty"`
+}
+
+// HTTPError is the JSON body of every error response of the HTTP edge.
+type HTTPError struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
+// Health is the body of GET /api/health.
+type Health struct {
+	OK bool `json:"ok"`
+}

@@ -1,0 +1,384 @@
+// Package room is the chat room as plain Go: the wire protocol, its
+// validation, presence, and what to send, persist and close for each event.
+//
+// A Room never talks to the Workers runtime directly. The worker hands it a
+// Host (the accepted sockets, the clock and the fan-out) with every event, and
+// the Room answers through the Socket and Host interfaces. All state the Room
+// keeps in memory is a cache: it is rebuilt from the sockets' attachments
+// whenever the runtime may have evicted the object, and gives the same answers
+// either way.
+package room
+
+import (
+	"time"
+
+	"github.com/mailru/easyjson"
+)
+
+// Socket is one accepted WebSocket as the room sees it.
+type Socket interface {
+	// Send sends one text frame. It fails when the peer is gone.
+	Send(frame []byte) error
+	// Close starts or completes the closing handshake.
+	Close(code int, reason string) error
+	// Attachment returns what SetAttachment stored, or nil if nothing was.
+	Attachment() ([]byte, error)
+	// SetAttachment stores a small value that survives hibernation.
+	SetAttachment(data []byte) error
+}
+
+// Host is the runtime around a room for the duration of one event.
+type Host interface {
+	// Sockets returns every accepted socket that is open or closing.
+	Sockets() []Socket
+	// Broadcast sends one text frame to every socket in to, in one call to the
+	// runtime, and returns the sockets whose send failed.
+	Broadcast(frame []byte, to []Socket) []Socket
+	// Now is the time of the current event.
+	Now() time.Time
+}
+
+// Close codes the room uses.
+const (
+	CloseNormal      = 1000
+	CloseGoingAway   = 1001
+	CloseInternal    = 1011
+	CloseMessageTooBig = 1009
+)
+
+// Config holds the room's tunables. The zero value is not useful; start from
+// DefaultConfig.
+type Config struct {
+	// MaxTextChars bounds a message's text, in Unicode characters, so that a
+	// single message stays readable and cheap to fan out.
+	MaxTextChars int
+	// MaxFrameBytes bounds an inbound frame; larger ones close the socket with
+	// 1009, the protocol's message-too-big code.
+	MaxFrameBytes int
+}
+
+// DefaultConfig is the configuration the worker runs with unless told otherwise.
+func DefaultConfig() Config {
+	return Config{
+		MaxTextChars:  4096,
+		MaxFrameBytes: 1 << 20,
+	}
+}
+
+// session is one accepted socket and its identity.
+type session struct {
+	sid    uint64
+	sock   Socket
+	userID string
+}
+
+// Room is one chat room. Its fields are a cache over the sockets'
+// attachments; see Reset.
+type Room struct {
+	cfg Config
+
+	loaded   bool
+	sessions map[uint64]*session
+	// presence counts the open joined connections of each user.
+	presence map[string]int
+	nextSID  uint64
+	// members caches the sockets of joined sessions for fan-out; nil when stale.
+	members []Socket
+}
+
+// New returns a room with the given configuration and nothing cached.
+func New(cfg Config) *Room {
+	return &Room{cfg: cfg}
+}
+
+// Reset drops everything cached. The worker calls it when the runtime
+// constructs the object again, which means it may have been evicted.
+func (r *Room) Reset() {
+	r.loaded = false
+	r.sessions = nil
+	r.presence = nil
+	r.members = nil
+	r.nextSID = 0
+}
+
+// Empty reports whether the room holds no session, so its cache can go.
+func (r *Room) Empty() bool { return r.loaded && len(r.sessions) == 0 }
+
+// load rebuilds the cache from the host's sockets and their attachments, as
+// cloudflare/workers-chat-demo does on every wake.
+func (r *Room) load(h Host) {
+	if r.loaded {
+		return
+	}
+	r.loaded = true
+	r.sessions = make(map[uint64]*session)
+	r.presence = make(map[string]int)
+	r.members = nil
+	r.nextSID = 1
+	for _, s := range h.Sockets() {
+		att, ok := readAttachment(s)
+		if !ok || att.Gone {
+			continue
+		}
+		if _, dup := r.sessions[att.SID]; dup {
+			continue
+		}
+		r.sessions[att.SID] = &session{sid: att.SID, sock: s, userID: att.UserID}
+		if att.UserID != "" {
+			r.presence[att.UserID]++
+		}
+		if att.SID >= r.nextSID {
+			r.nextSID = att.SID + 1
+		}
+	}
+}
+
+func readAttachment(s Socket) (Attachment, bool) {
+	var att Attachment
+	data, err := s.Attachment()
+	if err != nil || len(data) == 0 {
+		return att, false
+	}
+	if easyjson.Unmarshal(data, &att) != nil || att.SID == 0 {
+		return att, false
+	}
+	return att, true
+}
+
+func writeAttachment(s Socket, att Attachment) error {
+	data, err := easyjson.Marshal(att)
+	if err != nil {
+		return err
+	}
+	return s.SetAttachment(data)
+}
+
+// Accept registers a socket the runtime has just accepted.
+func (r *Room) Accept(h Host, s Socket) error {
+	r.load(h)
+	sess := &session{sid: r.nextSID, sock: s}
+	r.nextSID++
+	if err := writeAttachment(s, Attachment{SID: sess.sid}); err != nil {
+		return err
+	}
+	r.sessions[sess.sid] = sess
+	return nil
+}
+
+// find returns the session of the socket an event arrived on. A socket the
+// cache does not know (it was accepted before a wake but was not yet open to
+// the rebuild) gets its session back from its attachment.
+func (r *Room) find(s Socket) (*session, bool) {
+	att, ok := readAttachment(s)
+	if !ok {
+		// Not ours, or its attachment was lost: give it a fresh session so
+		// that it can still join.
+		sess := &session{sid: r.nextSID, sock: s}
+		r.nextSID++
+		if writeAttachment(s, Attachment{SID: sess.sid}) != nil {
+			return nil, false
+		}
+		r.sessions[sess.sid] = sess
+		return sess, true
+	}
+	if att.Gone {
+		return nil, false
+	}
+	if sess, ok := r.sessions[att.SID]; ok {
+		sess.sock = s
+		return sess, true
+	}
+	sess := &session{sid: att.SID, sock: s, userID: att.UserID}
+	r.sessions[att.SID] = sess
+	if att.UserID != "" {
+		r.presence[att.UserID]++
+		r.members = nil
+	}
+	if att.SID >= r.nextSID {
+		r.nextSID = att.SID + 1
+	}
+	return sess, true
+}
+
+// Message handles one inbound frame. binary tells a binary frame from text.
+func (r *Room) Message(h Host, s Socket, data []byte, binary bool) {
+	r.load(h)
+	sess, ok := r.find(s)
+	if !ok {
+		return
+	}
+	if len(data) > r.cfg.MaxFrameBytes {
+		r.drop(h, sess, CloseMessageTooBig, "frame exceeds 1 MiB")
+		return
+	}
+	if binary {
+		r.sendError(h, sess, reject(CodeUnsupportedFrame, "binary frames are not supported; send JSON text frames"))
+		return
+	}
+	req, rej := Decode(data)
+	if rej != nil {
+		r.sendError(h, sess, rej)
+		return
+	}
+	switch req.Type {
+	case TypePing:
+		r.send(h, sess, pongFrame)
+	case TypeJoin:
+		r.join(h, sess, req)
+	case TypeMessage:
+		r.message(h, sess, req)
+	}
+}
+
+var pongFrame = []byte(PongFrame)
+
+func (r *Room) join(h Host, sess *session, req Request) {
+	switch {
+	case !req.HasUserID:
+		r.sendError(h, sess, reject(CodeInvalidUserID, `join needs a "userId"`))
+	case req.UserIDErr != nil:
+		r.sendError(h, sess, req.UserIDErr)
+	case sess.userID == req.UserID:
+		// Joining again as the same user is a no-op by design.
+	case sess.userID != "":
+		r.sendError(h, sess, reject(CodeAlreadyJoined, "this connection already joined as %q", sess.userID))
+	default:
+		r.bind(h, sess, req.UserID)
+	}
+}
+
+func (r *Room) message(h Host, sess *session, req Request) {
+	if sess.userID == "" && (!req.HasUserID || req.UserIDErr != nil) {
+		r.sendError(h, sess, reject(CodeNotJoined, `send {"type":"join","userId":...} first, or include a valid "userId" in the message`))
+		return
+	}
+	if !req.HasText {
+		r.sendError(h, sess, reject(CodeInvalidMessage, `message needs a "text"`))
+		return
+	}
+	if rej := validText(req.Text, r.cfg.MaxTextChars); rej != nil {
+		r.sendError(h, sess, rej)
+		return
+	}
+	if sess.userID == "" && !r.bind(h, sess, req.UserID) {
+		return
+	}
+	frame, _ := easyjson.Marshal(ChatMessage{Type: TypeMessage, UserID: sess.userID, Text: req.Text, Timestamp: Timestamp(h.Now())})
+	r.broadcast(h, frame)
+}
+
+// bind makes sess a joined member as userID and announces it: to the joining
+// socket always, to the others only when this is the user's first connection.
+func (r *Room) bind(h Host, sess *session, userID string) bool {
+	if err := writeAttachment(sess.sock, Attachment{SID: sess.sid, UserID: userID}); err != nil {
+		r.sendError(h, sess, reject(CodeInvalidUserID, "could not record the identity; try again"))
+		return false
+	}
+	sess.userID = userID
+	r.presence[userID]++
+	r.members = nil
+	frame, _ := easyjson.Marshal(UserJoined{Type: TypeUserJoined, UserID: userID, Timestamp: Timestamp(h.Now())})
+	if r.presence[userID] == 1 {
+		r.broadcast(h, frame)
+	} else {
+		r.send(h, sess, frame)
+	}
+	return true
+}
+
+// Close handles the runtime's close event for a socket: it completes the
+// handshake and, if this was the user's last connection, announces user_left.
+func (r *Room) Close(h Host, s Socket, code int, reason string) {
+	r.load(h)
+	if sess, ok := r.find(s); ok {
+		r.leave(h, sess)
+	}
+	_ = s.Close(reciprocalCode(code), reason)
+}
+
+// Error handles the runtime's error event; the socket is unusable, so it is
+// treated as an abrupt close.
+func (r *Room) Error(h Host, s Socket) {
+	r.load(h)
+	if sess, ok := r.find(s); ok {
+		r.leave(h, sess)
+	}
+	_ = s.Close(CloseInternal, "websocket error")
+}
+
+// drop closes a socket from the server side and says goodbye for it.
+func (r *Room) drop(h Host, sess *session, code int, reason string) {
+	r.leave(h, sess)
+	_ = sess.sock.Close(code, reason)
+}
+
+// leave forgets a session, marks its socket so that no later event announces
+// it again, and sends user_left if its user has no connection left.
+func (r *Room) leave(h Host, sess *session) {
+	delete(r.sessions, sess.sid)
+	_ = writeAttachment(sess.sock, Attachment{SID: sess.sid, UserID: sess.userID, Gone: true})
+	if sess.userID == "" {
+		return
+	}
+	r.members = nil
+	r.presence[sess.userID]--
+	if r.presence[sess.userID] > 0 {
+		return
+	}
+	delete(r.presence, sess.userID)
+	frame, _ := easyjson.Marshal(UserLeft{Type: TypeUserLeft, UserID: sess.userID, Timestamp: Timestamp(h.Now())})
+	r.broadcast(h, frame)
+}
+
+// reciprocalCode is the code to answer a peer's close with. 1005 (no code)
+// and 1006 (abnormal) are reserved for reporting and cannot be sent, and
+// neither can codes outside the ranges a peer may use.
+func reciprocalCode(code int) int {
+	switch {
+	case code == 1005 || code == 1006 || code == 1015:
+		return CloseNormal
+	case code >= 1000 && code <= 1014, code >= 3000 && code <= 4999:
+		return code
+	default:
+		return CloseNormal
+	}
+}
+
+// broadcast sends frame to every joined member. Members whose send fails have
+// gone away; they are dropped and announced like any other leave.
+func (r *Room) broadcast(h Host, frame []byte) {
+	if r.members == nil {
+		r.members = make([]Socket, 0, len(r.sessions))
+		for _, sess := range r.sessions {
+			if sess.userID != "" {
+				r.members = append(r.members, sess.sock)
+			}
+		}
+	}
+	failed := h.Broadcast(frame, r.members)
+	for _, s := range failed {
+		if sess, ok := r.bySocket(s); ok {
+			r.drop(h, sess, CloseGoingAway, "send failed")
+		}
+	}
+}
+
+func (r *Room) bySocket(s Socket) (*session, bool) {
+	att, ok := readAttachment(s)
+	if !ok || att.Gone {
+		return nil, false
+	}
+	sess, ok := r.sessions[att.SID]
+	return sess, ok
+}
+
+func (r *Room) send(h Host, sess *session, frame []byte) {
+	if sess.sock.Send(frame) != nil {
+		r.drop(h, sess, CloseGoingAway, "send failed")
+	}
+}
+
+func (r *Room) sendError(h Host, sess *session, rej *Reject) {
+	frame, _ := easyjson.Marshal(ErrorFrame{Type: TypeError, Code: rej.Code, Message: rej.Message})
+	r.send(h, sess, frame)
+}

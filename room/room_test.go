@@ -1,0 +1,329 @@
+package room_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chatroom/gochat/room"
+)
+
+// Each scenario runs twice: with a warm room, and with the room rebuilt from
+// attachments before every single event.
+func TestRoom(t *testing.T) {
+	t.Parallel()
+	cfg := room.DefaultConfig()
+	tests := []struct {
+		name     string
+		scenario func(e *env)
+	}{
+		{"join announces to everyone joined, including the joiner", func(e *env) {
+			a, b, lurker := e.connect(), e.connect(), e.connect()
+			e.send(a, `{"type":"join","userId":"alice"}`)
+			e.expect(a, joined("alice"))
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			e.expect(a, joined("bob"))
+			e.expect(b, joined("bob"))
+			e.expect(lurker) // not joined: receives no broadcasts
+		}},
+		{"message reaches every joined member with the joined identity", func(e *env) {
+			a, b, lurker := e.connect(), e.connect(), e.connect()
+			e.send(a, `{"type":"join","userId":"alice"}`)
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			a.take()
+			b.take()
+			e.send(a, `{"type":"message","text":"hi","userId":"mallory"}`)
+			e.expect(a, msg("alice", "hi"))
+			e.expect(b, msg("alice", "hi"))
+			e.expect(lurker)
+		}},
+		{"the seed's quick test: message first joins implicitly, then join is a no-op", func(e *env) {
+			a, b := e.connect(), e.connect()
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			b.take()
+			e.send(a, `{"type":"message","text":"Hello, world!","userId":"user123"}`)
+			e.expect(a, joined("user123"), msg("user123", "Hello, world!"))
+			e.expect(b, joined("user123"), msg("user123", "Hello, world!"))
+			e.send(a, `{"type":"join","userId":"user123"}`)
+			e.expect(a)
+			e.expect(b)
+		}},
+		{"two tabs of one user are one presence", func(e *env) {
+			a1, a2, b := e.connect(), e.connect(), e.connect()
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			b.take()
+			e.send(a1, `{"type":"join","userId":"alice"}`)
+			e.expect(a1, joined("alice"))
+			e.expect(b, joined("alice"))
+			e.send(a2, `{"type":"join","userId":"alice"}`)
+			e.expect(a2, joined("alice")) // the joiner always hears its own join
+			e.expect(a1)                  // the others do not: alice was already here
+			e.expect(b)
+			e.peerClose(a1, 1000, "")
+			e.expect(b) // alice still has a tab open
+			e.expect(a2)
+			e.peerClose(a2, 1001, "going away")
+			e.expect(b, left("alice"))
+		}},
+		{"an abrupt drop announces user_left exactly once and closes with 1000", func(e *env) {
+			a, b := e.connect(), e.connect()
+			e.send(a, `{"type":"join","userId":"alice"}`)
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			a.take()
+			b.take()
+			e.peerClose(a, 1006, "")
+			if a.closeCode != 1000 || a.closes != 1 {
+				e.t.Errorf("close reciprocated with %d (%d times), want 1000 once", a.closeCode, a.closes)
+			}
+			e.expect(b, left("alice"))
+			e.socketError(a) // a late error for the same socket says nothing more
+			e.expect(b)
+		}},
+		{"a clean close is reciprocated with the peer's code and reason", func(e *env) {
+			a := e.connect()
+			e.send(a, `{"type":"join","userId":"alice"}`)
+			e.peerClose(a, 4000, "bye")
+			if a.closeCode != 4000 || a.closeMsg != "bye" {
+				e.t.Errorf("close = %d %q, want 4000 bye", a.closeCode, a.closeMsg)
+			}
+		}},
+		{"an unjoined socket leaves silently", func(e *env) {
+			a, b := e.connect(), e.connect()
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			b.take()
+			e.peerClose(a, 1000, "")
+			e.expect(b)
+		}},
+		{"an error event is a leave", func(e *env) {
+			a, b := e.connect(), e.connect()
+			e.send(a, `{"type":"join","userId":"alice"}`)
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			a.take()
+			b.take()
+			e.socketError(a)
+			e.expect(b, left("alice"))
+			if a.closes != 1 {
+				e.t.Errorf("errored socket closed %d times, want 1", a.closes)
+			}
+		}},
+		{"a failed send drops the peer and announces it once", func(e *env) {
+			a, b, c := e.connect(), e.connect(), e.connect()
+			e.send(a, `{"type":"join","userId":"alice"}`)
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			e.send(c, `{"type":"join","userId":"carol"}`)
+			a.take()
+			b.take()
+			c.take()
+			b.failSend = true
+			e.send(a, `{"type":"message","text":"x"}`)
+			e.expect(a, msg("alice", "x"), left("bob"))
+			e.expect(c, msg("alice", "x"), left("bob"))
+			e.peerClose(b, 1006, "") // its close event arrives later
+			e.expect(a)
+			e.expect(c)
+		}},
+		{"joining again as the same user is a silent no-op", func(e *env) {
+			a := e.connect()
+			e.send(a, `{"type":"join","userId":"alice"}`)
+			a.take()
+			e.send(a, `{"type":"join","userId":"alice"}`)
+			e.expect(a)
+		}},
+		{"joining as another user is already_joined and the identity stays", func(e *env) {
+			a := e.connect()
+			e.send(a, `{"type":"join","userId":"alice"}`)
+			a.take()
+			e.send(a, `{"type":"join","userId":"bob"}`)
+			e.expectError(a, room.CodeAlreadyJoined)
+			e.send(a, `{"type":"message","text":"still me"}`)
+			e.expect(a, msg("alice", "still me"))
+		}},
+		{"a message without a join or userId is not_joined", func(e *env) {
+			a := e.connect()
+			e.send(a, `{"type":"message","text":"hi"}`)
+			e.expectError(a, room.CodeNotJoined)
+			e.send(a, `{"type":"message","text":"hi","userId":""}`)
+			e.expectError(a, room.CodeNotJoined)
+		}},
+		{"a rejected implicit join joins nobody", func(e *env) {
+			a, b := e.connect(), e.connect()
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			b.take()
+			e.send(a, `{"type":"message","text":"","userId":"alice"}`)
+			e.expectError(a, room.CodeInvalidMessage)
+			e.expect(b)
+			e.send(a, `{"type":"join","userId":"carol"}`) // still free to join as anyone
+			e.expect(a, joined("carol"))
+		}},
+		{"ping that is not byte-identical is answered by the room", func(e *env) {
+			a := e.connect()
+			e.send(a, `{ "type" : "ping" }`)
+			e.expect(a, `{"type":"pong"}`)
+			e.send(a, `{"type":"ping","n":1}`)
+			e.expect(a, `{"type":"pong"}`)
+		}},
+		{"binary frames are unsupported_frame", func(e *env) {
+			a := e.connect()
+			e.sendBinary(a, []byte(`{"type":"ping"}`))
+			e.expectError(a, room.CodeUnsupportedFrame)
+		}},
+		{"a frame over 1 MiB closes with 1009 and the room carries on", func(e *env) {
+			a, b := e.connect(), e.connect()
+			e.send(a, `{"type":"join","userId":"alice"}`)
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			a.take()
+			b.take()
+			e.send(a, `{"type":"message","text":"`+strings.Repeat("x", 1<<20)+`"}`)
+			if a.closeCode != 1009 {
+				e.t.Errorf("close code = %d, want 1009", a.closeCode)
+			}
+			e.expect(b, left("alice"))
+			e.send(b, `{"type":"message","text":"still here"}`)
+			e.expect(b, msg("bob", "still here"))
+			e.peerClose(a, 1009, "") // the peer's answer announces nothing twice
+			e.expect(b)
+		}},
+		{"a frame of exactly 1 MiB is not closed", func(e *env) {
+			a := e.connect()
+			frame := `{"type":"message","userId":"alice","text":"`
+			frame += strings.Repeat("x", 1<<20-len(frame)-2) + `"}`
+			e.send(a, frame)
+			e.expectError(a, room.CodeMessageTooLong)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			both(t, cfg, tt.scenario)
+		})
+	}
+}
+
+func TestErrors(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 4097)
+	tests := []struct {
+		name   string
+		joined bool
+		frame  string
+		code   string
+	}{
+		{"not JSON", false, `hello`, room.CodeInvalidJSON},
+		{"truncated JSON", false, `{"type":"join"`, room.CodeInvalidJSON},
+		{"trailing garbage", false, `{"type":"ping"} x`, room.CodeInvalidJSON},
+		{"array", false, `[1,2]`, room.CodeInvalidJSON},
+		{"string", false, `"join"`, room.CodeInvalidJSON},
+		{"number", false, `42`, room.CodeInvalidJSON},
+		{"null", false, `null`, room.CodeInvalidJSON},
+		{"empty", false, ``, room.CodeInvalidJSON},
+		{"no type", false, `{"userId":"a"}`, room.CodeUnknownType},
+		{"type not a string", false, `{"type":1}`, room.CodeUnknownType},
+		{"type null", false, `{"type":null}`, room.CodeUnknownType},
+		{"unknown type", false, `{"type":"leave"}`, room.CodeUnknownType},
+		{"type is case-sensitive", false, `{"type":"JOIN","userId":"a"}`, room.CodeUnknownType},
+		{"join without userId", false, `{"type":"join"}`, room.CodeInvalidUserID},
+		{"empty userId", false, `{"type":"join","userId":""}`, room.CodeInvalidUserID},
+		{"userId not a string", false, `{"type":"join","userId":42}`, room.CodeInvalidUserID},
+		{"userId too long", false, `{"type":"join","userId":"` + strings.Repeat("u", 65) + `"}`, room.CodeInvalidUserID},
+		{"userId with a newline", false, `{"type":"join","userId":"a\nb"}`, room.CodeInvalidUserID},
+		{"userId with NUL", false, `{"type":"join","userId":"a\u0000"}`, room.CodeInvalidUserID},
+		{"userId with DEL", false, `{"type":"join","userId":"a\u007f"}`, room.CodeInvalidUserID},
+		{"message not joined", false, `{"type":"message","text":"hi"}`, room.CodeNotJoined},
+		{"message not joined, bad userId", false, `{"type":"message","text":"hi","userId":7}`, room.CodeNotJoined},
+		{"message without text", true, `{"type":"message"}`, room.CodeInvalidMessage},
+		{"message with empty text", true, `{"type":"message","text":""}`, room.CodeInvalidMessage},
+		{"message text not a string", true, `{"type":"message","text":5}`, room.CodeInvalidMessage},
+		{"message text null", true, `{"type":"message","text":null}`, room.CodeInvalidMessage},
+		{"message too long", true, `{"type":"message","text":"` + long + `"}`, room.CodeMessageTooLong},
+		{"message too long in characters", true, `{"type":"message","text":"` + strings.Repeat("é", 4097) + `"}`, room.CodeMessageTooLong},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			both(t, room.DefaultConfig(), func(e *env) {
+				a, b := e.connect(), e.connect()
+				e.send(b, `{"type":"join","userId":"bob"}`)
+				if tt.joined {
+					e.send(a, `{"type":"join","userId":"alice"}`)
+				}
+				a.take()
+				b.take()
+				e.send(a, tt.frame)
+				e.expectError(a, tt.code)
+				e.expect(b) // nothing leaks to the others
+			})
+		})
+	}
+}
+
+func TestLimits(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		text  string
+		error string
+	}{
+		{"4096 ASCII characters pass", strings.Repeat("x", 4096), ""},
+		{"4096 two-byte characters pass", strings.Repeat("é", 4096), ""},
+		{"4096 astral characters pass", strings.Repeat("😀", 4096), ""},
+		{"4097 characters fail", strings.Repeat("x", 4097), room.CodeMessageTooLong},
+		{"64-character userId passes as part of a message", "ok", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, room.DefaultConfig(), false)
+			a := e.connect()
+			uid := strings.Repeat("ü", 64)
+			e.send(a, `{"type":"message","userId":"`+uid+`","text":"`+tt.text+`"}`)
+			if tt.error != "" {
+				e.expectError(a, tt.error)
+				return
+			}
+			e.expect(a, joined(uid), msg(uid, tt.text))
+		})
+	}
+	t.Run("the text limit is configurable", func(t *testing.T) {
+		t.Parallel()
+		cfg := room.DefaultConfig()
+		cfg.MaxTextChars = 3
+		e := newEnv(t, cfg, false)
+		a := e.connect()
+		e.send(a, `{"type":"message","userId":"a","text":"abcd"}`)
+		e.expectError(a, room.CodeMessageTooLong)
+		e.send(a, `{"type":"message","userId":"a","text":"abc"}`)
+		e.expect(a, joined("a"), msg("a", "abc"))
+	})
+}
+
+func TestBroadcastIsOneCall(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, room.DefaultConfig(), false)
+	var socks []*fakeSocket
+	for i := 0; i < 20; i++ {
+		s := e.connect()
+		e.send(s, `{"type":"join","userId":"u`+string(rune('a'+i))+`"}`)
+		socks = append(socks, s)
+	}
+	before := e.host.broadcasts
+	e.send(socks[0], `{"type":"message","text":"fan"}`)
+	if got := e.host.broadcasts - before; got != 1 {
+		t.Errorf("a message took %d fan-out calls, want 1", got)
+	}
+	for _, s := range socks {
+		got := s.take()
+		if len(got) == 0 || got[len(got)-1] != msg("ua", "fan") {
+			t.Fatalf("socket %s missed the message: %q", s.name, got)
+		}
+	}
+}
+
+func TestEscaping(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, room.DefaultConfig(), false)
+	a := e.connect()
+	e.send(a, `{"type":"message","userId":"a\"b","text":"line1\nline2 <b>\u2028"}`)
+	e.expect(a,
+		`{"type":"user_joined","userId":"a\"b","timestamp":"`+ts+`"}`,
+		`{"type":"message","userId":"a\"b","text":"line1\nline2 \u003cb\u003e\u2028","timestamp":"`+ts+`"}`,
+	)
+}
