@@ -9,4 +9,7 @@ require (
 	github.com/syumai/workers v0.32.0 // indirect
 )
 
-tool github.com/mailru/easyjson/easyjson
+tool (
+	github.com/mailru/easyjson/easyjson
+	github.com/syumai/workers/cmd/workers-assets-gen
+)

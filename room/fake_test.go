@@ -198,7 +198,6 @@ func msg(u, text string) string {
 	return `{"type":"message","userId":"` + u + `","text":"` + text + `","timestamp":"` + ts + `"}`
 }
 
-
 // expectError checks that s received exactly one error frame with code.
 func (e *env) expectError(s *fakeSocket, code string) {
 	e.t.Helper()

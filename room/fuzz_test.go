@@ -73,3 +73,11 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func jsonError(body []byte) bool {
+	var v struct {
+		Error   *string `json:"error"`
+		Message *string `json:"message"`
+	}
+	return json.Unmarshal(body, &v) == nil && v.Error != nil && *v.Error != "" && v.Message != nil && *v.Message != ""
+}

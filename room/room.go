@@ -40,9 +40,9 @@ type Host interface {
 
 // Close codes the room uses.
 const (
-	CloseNormal      = 1000
-	CloseGoingAway   = 1001
-	CloseInternal    = 1011
+	CloseNormal        = 1000
+	CloseGoingAway     = 1001
+	CloseInternal      = 1011
 	CloseMessageTooBig = 1009
 )
 
@@ -198,6 +198,19 @@ func (r *Room) find(s Socket) (*session, bool) {
 		r.nextSID = att.SID + 1
 	}
 	return sess, true
+}
+
+// MaxFrameBytes is the configured frame limit, for hosts that can tell a
+// frame's size before copying it.
+func (r *Room) MaxFrameBytes() int { return r.cfg.MaxFrameBytes }
+
+// TooBig handles a frame the host found larger than MaxFrameBytes without
+// reading it: the socket is closed with 1009 and the room carries on.
+func (r *Room) TooBig(h Host, s Socket) {
+	r.load(h)
+	if sess, ok := r.find(s); ok {
+		r.drop(h, sess, CloseMessageTooBig, "frame exceeds 1 MiB")
+	}
 }
 
 // Message handles one inbound frame. binary tells a binary frame from text.

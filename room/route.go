@@ -1,0 +1,69 @@
+package room
+
+import (
+	"regexp"
+	"strings"
+
+	"github.com/mailru/easyjson"
+)
+
+// LobbyRoom is the shared room served at /api/chat.
+const LobbyRoom = "lobby"
+
+// roomName is the rule for a room in /api/chat/{room}.
+var roomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Route is what the front worker does with a request.
+type Route struct {
+	// Status is 0 when the request goes to a room, otherwise the HTTP status
+	// to answer with, alongside Body.
+	Status int
+	Body   []byte
+	// Room is the room to forward a WebSocket upgrade to.
+	Room string
+	// Allow is set on 405 answers.
+	Allow string
+}
+
+// Decide routes a request by method, path and its Upgrade header:
+// /api/chat[/{room}] upgrades go to the room, /api/health answers itself, and
+// everything else gets a JSON error.
+func Decide(method, path, upgrade string) Route {
+	switch {
+	case path == "/api/health":
+		if method != "GET" && method != "HEAD" {
+			return methodNotAllowed("GET, HEAD")
+		}
+		return Route{Status: 200, Body: healthOK}
+	case path == "/api/chat" || strings.HasPrefix(path, "/api/chat/"):
+		name := LobbyRoom
+		if path != "/api/chat" {
+			name = path[len("/api/chat/"):]
+			if !roomName.MatchString(name) {
+				return httpError(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
+			}
+		}
+		if method != "GET" {
+			return methodNotAllowed("GET")
+		}
+		if !strings.EqualFold(strings.TrimSpace(upgrade), "websocket") {
+			return httpError(426, "upgrade_required", "this endpoint speaks WebSocket; send Upgrade: websocket")
+		}
+		return Route{Room: name}
+	default:
+		return httpError(404, "not_found", "no such endpoint; chat is at /api/chat and /api/chat/{room}")
+	}
+}
+
+var healthOK, _ = easyjson.Marshal(Health{OK: true})
+
+func methodNotAllowed(allow string) Route {
+	r := httpError(405, "method_not_allowed", "use "+allow)
+	r.Allow = allow
+	return r
+}
+
+func httpError(status int, code, message string) Route {
+	body, _ := easyjson.Marshal(HTTPError{Error: code, Message: message})
+	return Route{Status: status, Body: body}
+}

@@ -1,0 +1,64 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"fmt"
+	"syscall/js"
+)
+
+// JS globals the worker uses, looked up once per Go program.
+var (
+	jsObject        = js.Global().Get("Object")
+	jsURL           = js.Global().Get("URL")
+	jsResponse      = js.Global().Get("Response")
+	jsWebSocketPair = js.Global().Get("WebSocketPair")
+	jsPairClass     = js.Global().Get("WebSocketRequestResponsePair")
+	jsConsole       = js.Global().Get("console")
+	jsBroadcast     = js.Global().Get("context").Get("broadcast")
+)
+
+// export registers fn on the binding object for glue.mjs to call. A panic in
+// Go, including one from a JS exception inside js.Value.Call, is recovered
+// here and rethrown to JS as an Error, so the Go program never exits.
+func export(binding js.Value, name string, fn func(args []js.Value) any) {
+	binding.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) (result any) {
+		defer func() {
+			if p := recover(); p != nil {
+				msg := fmt.Sprintf("gochat: %s: %v", name, p)
+				jsConsole.Call("error", msg)
+				result = js.Global().Get("Error").New(msg)
+			}
+		}()
+		return fn(args)
+	}))
+}
+
+// try runs fn and turns a JS exception (a panic in syscall/js) into an error.
+func try(fn func()) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%v", p)
+		}
+	}()
+	fn()
+	return nil
+}
+
+// jsonResponse builds a Response with a JSON body.
+func jsonResponse(status int, body []byte, extra map[string]any) js.Value {
+	headers := map[string]any{"content-type": "application/json; charset=utf-8"}
+	for k, v := range extra {
+		headers[k] = v
+	}
+	return jsResponse.New(string(body), map[string]any{"status": status, "headers": headers})
+}
+
+// header returns a request header, or "" when absent.
+func header(req js.Value, name string) string {
+	v := req.Get("headers").Call("get", name)
+	if v.IsNull() || v.IsUndefined() {
+		return ""
+	}
+	return v.String()
+}

@@ -1,0 +1,125 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"strconv"
+	"syscall/js"
+
+	"github.com/chatroom/gochat/room"
+)
+
+// rooms holds the Go side of every ChatRoom object living in this isolate,
+// keyed by the object's id. Entries are caches: roomInit resets one when the
+// runtime constructs its object again, and an entry goes when its last socket
+// does.
+var rooms = map[string]*roomState{}
+
+type roomState struct {
+	room *room.Room
+	// fanout is the JS array of the sockets in the room's current member
+	// slice, kept so that a broadcast to an unchanged membership costs one
+	// call into JS.
+	fanout    js.Value
+	fanoutKey *room.Socket
+	fanoutLen int
+}
+
+func getRoom(key string, env js.Value) *roomState {
+	st, ok := rooms[key]
+	if !ok {
+		st = &roomState{room: room.New(configFrom(env))}
+		rooms[key] = st
+	}
+	return st
+}
+
+// configFrom reads the room's tunables from the Worker's vars.
+func configFrom(env js.Value) room.Config {
+	cfg := room.DefaultConfig()
+	if v := env.Get("MAX_MESSAGE_CHARS"); v.Type() == js.TypeString {
+		if n, err := strconv.Atoi(v.String()); err == nil && n > 0 {
+			cfg.MaxTextChars = n
+		} else {
+			jsConsole.Call("error", "gochat: MAX_MESSAGE_CHARS must be a positive integer; using the default")
+		}
+	}
+	return cfg
+}
+
+var (
+	autoPing = js.ValueOf(room.PingFrame)
+	autoPong = js.ValueOf(room.PongFrame)
+)
+
+// roomInit runs in the object's constructor. A constructor means the object
+// may have been evicted, so whatever Go cached for it is dropped. It also
+// installs the ping auto-response, which answers without waking the object.
+func roomInit(args []js.Value) any {
+	ctx, env := args[0], args[1]
+	key := ctx.Get("id").Call("toString").String()
+	delete(rooms, key)
+	getRoom(key, env)
+	ctx.Call("setWebSocketAutoResponse", jsPairClass.New(autoPing, autoPong))
+	return key
+}
+
+// roomFetch accepts a WebSocket upgrade into the room with the hibernation API.
+func roomFetch(args []js.Value) any {
+	key, ctx, env, req := args[0].String(), args[1], args[2], args[3]
+	route := room.Decide("GET", "/api/chat", header(req, "Upgrade"))
+	if route.Status != 0 {
+		return jsonResponse(route.Status, route.Body, map[string]any{"upgrade": "websocket"})
+	}
+	st := getRoom(key, env)
+	pair := jsWebSocketPair.New()
+	client, server := pair.Index(0), pair.Index(1)
+	ctx.Call("acceptWebSocket", server)
+	if err := st.room.Accept(host{ctx: ctx, st: st}, socket{server}); err != nil {
+		server.Call("close", room.CloseInternal, "could not register the connection")
+	}
+	return jsResponse.New(nil, map[string]any{"status": 101, "webSocket": client})
+}
+
+func roomMessage(args []js.Value) any {
+	key, ctx, env, ws, msg, size := args[0].String(), args[1], args[2], args[3], args[4], args[5].Int()
+	st := getRoom(key, env)
+	h, s := host{ctx: ctx, st: st}, socket{ws}
+	// size is UTF-16 units for text and bytes for binary. A string of n units
+	// has at least n UTF-8 bytes, so an oversized frame is refused before it
+	// is copied into Go's memory, which never shrinks.
+	switch {
+	case size > st.room.MaxFrameBytes():
+		st.room.TooBig(h, s)
+	case msg.Type() == js.TypeString:
+		st.room.Message(h, s, []byte(msg.String()), false)
+	default:
+		st.room.Message(h, s, nil, true)
+	}
+	return nil
+}
+
+func roomClose(args []js.Value) any {
+	key, ctx, env, ws := args[0].String(), args[1], args[2], args[3]
+	code, reason := args[4].Int(), args[5].String()
+	st := getRoom(key, env)
+	st.room.Close(host{ctx: ctx, st: st}, socket{ws}, code, reason)
+	forgetIfEmpty(key, st)
+	return nil
+}
+
+func roomError(args []js.Value) any {
+	key, ctx, env, ws := args[0].String(), args[1], args[2], args[3]
+	st := getRoom(key, env)
+	st.room.Error(host{ctx: ctx, st: st}, socket{ws})
+	forgetIfEmpty(key, st)
+	return nil
+}
+
+// forgetIfEmpty drops a room with no sockets left, so that objects the
+// runtime evicts for good leave nothing behind in Go.
+func forgetIfEmpty(key string, st *roomState) {
+	if st.room.Empty() && rooms[key] == st {
+		delete(rooms, key)
+	}
+}

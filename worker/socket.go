@@ -1,0 +1,88 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"syscall/js"
+	"time"
+
+	"github.com/chatroom/gochat/room"
+)
+
+// socket adapts a runtime WebSocket to room.Socket.
+type socket struct{ ws js.Value }
+
+var _ room.Socket = socket{}
+
+func (s socket) Send(frame []byte) error {
+	return try(func() { s.ws.Call("send", string(frame)) })
+}
+
+func (s socket) Close(code int, reason string) error {
+	return try(func() { s.ws.Call("close", code, reason) })
+}
+
+func (s socket) Attachment() (data []byte, err error) {
+	err = try(func() {
+		if v := s.ws.Call("deserializeAttachment"); v.Type() == js.TypeString {
+			data = []byte(v.String())
+		}
+	})
+	return data, err
+}
+
+func (s socket) SetAttachment(data []byte) error {
+	return try(func() { s.ws.Call("serializeAttachment", string(data)) })
+}
+
+// WebSocket readyState values.
+const (
+	wsOpen    = 1
+	wsClosing = 2
+)
+
+// host adapts one event's view of the runtime to room.Host.
+type host struct {
+	ctx js.Value
+	st  *roomState
+}
+
+var _ room.Host = host{}
+
+func (h host) Sockets() []room.Socket {
+	all := h.ctx.Call("getWebSockets")
+	n := all.Length()
+	out := make([]room.Socket, 0, n)
+	for i := 0; i < n; i++ {
+		ws := all.Index(i)
+		if rs := ws.Get("readyState").Int(); rs == wsOpen || rs == wsClosing {
+			out = append(out, socket{ws})
+		}
+	}
+	return out
+}
+
+func (h host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
+	if len(to) == 0 {
+		return nil
+	}
+	st := h.st
+	if st.fanoutKey != &to[0] || st.fanoutLen != len(to) {
+		arr := js.Global().Get("Array").New(len(to))
+		for i, s := range to {
+			arr.SetIndex(i, s.(socket).ws)
+		}
+		st.fanout, st.fanoutKey, st.fanoutLen = arr, &to[0], len(to)
+	}
+	failed := jsBroadcast.Invoke(string(frame), st.fanout)
+	if failed.IsUndefined() {
+		return nil
+	}
+	out := make([]room.Socket, failed.Length())
+	for i := range out {
+		out[i] = to[failed.Index(i).Int()]
+	}
+	return out
+}
+
+func (h host) Now() time.Time { return time.Now() }
