@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# test.sh is `make test`: it installs what it needs, then runs every check:
+# generated code, formatting, vet (native and js/wasm), the room's unit and
+# fuzz tests, and the integration tests against wrangler dev.
+set -eu
+cd "$(dirname "$0")/.."
+: "${FUZZTIME:=10s}"
+
+./scripts/deps.sh
+echo "== generated code is fresh"
+./scripts/check-generated.sh
+echo "== gofmt"
+unformatted=$(gofmt -l room worker e2e cmd 2>/dev/null || true)
+if [ -n "$unformatted" ]; then echo "not gofmt'ed: $unformatted" >&2; exit 1; fi
+echo "== go vet (native and js/wasm)"
+go vet ./...
+GOOS=js GOARCH=wasm go vet ./room/... ./worker/...
+echo "== room: unit tests"
+go test -count=1 ./room/...
+echo "== room: fuzz ($FUZZTIME each)"
+go test ./room/ -run '^$' -fuzz '^FuzzFrame$' -fuzztime "$FUZZTIME"
+go test ./room/ -run '^$' -fuzz '^FuzzDecode$' -fuzztime "$FUZZTIME"
+echo "== build"
+./scripts/build.sh
+echo "== integration: wrangler dev + real WebSocket clients"
+go test -count=1 -v ./e2e/ 2>&1 | tee build/e2e.log | grep -E '^(=== RUN|\s*--- (PASS|FAIL|SKIP)|PASS|FAIL|ok)' | grep -v '=== RUN' || true
+if ! grep -qE '^ok ' build/e2e.log; then
+	tail -120 build/e2e.log >&2
+	exit 1
+fi
