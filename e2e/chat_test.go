@@ -41,7 +41,7 @@ func TestHTTPEdges(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 			defer cancel()
-			req, _ := http.NewRequestWithContext(ctx, tt.method, dev.http+tt.path, nil)
+			req, _ := http.NewRequestWithContext(ctx, tt.method, dev.HTTP+tt.path, nil)
 			for k, v := range tt.header {
 				req.Header.Set(k, v)
 			}

@@ -40,7 +40,7 @@ func dial(t *testing.T, srv *server, path, name string) *client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	conn, res, err := websocket.Dial(ctx, srv.ws+path, nil)
+	conn, res, err := websocket.Dial(ctx, srv.WS+path, nil)
 	if err != nil {
 		t.Fatalf("%s: dial %s: %v", name, path, err)
 	}

@@ -17,7 +17,7 @@ import (
 // keeping their hibernatable sockets, as the runtime does after 10 s idle.
 func evictAll(t *testing.T) {
 	t.Helper()
-	status, body, _ := get(t, evict.http+"/__test/evict", nil)
+	status, body, _ := get(t, evict.HTTP+"/__test/evict", nil)
 	if status != 200 {
 		t.Fatalf("evict: %d %s", status, body)
 	}
@@ -26,7 +26,7 @@ func evictAll(t *testing.T) {
 // constructed is how many ChatRoom constructors have run on the evict server.
 func constructed(t *testing.T) int {
 	t.Helper()
-	status, body, _ := get(t, evict.http+"/__test/constructed", nil)
+	status, body, _ := get(t, evict.HTTP+"/__test/constructed", nil)
 	var v struct{ Constructed int }
 	if status != 200 || json.Unmarshal([]byte(body), &v) != nil {
 		t.Fatalf("constructed: %d %s", status, body)

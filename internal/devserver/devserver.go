@@ -1,0 +1,233 @@
+// Package devserver starts and stops `wrangler dev` for tests, benchmarks and
+// tools, the way `make dev` runs it: offline, on loopback, in a process group
+// of its own so that stopping it also stops workerd.
+package devserver
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// StartTimeout bounds how long wrangler dev may take to answer its first request.
+const StartTimeout = 90 * time.Second
+
+// Options say which configuration to run and how.
+type Options struct {
+	// Name labels the server in errors and logs.
+	Name string
+	// Root is the repository root, where package.json, node_modules and build/ live.
+	Root string
+	// Config is the wrangler config path, relative to Root.
+	Config string
+	// Env is added to the environment, e.g. MINIFLARE_WORKERD_PATH=...
+	Env []string
+	// Args are extra wrangler dev arguments, e.g. --var NAME:VALUE.
+	Args []string
+	// StateDir is the --persist-to directory; a temporary one when empty.
+	StateDir string
+	// Port is the port to listen on; a free one when zero.
+	Port int
+}
+
+// Server is one running `wrangler dev`.
+type Server struct {
+	opts    Options
+	HTTP    string // http://127.0.0.1:PORT
+	WS      string // ws://127.0.0.1:PORT
+	Port    int
+	LogPath string
+	State   string
+	cmd     *exec.Cmd
+}
+
+// NextWorkerd is the newer workerd binary installed beside wrangler's own, the
+// only one with workerd:unsafe's forced eviction. Tests and benchmarks only.
+func NextWorkerd(root string) string {
+	p, _ := filepath.Abs(filepath.Join(root, "node_modules", "workerd-next", "bin", "workerd"))
+	return p
+}
+
+// FreePort returns a loopback port nobody listens on right now.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Start runs wrangler dev and waits until /api/health answers 200.
+func Start(opts Options) (*Server, error) {
+	dir, err := os.MkdirTemp("", "gochat-"+opts.Name+"-")
+	if err != nil {
+		return nil, err
+	}
+	if opts.StateDir == "" {
+		opts.StateDir = filepath.Join(dir, "state")
+	}
+	s := &Server{opts: opts, LogPath: filepath.Join(dir, "wrangler.log"), State: opts.StateDir}
+	return s, s.Restart()
+}
+
+// Restart starts the server again (after Stop) on the same port and state.
+func (s *Server) Restart() error {
+	port := s.opts.Port
+	if port == 0 {
+		p, err := FreePort()
+		if err != nil {
+			return err
+		}
+		port = p
+		s.opts.Port = p
+	}
+	inspector, err := FreePort()
+	if err != nil {
+		return err
+	}
+	s.Port = port
+	s.HTTP = fmt.Sprintf("http://127.0.0.1:%d", port)
+	s.WS = fmt.Sprintf("ws://127.0.0.1:%d", port)
+	logf, err := os.OpenFile(s.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	args := []string{"dev",
+		"--config", s.opts.Config,
+		"--ip", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--inspector-port", strconv.Itoa(inspector),
+		"--show-interactive-dev-session=false",
+		"--persist-to", s.State,
+	}
+	s.cmd = exec.Command(filepath.Join("node_modules", ".bin", "wrangler"), append(args, s.opts.Args...)...)
+	s.cmd.Dir = s.opts.Root
+	s.cmd.Env = append(os.Environ(),
+		"WRANGLER_SEND_METRICS=false",
+		"WRANGLER_HIDE_BANNER=true",
+		"CLOUDFLARE_CF_FETCH_ENABLED=false",
+		"CI=true", // no interactive prompts
+	)
+	s.cmd.Env = append(s.cmd.Env, s.opts.Env...)
+	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
+	defer cancel()
+	for {
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.HTTP+"/api/health", nil)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			s.Stop()
+			return fmt.Errorf("%s: wrangler dev did not answer within %v; log: %s\n%s", s.opts.Name, StartTimeout, s.LogPath, s.LogTail(30))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Stop ends the whole process group and waits for it.
+func (s *Server) Stop() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	pgid := s.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		<-done
+	}
+	// workerd may outlive wrangler by a moment; make sure the group is gone.
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	s.cmd = nil
+}
+
+// PGID is the process group of the running server, 0 when stopped.
+func (s *Server) PGID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
+// WorkerdRSS is the resident memory of the server's workerd processes, in bytes.
+func (s *Server) WorkerdRSS() (int64, error) {
+	pgid := s.PGID()
+	if pgid == 0 {
+		return 0, fmt.Errorf("%s is not running", s.opts.Name)
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	found := false
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if g, err := syscall.Getpgid(pid); err != nil || g != pgid {
+			continue
+		}
+		comm, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+		if strings.TrimSpace(string(comm)) != "workerd" {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				total += kb * 1024
+				found = true
+			}
+		}
+	}
+	if !found {
+		return 0, fmt.Errorf("%s: no workerd process found", s.opts.Name)
+	}
+	return total, nil
+}
+
+// LogTail returns the last n lines of the server's log.
+func (s *Server) LogTail(n int) string {
+	f, err := os.Open(s.LogPath)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
