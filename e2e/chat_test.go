@@ -30,7 +30,7 @@ func TestHTTPEdges(t *testing.T) {
 		{"empty room", "GET", "/api/chat/", nil, 400, "", "invalid_room"},
 		{"nested room", "GET", "/api/chat/a/b", nil, 400, "", "invalid_room"},
 		{"encoded space", "GET", "/api/chat/a%20b", nil, 400, "", "invalid_room"},
-		{"root", "GET", "/", nil, 404, "", "not_found"},
+		{"unknown page", "GET", "/nowhere", nil, 404, "", "not_found"},
 		{"unknown", "GET", "/api/nothing", nil, 404, "", "not_found"},
 		{"lookalike", "GET", "/api/chatty", nil, 404, "", "not_found"},
 		{"post chat", "POST", "/api/chat", nil, 405, "", "method_not_allowed"},
@@ -78,11 +78,12 @@ func TestSeedQuickTest(t *testing.T) {
 	path := "/api/chat/" + uniqueRoom(t)
 	watcher := dial(t, dev, path, "watcher")
 	watcher.send(`{"type":"join","userId":"watcher"}`)
-	watcher.expect(joinedT("watcher"))
+	watcher.welcome("watcher")
 
 	c := dial(t, dev, path, "wscat")
 	c.send(`{"type":"message","text":"Hello, world!","userId":"user123"}`)
-	c.expect(joinedT("user123"), msgT("user123", "Hello, world!"))
+	c.welcome("user123")
+	c.expect(msgT("user123", "Hello, world!"))
 	watcher.expect(joinedT("user123"), msgT("user123", "Hello, world!"))
 	c.send(`{"type":"join","userId":"user123"}`)
 	c.quiet()
@@ -97,9 +98,9 @@ func TestLobbyIsSharedAndNamed(t *testing.T) {
 	a := dial(t, dev, "/api/chat", "a")
 	b := dial(t, dev, "/api/chat/lobby", "b")
 	a.send(`{"type":"join","userId":"` + u + `-a"}`)
-	a.expect(joinedT(u + "-a"))
+	a.welcome(u + "-a")
 	b.send(`{"type":"join","userId":"` + u + `-b"}`)
-	b.expect(joinedT(u + "-b"))
+	b.welcome(u + "-b")
 	// a may hear other lobby traffic; look for b's join among it.
 	for {
 		f := a.next()
@@ -114,16 +115,16 @@ func TestConversation(t *testing.T) {
 	path := "/api/chat/" + uniqueRoom(t)
 	a, b, c := dial(t, dev, path, "alice"), dial(t, dev, path, "bob"), dial(t, dev, path, "lurker")
 	a.send(`{"type":"join","userId":"alice"}`)
-	a.expect(joinedT("alice"))
+	a.welcome("alice")
 	b.send(`{"type":"join","userId":"bob"}`)
-	b.expect(joinedT("bob"))
+	b.welcome("bob")
 	a.expect(joinedT("bob"))
 	// The frame's userId and timestamp cannot override the server's.
 	a.send(`{"type":"message","text":"hi bob","userId":"mallory","timestamp":"1999-01-01T00:00:00.000Z"}`)
 	a.expect(msgT("alice", "hi bob"))
 	b.expect(msgT("alice", "hi bob"))
 	b.send(`{"type":"message","text":"line1\nline2 \u00e9 \ud83d\ude00 <b>"}`)
-	want := `{"type":"message","userId":"bob","text":"line1\nline2 é 😀 <b>","timestamp":"*"}`
+	want := `{"type":"message","id":"#","userId":"bob","text":"line1\nline2 é 😀 <b>","timestamp":"*"}`
 	a.expect(want)
 	b.expect(want)
 	c.quiet() // never joined: receives nothing
@@ -137,13 +138,13 @@ func TestTwoTabsOneUser(t *testing.T) {
 	path := "/api/chat/" + uniqueRoom(t)
 	bob := dial(t, dev, path, "bob")
 	bob.send(`{"type":"join","userId":"bob"}`)
-	bob.expect(joinedT("bob"))
+	bob.welcome("bob")
 	tab1, tab2 := dial(t, dev, path, "tab1"), dial(t, dev, path, "tab2")
 	tab1.send(`{"type":"join","userId":"alice"}`)
-	tab1.expect(joinedT("alice"))
+	tab1.welcome("alice")
 	bob.expect(joinedT("alice"))
 	tab2.send(`{"type":"join","userId":"alice"}`)
-	tab2.expect(joinedT("alice"))
+	tab2.welcome("alice")
 	tab1.quiet()
 	bob.quiet()
 	// Both tabs receive the conversation.
@@ -164,13 +165,13 @@ func TestAbruptDrops(t *testing.T) {
 	path := "/api/chat/" + uniqueRoom(t)
 	stay := dial(t, dev, path, "stay")
 	stay.send(`{"type":"join","userId":"stay"}`)
-	stay.expect(joinedT("stay"))
+	stay.welcome("stay")
 	const n = 5
 	var gone []*client
 	for i := 0; i < n; i++ {
 		c := dial(t, dev, path, "gone")
 		c.send(`{"type":"join","userId":"gone` + string(rune('0'+i)) + `"}`)
-		c.expect(joinedT("gone" + string(rune('0'+i))))
+		c.welcome("gone" + string(rune('0'+i)))
 		stay.expect(joinedT("gone" + string(rune('0'+i))))
 		gone = append(gone, c)
 	}
@@ -204,7 +205,7 @@ func TestCloseIsReciprocated(t *testing.T) {
 	for _, code := range []websocket.StatusCode{websocket.StatusNormalClosure, websocket.StatusGoingAway, 4000} {
 		c := dial(t, dev, path, "closer")
 		c.send(`{"type":"join","userId":"closer"}`)
-		c.expect(joinedT("closer"))
+		c.welcome("closer")
 		c.leave(code, "bye") // fails unless the server answers the close frame
 	}
 }
@@ -240,13 +241,13 @@ func TestErrorFrames(t *testing.T) {
 	path := "/api/chat/" + uniqueRoom(t)
 	peer := dial(t, dev, path, "peer")
 	peer.send(`{"type":"join","userId":"peer"}`)
-	peer.expect(joinedT("peer"))
+	peer.welcome("peer")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := dial(t, dev, path, "c")
 			if tt.joined {
 				c.send(`{"type":"join","userId":"joined"}`)
-				c.expect(joinedT("joined"))
+				c.welcome("joined")
 				peer.t = t
 				peer.expect(joinedT("joined"))
 			}
@@ -276,7 +277,8 @@ func TestErrorFrames(t *testing.T) {
 		c := dial(t, dev, path, "c")
 		text := strings.Repeat("é", 4096)
 		c.send(`{"type":"message","userId":"max","text":"` + text + `"}`)
-		c.expect(joinedT("max"), msgT("max", text))
+		c.welcome("max")
+		c.expect(msgT("max", text))
 		peer.t = t
 		peer.expect(joinedT("max"), msgT("max", text))
 	})
@@ -287,9 +289,9 @@ func TestOversizedFrame(t *testing.T) {
 	path := "/api/chat/" + uniqueRoom(t)
 	big, other := dial(t, dev, path, "big"), dial(t, dev, path, "other")
 	big.send(`{"type":"join","userId":"big"}`)
-	big.expect(joinedT("big"))
+	big.welcome("big")
 	other.send(`{"type":"join","userId":"other"}`)
-	other.expect(joinedT("other"))
+	other.welcome("other")
 	big.expect(joinedT("other"))
 
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
@@ -314,9 +316,9 @@ func TestRoomIsolation(t *testing.T) {
 	r1, r2 := "/api/chat/"+uniqueRoom(t)+"-1", "/api/chat/"+uniqueRoom(t)+"-2"
 	a, b := dial(t, dev, r1, "a"), dial(t, dev, r2, "b")
 	a.send(`{"type":"join","userId":"same"}`)
-	a.expect(joinedT("same"))
+	a.welcome("same")
 	b.send(`{"type":"join","userId":"same"}`)
-	b.expect(joinedT("same")) // a user in two rooms is two presences
+	b.welcome("same") // a user in two rooms is two presences
 	a.send(`{"type":"message","text":"only room 1"}`)
 	a.expect(msgT("same", "only room 1"))
 	b.quiet()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -98,7 +99,8 @@ var timestampRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3
 
 // expect checks the next frames against JSON templates, exactly: the same
 // keys and values, where "timestamp":"*" stands for any server timestamp in
-// the wire format (UTC, milliseconds) and "message":"*" for any error text.
+// the wire format (UTC, milliseconds), "message":"*" for any error text and
+// "id":"#" for any message id.
 func (c *client) expect(templates ...string) {
 	c.t.Helper()
 	for _, tmpl := range templates {
@@ -136,6 +138,10 @@ func match(tmpl, got string) error {
 		case w == "*":
 			if s, ok := h.(string); !ok || s == "" {
 				return fmt.Errorf("%s is %v, want a non-empty string", k, h)
+			}
+		case w == "#":
+			if n, ok := h.(float64); !ok || n < 1 || n != float64(int64(n)) {
+				return fmt.Errorf("%s is %v, want a positive integer", k, h)
 			}
 		case fmt.Sprint(w) != fmt.Sprint(h):
 			return fmt.Errorf("%s is %v, want %v", k, h, w)
@@ -194,7 +200,31 @@ func (c *client) drop() { c.conn.CloseNow() }
 func joinedT(u string) string { return `{"type":"user_joined","userId":"` + u + `","timestamp":"*"}` }
 func leftT(u string) string   { return `{"type":"user_left","userId":"` + u + `","timestamp":"*"}` }
 func msgT(u, text string) string {
-	return `{"type":"message","userId":"` + u + `","text":"` + text + `","timestamp":"*"}`
+	return `{"type":"message","id":"#","userId":"` + u + `","text":"` + text + `","timestamp":"*"}`
+}
+
+// welcome checks what a socket receives for its own join: user_joined, then
+// the roster (which must include the joiner), then the history.
+func (c *client) welcome(u string) (users []string, history []map[string]any) {
+	c.t.Helper()
+	c.expect(joinedT(u))
+	f := c.next()
+	var p struct {
+		Type  string   `json:"type"`
+		Users []string `json:"users"`
+	}
+	if err := json.Unmarshal([]byte(f.data), &p); err != nil || p.Type != "presence" || !sort.StringsAreSorted(p.Users) || !slices.Contains(p.Users, u) {
+		c.t.Fatalf("%s: got %s, want a sorted presence roster including %s", c.name, f.data, u)
+	}
+	f = c.next()
+	var h struct {
+		Type     string           `json:"type"`
+		Messages []map[string]any `json:"messages"`
+	}
+	if err := json.Unmarshal([]byte(f.data), &h); err != nil || h.Type != "history" || h.Messages == nil {
+		c.t.Fatalf("%s: got %s, want the history frame", c.name, f.data)
+	}
+	return p.Users, h.Messages
 }
 func errT(code string) string { return `{"type":"error","code":"` + code + `","message":"*"}` }
 

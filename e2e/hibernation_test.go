@@ -50,12 +50,13 @@ func TestEvictionBetweenEverySteps(t *testing.T) {
 	a := dial(t, evict, path, "alice")
 	step()
 	a.send(`{"type":"join","userId":"alice"}`)
-	a.expect(joinedT("alice"))
+	a.welcome("alice")
 	step()
 	b := dial(t, evict, path, "bob")
 	step()
 	b.send(`{"type":"message","text":"implicit","userId":"bob"}`)
-	b.expect(joinedT("bob"), msgT("bob", "implicit"))
+	b.welcome("bob")
+	b.expect(msgT("bob", "implicit"))
 	a.expect(joinedT("bob"), msgT("bob", "implicit"))
 	step()
 	b.send(`{"type":"join","userId":"bob"}`) // same user again: no-op
@@ -71,7 +72,7 @@ func TestEvictionBetweenEverySteps(t *testing.T) {
 	tab := dial(t, evict, path, "alice-tab")
 	step()
 	tab.send(`{"type":"join","userId":"alice"}`)
-	tab.expect(joinedT("alice"))
+	tab.welcome("alice")
 	step()
 	a.quiet()
 	b.quiet()
@@ -98,7 +99,7 @@ func TestEvictionBetweenEverySteps(t *testing.T) {
 	}
 	step()
 	lurker.send(`{"type":"join","userId":"dave"}`)
-	lurker.expect(joinedT("dave"))
+	lurker.welcome("dave")
 	lurker.send(`{"type":"message","text":"alone"}`)
 	lurker.expect(msgT("dave", "alone"))
 	// Each eviction was followed by a wake that ran the constructor again.
@@ -112,7 +113,7 @@ func TestEvictionBetweenEverySteps(t *testing.T) {
 func TestAutoResponseDoesNotWake(t *testing.T) {
 	c := dial(t, evict, "/api/chat/"+uniqueRoom(t), "pinger")
 	c.send(`{"type":"join","userId":"pinger"}`)
-	c.expect(joinedT("pinger"))
+	c.welcome("pinger")
 	evictAll(t)
 	before := constructed(t)
 	for i := 0; i < 5; i++ {
@@ -139,9 +140,9 @@ func TestNaturalHibernation(t *testing.T) {
 	path := "/api/chat/" + uniqueRoom(t)
 	a, b := dial(t, evict, path, "alice"), dial(t, evict, path, "bob")
 	a.send(`{"type":"join","userId":"alice"}`)
-	a.expect(joinedT("alice"))
+	a.welcome("alice")
 	b.send(`{"type":"join","userId":"bob"}`)
-	b.expect(joinedT("bob"))
+	b.welcome("bob")
 	a.expect(joinedT("bob"))
 	before := constructed(t)
 

@@ -3,6 +3,7 @@ package room
 import (
 	"bytes"
 	"fmt"
+	"strconv"
 	"unicode"
 	"unicode/utf8"
 
@@ -20,6 +21,12 @@ type Request struct {
 	UserIDErr *Reject
 	Text      string
 	HasText   bool
+	// Since is the last message id a resuming client saw; HasSince tells
+	// whether it was given (null counts as not given). SinceErr is why a
+	// given since is invalid, or nil.
+	Since    int64
+	HasSince bool
+	SinceErr *Reject
 }
 
 // Reject is a rule violation answered with an error frame; the socket stays open.
@@ -77,7 +84,21 @@ func Decode(data []byte) (Request, *Reject) {
 		}
 		req.Text = s
 	}
+	if f.Since != nil && string(bytes.TrimSpace(f.Since)) != "null" {
+		req.HasSince = true
+		req.Since, req.SinceErr = ParseSince(string(bytes.TrimSpace(f.Since)))
+	}
 	return req, nil
+}
+
+// ParseSince parses a resume point: a non-negative integer, written as one
+// (5, not 5.0, "5" or 5e0).
+func ParseSince(s string) (int64, *Reject) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || (len(s) > 1 && s[0] == '0') || s[0] == '+' {
+		return 0, reject(CodeInvalidSince, `"since" must be a non-negative integer message id`)
+	}
+	return n, nil
 }
 
 // rawString decodes a raw JSON value that must be a string; a number, bool,

@@ -2,6 +2,7 @@ package room_test
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,11 +70,65 @@ func (s *fakeSocket) take() []string {
 	return out
 }
 
-// fakeHost is the runtime: the accepted sockets, a clock, and the fan-out.
+// fakeHost is the runtime: the accepted sockets, a clock, the fan-out and
+// the storage.
 type fakeHost struct {
 	sockets    []*fakeSocket
 	now        time.Time
 	broadcasts int
+	store      fakeStore
+}
+
+func (h *fakeHost) Store() room.Store { return &h.store }
+
+// fakeStore is the room's SQLite table in memory: ids come from the highest
+// stored id, as SQLite's INTEGER PRIMARY KEY does.
+type fakeStore struct {
+	rows []room.StoredMessage
+	fail bool
+}
+
+var _ room.Store = (*fakeStore)(nil)
+
+var errStorage = errors.New("storage down")
+
+func (s *fakeStore) Append(userID, text, timestamp string, keep int) (int64, error) {
+	if s.fail {
+		return 0, errStorage
+	}
+	id, _ := s.LastID()
+	id++
+	s.rows = append(s.rows, room.StoredMessage{ID: id, UserID: userID, Text: text, Timestamp: timestamp})
+	if len(s.rows) > keep {
+		s.rows = append([]room.StoredMessage(nil), s.rows[len(s.rows)-keep:]...)
+	}
+	return id, nil
+}
+
+func (s *fakeStore) After(since int64, limit int) ([]room.StoredMessage, bool, error) {
+	if s.fail {
+		return nil, false, errStorage
+	}
+	var out []room.StoredMessage
+	for _, m := range s.rows {
+		if m.ID > since {
+			out = append(out, m)
+		}
+	}
+	if len(out) > limit {
+		return out[len(out)-limit:], true, nil
+	}
+	return out, false, nil
+}
+
+func (s *fakeStore) LastID() (int64, error) {
+	if s.fail {
+		return 0, errStorage
+	}
+	if len(s.rows) == 0 {
+		return 0, nil
+	}
+	return s.rows[len(s.rows)-1].ID, nil
 }
 
 var _ room.Host = (*fakeHost)(nil)
@@ -194,9 +249,32 @@ func left(u string) string {
 	return `{"type":"user_left","userId":"` + u + `","timestamp":"` + ts + `"}`
 }
 
-func msg(u, text string) string {
-	return `{"type":"message","userId":"` + u + `","text":"` + text + `","timestamp":"` + ts + `"}`
+func msg(id int, u, text string) string {
+	return `{"type":"message","id":` + strconv.Itoa(id) + `,"userId":"` + u + `","text":"` + text + `","timestamp":"` + ts + `"}`
 }
+
+// stored is one message as history carries it.
+func stored(id int, u, text string) string {
+	return `{"id":` + strconv.Itoa(id) + `,"userId":"` + u + `","text":"` + text + `","timestamp":"` + ts + `"}`
+}
+
+func presence(users ...string) string {
+	if len(users) == 0 {
+		return `{"type":"presence","users":[]}`
+	}
+	return `{"type":"presence","users":["` + strings.Join(users, `","`) + `"]}`
+}
+
+func history(msgs ...string) string {
+	return `{"type":"history","messages":[` + strings.Join(msgs, ",") + `]}`
+}
+
+// welcome is what a joining socket itself receives, in order.
+func welcome(u string, users []string, msgs ...string) []string {
+	return []string{joined(u), presence(users...), history(msgs...)}
+}
+
+func us(users ...string) []string { return users }
 
 // expectError checks that s received exactly one error frame with code.
 func (e *env) expectError(s *fakeSocket, code string) {

@@ -44,7 +44,7 @@ func FuzzFrame(f *testing.F) {
 					t.Fatalf("sent invalid JSON %q: %v", out, err)
 				}
 				switch v["type"] {
-				case "user_joined", "message", "pong", "error", "user_left":
+				case "user_joined", "message", "pong", "error", "user_left", "presence", "history":
 				default:
 					t.Fatalf("sent unknown frame %q", out)
 				}

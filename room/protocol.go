@@ -28,6 +28,8 @@ const (
 	TypeUserLeft   = "user_left"
 	TypePong       = "pong"
 	TypeError      = "error"
+	TypePresence   = "presence"
+	TypeHistory    = "history"
 )
 
 // Error codes sent in error frames. The socket stays open after each of them.
@@ -40,6 +42,8 @@ const (
 	CodeInvalidMessage   = "invalid_message"
 	CodeMessageTooLong   = "message_too_long"
 	CodeUnsupportedFrame = "unsupported_frame"
+	CodeInvalidSince     = "invalid_since"
+	CodeStorage          = "storage_unavailable"
 )
 
 // TimeLayout is the wire timestamp: UTC ISO-8601 with milliseconds, as in the
@@ -56,6 +60,7 @@ type Frame struct {
 	Type   easyjson.RawMessage `json:"type"`
 	UserID easyjson.RawMessage `json:"userId"`
 	Text   easyjson.RawMessage `json:"text"`
+	Since  easyjson.RawMessage `json:"since"`
 }
 
 // UserJoined announces that a user is present in the room.
@@ -72,13 +77,57 @@ type UserLeft struct {
 	Timestamp string `json:"timestamp"`
 }
 
-// ChatMessage is a message broadcast to every joined member.
+// ChatMessage is a message broadcast to every joined member. ID is its place
+// in the room's history.
 type ChatMessage struct {
 	Type      string `json:"type"`
+	ID        int64  `json:"id"`
 	UserID    string `json:"userId"`
 	Text      string `json:"text"`
 	Timestamp string `json:"timestamp"`
 }
+
+// StoredMessage is one message of the room's history.
+type StoredMessage struct {
+	ID        int64  `json:"id"`
+	UserID    string `json:"userId"`
+	Text      string `json:"text"`
+	Timestamp string `json:"timestamp"`
+}
+
+// Presence lists the distinct users joined to the room, sorted.
+type Presence struct {
+	Type  string   `json:"type"`
+	Users []string `json:"users"`
+}
+
+// History is sent to a joining socket: the latest messages, or those after
+// its "since", oldest first. Truncated says older ones were left out.
+type History struct {
+	Type      string          `json:"type"`
+	Messages  []StoredMessage `json:"messages"`
+	Truncated bool            `json:"truncated,omitempty"`
+}
+
+// RoomInfo is the body of GET /api/rooms/{room}.
+type RoomInfo struct {
+	Room          string   `json:"room"`
+	Users         []string `json:"users"`
+	Connections   int      `json:"connections"`
+	LastMessageID int64    `json:"lastMessageId"`
+}
+
+// MessagesPage is the body of GET /api/rooms/{room}/messages.
+type MessagesPage struct {
+	Room      string          `json:"room"`
+	Messages  []StoredMessage `json:"messages"`
+	Truncated bool            `json:"truncated,omitempty"`
+}
+
+// StoredMessages is how a Store hands over a batch of rows in one piece.
+//
+//easyjson:json
+type StoredMessages []StoredMessage
 
 // Pong answers a ping that the runtime's auto-response did not match.
 type Pong struct {

@@ -163,7 +163,357 @@ func (v UserJoined) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *UserJoined) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonE4425964DecodeGithubComChatroomGochatRoom1(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom2(in *jlexer.Lexer, out *Pong) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom2(in *jlexer.Lexer, out *StoredMessages) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		in.Skip()
+		*out = nil
+	} else {
+		in.Delim('[')
+		if *out == nil {
+			if !in.IsDelim(']') {
+				*out = make(StoredMessages, 0, 1)
+			} else {
+				*out = StoredMessages{}
+			}
+		} else {
+			*out = (*out)[:0]
+		}
+		for !in.IsDelim(']') {
+			var v1 StoredMessage
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(v1).UnmarshalEasyJSON(in)
+			}
+			*out = append(*out, v1)
+			in.WantComma()
+		}
+		in.Delim(']')
+	}
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom2(out *jwriter.Writer, in StoredMessages) {
+	if in == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+		out.RawString("null")
+	} else {
+		out.RawByte('[')
+		for v2, v3 := range in {
+			if v2 > 0 {
+				out.RawByte(',')
+			}
+			(v3).MarshalEasyJSON(out)
+		}
+		out.RawByte(']')
+	}
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v StoredMessages) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom2(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *StoredMessages) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom2(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom3(in *jlexer.Lexer, out *StoredMessage) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = int64(in.Int64())
+			}
+		case "userId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.UserID = string(in.String())
+			}
+		case "text":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Text = string(in.String())
+			}
+		case "timestamp":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Timestamp = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom3(out *jwriter.Writer, in StoredMessage) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"id\":"
+		out.RawString(prefix[1:])
+		out.Int64(int64(in.ID))
+	}
+	{
+		const prefix string = ",\"userId\":"
+		out.RawString(prefix)
+		out.String(string(in.UserID))
+	}
+	{
+		const prefix string = ",\"text\":"
+		out.RawString(prefix)
+		out.String(string(in.Text))
+	}
+	{
+		const prefix string = ",\"timestamp\":"
+		out.RawString(prefix)
+		out.String(string(in.Timestamp))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v StoredMessage) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom3(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *StoredMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom3(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom4(in *jlexer.Lexer, out *RoomInfo) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "room":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Room = string(in.String())
+			}
+		case "users":
+			if in.IsNull() {
+				in.Skip()
+				out.Users = nil
+			} else {
+				in.Delim('[')
+				if out.Users == nil {
+					if !in.IsDelim(']') {
+						out.Users = make([]string, 0, 4)
+					} else {
+						out.Users = []string{}
+					}
+				} else {
+					out.Users = (out.Users)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v4 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v4 = string(in.String())
+					}
+					out.Users = append(out.Users, v4)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "connections":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Connections = int(in.Int())
+			}
+		case "lastMessageId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.LastMessageID = int64(in.Int64())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom4(out *jwriter.Writer, in RoomInfo) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"room\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Room))
+	}
+	{
+		const prefix string = ",\"users\":"
+		out.RawString(prefix)
+		if in.Users == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v5, v6 := range in.Users {
+				if v5 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v6))
+			}
+			out.RawByte(']')
+		}
+	}
+	{
+		const prefix string = ",\"connections\":"
+		out.RawString(prefix)
+		out.Int(int(in.Connections))
+	}
+	{
+		const prefix string = ",\"lastMessageId\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.LastMessageID))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v RoomInfo) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom4(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *RoomInfo) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom4(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom5(in *jlexer.Lexer, out *Presence) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "users":
+			if in.IsNull() {
+				in.Skip()
+				out.Users = nil
+			} else {
+				in.Delim('[')
+				if out.Users == nil {
+					if !in.IsDelim(']') {
+						out.Users = make([]string, 0, 4)
+					} else {
+						out.Users = []string{}
+					}
+				} else {
+					out.Users = (out.Users)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v7 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v7 = string(in.String())
+					}
+					out.Users = append(out.Users, v7)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom5(out *jwriter.Writer, in Presence) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"users\":"
+		out.RawString(prefix)
+		if in.Users == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v8, v9 := range in.Users {
+				if v8 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v9))
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v Presence) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom5(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *Presence) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom5(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom6(in *jlexer.Lexer, out *Pong) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -193,7 +543,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom2(in *jlexer.Lexer, out *P
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom2(out *jwriter.Writer, in Pong) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom6(out *jwriter.Writer, in Pong) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -207,14 +557,224 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom2(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Pong) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom2(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom6(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Pong) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom2(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom6(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom3(in *jlexer.Lexer, out *Health) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *MessagesPage) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "room":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Room = string(in.String())
+			}
+		case "messages":
+			if in.IsNull() {
+				in.Skip()
+				out.Messages = nil
+			} else {
+				in.Delim('[')
+				if out.Messages == nil {
+					if !in.IsDelim(']') {
+						out.Messages = make([]StoredMessage, 0, 1)
+					} else {
+						out.Messages = []StoredMessage{}
+					}
+				} else {
+					out.Messages = (out.Messages)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v10 StoredMessage
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						(v10).UnmarshalEasyJSON(in)
+					}
+					out.Messages = append(out.Messages, v10)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "truncated":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Truncated = bool(in.Bool())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom7(out *jwriter.Writer, in MessagesPage) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"room\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Room))
+	}
+	{
+		const prefix string = ",\"messages\":"
+		out.RawString(prefix)
+		if in.Messages == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v11, v12 := range in.Messages {
+				if v11 > 0 {
+					out.RawByte(',')
+				}
+				(v12).MarshalEasyJSON(out)
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.Truncated {
+		const prefix string = ",\"truncated\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Truncated))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v MessagesPage) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom7(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *MessagesPage) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom7(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom8(in *jlexer.Lexer, out *History) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "messages":
+			if in.IsNull() {
+				in.Skip()
+				out.Messages = nil
+			} else {
+				in.Delim('[')
+				if out.Messages == nil {
+					if !in.IsDelim(']') {
+						out.Messages = make([]StoredMessage, 0, 1)
+					} else {
+						out.Messages = []StoredMessage{}
+					}
+				} else {
+					out.Messages = (out.Messages)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v13 StoredMessage
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						(v13).UnmarshalEasyJSON(in)
+					}
+					out.Messages = append(out.Messages, v13)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "truncated":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Truncated = bool(in.Bool())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom8(out *jwriter.Writer, in History) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"messages\":"
+		out.RawString(prefix)
+		if in.Messages == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v14, v15 := range in.Messages {
+				if v14 > 0 {
+					out.RawByte(',')
+				}
+				(v15).MarshalEasyJSON(out)
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.Truncated {
+		const prefix string = ",\"truncated\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Truncated))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v History) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom8(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *History) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom8(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom9(in *jlexer.Lexer, out *Health) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -244,7 +804,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom3(in *jlexer.Lexer, out *H
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom3(out *jwriter.Writer, in Health) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom9(out *jwriter.Writer, in Health) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -258,14 +818,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom3(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Health) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom3(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom9(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Health) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom3(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom9(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom4(in *jlexer.Lexer, out *HTTPError) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom10(in *jlexer.Lexer, out *HTTPError) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -301,7 +861,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom4(in *jlexer.Lexer, out *H
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom4(out *jwriter.Writer, in HTTPError) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom10(out *jwriter.Writer, in HTTPError) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -320,14 +880,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom4(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v HTTPError) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom4(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom10(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *HTTPError) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom4(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom10(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom5(in *jlexer.Lexer, out *Frame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom11(in *jlexer.Lexer, out *Frame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -359,6 +919,12 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom5(in *jlexer.Lexer, out *F
 			} else {
 				(out.Text).UnmarshalEasyJSON(in)
 			}
+		case "since":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Since).UnmarshalEasyJSON(in)
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -369,7 +935,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom5(in *jlexer.Lexer, out *F
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom5(out *jwriter.Writer, in Frame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom11(out *jwriter.Writer, in Frame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -388,19 +954,24 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom5(out *jwriter.Writer, in 
 		out.RawString(prefix)
 		(in.Text).MarshalEasyJSON(out)
 	}
+	{
+		const prefix string = ",\"since\":"
+		out.RawString(prefix)
+		(in.Since).MarshalEasyJSON(out)
+	}
 	out.RawByte('}')
 }
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Frame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom5(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom11(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Frame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom5(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom11(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom6(in *jlexer.Lexer, out *ErrorFrame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom12(in *jlexer.Lexer, out *ErrorFrame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -442,7 +1013,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom6(in *jlexer.Lexer, out *E
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom6(out *jwriter.Writer, in ErrorFrame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom12(out *jwriter.Writer, in ErrorFrame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -466,14 +1037,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom6(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ErrorFrame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom6(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom12(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ErrorFrame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom6(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom12(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *ChatMessage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom13(in *jlexer.Lexer, out *ChatMessage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -492,6 +1063,12 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *C
 				in.Skip()
 			} else {
 				out.Type = string(in.String())
+			}
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = int64(in.Int64())
 			}
 		case "userId":
 			if in.IsNull() {
@@ -521,7 +1098,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *C
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom7(out *jwriter.Writer, in ChatMessage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom13(out *jwriter.Writer, in ChatMessage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -529,6 +1106,11 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom7(out *jwriter.Writer, in 
 		const prefix string = ",\"type\":"
 		out.RawString(prefix[1:])
 		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"id\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.ID))
 	}
 	{
 		const prefix string = ",\"userId\":"
@@ -550,14 +1132,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom7(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatMessage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom7(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom13(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom7(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom13(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom8(in *jlexer.Lexer, out *Attachment) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom14(in *jlexer.Lexer, out *Attachment) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -599,7 +1181,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom8(in *jlexer.Lexer, out *A
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom8(out *jwriter.Writer, in Attachment) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom14(out *jwriter.Writer, in Attachment) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -623,10 +1205,10 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom8(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Attachment) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom8(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom14(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Attachment) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom8(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom14(l, v)
 }

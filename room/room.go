@@ -10,6 +10,7 @@
 package room
 
 import (
+	"sort"
 	"time"
 
 	"github.com/mailru/easyjson"
@@ -36,6 +37,23 @@ type Host interface {
 	Broadcast(frame []byte, to []Socket) []Socket
 	// Now is the time of the current event.
 	Now() time.Time
+	// Store is the room's durable message history.
+	Store() Store
+}
+
+// Store is the room's message history. Writes are durable once the event
+// that made them ends; the runtime holds back every frame the event sent
+// until then, so nobody sees a message that could still be lost.
+type Store interface {
+	// Append stores a message under the next id, which it returns, and
+	// prunes all but the latest keep messages. On error nothing is stored.
+	Append(userID, text, timestamp string, keep int) (int64, error)
+	// After returns the latest limit messages with an id above since, oldest
+	// first, and whether more such messages were left out. Ids have no gaps:
+	// an Append that fails uses none.
+	After(since int64, limit int) ([]StoredMessage, bool, error)
+	// LastID is the highest id stored, or 0.
+	LastID() (int64, error)
 }
 
 // Close codes the room uses.
@@ -55,6 +73,15 @@ type Config struct {
 	// MaxFrameBytes bounds an inbound frame; larger ones close the socket with
 	// 1009, the protocol's message-too-big code.
 	MaxFrameBytes int
+	// KeepMessages is how many of the latest messages a room stores; older
+	// ones are pruned so that a room's storage stays bounded.
+	KeepMessages int
+	// JoinHistory is how many of the latest messages a joining socket gets,
+	// enough to follow the conversation.
+	JoinHistory int
+	// MaxResume bounds the history sent for a join with "since" (and one page
+	// of the HTTP API), so that one frame stays well under 1 MiB-ish sizes.
+	MaxResume int
 }
 
 // DefaultConfig is the configuration the worker runs with unless told otherwise.
@@ -62,6 +89,9 @@ func DefaultConfig() Config {
 	return Config{
 		MaxTextChars:  4096,
 		MaxFrameBytes: 1 << 20,
+		KeepMessages:  1000,
+		JoinHistory:   50,
+		MaxResume:     500,
 	}
 }
 
@@ -255,10 +285,25 @@ func (r *Room) join(h Host, sess *session, req Request) {
 		// Joining again as the same user is a no-op by design.
 	case sess.userID != "":
 		r.sendError(h, sess, reject(CodeAlreadyJoined, "this connection already joined as %q", sess.userID))
+	case req.SinceErr != nil:
+		r.sendError(h, sess, req.SinceErr)
 	default:
-		r.bind(h, sess, req.UserID)
+		if req.HasSince {
+			last, err := h.Store().LastID()
+			if err != nil {
+				r.sendError(h, sess, storageError)
+				return
+			}
+			if req.Since > last {
+				r.sendError(h, sess, reject(CodeInvalidSince, "since %d is ahead of this room's last message id %d; join without since", req.Since, last))
+				return
+			}
+		}
+		r.bind(h, sess, req.UserID, req.Since, req.HasSince)
 	}
 }
+
+var storageError = reject(CodeStorage, "the room's storage is unavailable; nothing was stored, try again")
 
 func (r *Room) message(h Host, sess *session, req Request) {
 	if sess.userID == "" && (!req.HasUserID || req.UserIDErr != nil) {
@@ -273,16 +318,26 @@ func (r *Room) message(h Host, sess *session, req Request) {
 		r.sendError(h, sess, rej)
 		return
 	}
-	if sess.userID == "" && !r.bind(h, sess, req.UserID) {
+	if sess.userID == "" && !r.bind(h, sess, req.UserID, 0, false) {
 		return
 	}
-	frame, _ := easyjson.Marshal(ChatMessage{Type: TypeMessage, UserID: sess.userID, Text: req.Text, Timestamp: Timestamp(h.Now())})
+	// Persist before broadcast: a message nobody could get back from
+	// history is never shown.
+	now := Timestamp(h.Now())
+	id, err := h.Store().Append(sess.userID, req.Text, now, r.cfg.KeepMessages)
+	if err != nil {
+		r.sendError(h, sess, storageError)
+		return
+	}
+	frame, _ := easyjson.Marshal(ChatMessage{Type: TypeMessage, ID: id, UserID: sess.userID, Text: req.Text, Timestamp: now})
 	r.broadcast(h, frame)
 }
 
 // bind makes sess a joined member as userID and announces it: to the joining
 // socket always, to the others only when this is the user's first connection.
-func (r *Room) bind(h Host, sess *session, userID string) bool {
+// The joining socket then gets the roster and the history: the latest
+// messages, or with a resume point everything after it (up to MaxResume).
+func (r *Room) bind(h Host, sess *session, userID string, since int64, resume bool) bool {
 	if err := writeAttachment(sess.sock, Attachment{SID: sess.sid, UserID: userID}); err != nil {
 		r.sendError(h, sess, reject(CodeInvalidUserID, "could not record the identity; try again"))
 		return false
@@ -296,7 +351,49 @@ func (r *Room) bind(h Host, sess *session, userID string) bool {
 	} else {
 		r.send(h, sess, frame)
 	}
+	presence, _ := easyjson.Marshal(Presence{Type: TypePresence, Users: r.Users()})
+	r.send(h, sess, presence)
+	limit := r.cfg.JoinHistory
+	if resume {
+		limit = r.cfg.MaxResume
+	}
+	msgs, truncated, err := window(h.Store(), since, limit)
+	if err != nil {
+		r.sendError(h, sess, storageError)
+		return true
+	}
+	history, _ := easyjson.Marshal(History{Type: TypeHistory, Messages: nonNil(msgs), Truncated: truncated})
+	r.send(h, sess, history)
 	return true
+}
+
+// window reads the history after since. It is truncated when more messages
+// than limit followed since, or when some that did were already pruned: ids
+// have no gaps, so a first id above since+1 means messages were lost to the
+// reader.
+func window(s Store, since int64, limit int) ([]StoredMessage, bool, error) {
+	msgs, more, err := s.After(since, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	return msgs, more || (len(msgs) > 0 && msgs[0].ID > since+1), nil
+}
+
+// Users returns the distinct joined users, sorted.
+func (r *Room) Users() []string {
+	users := make([]string, 0, len(r.presence))
+	for u := range r.presence {
+		users = append(users, u)
+	}
+	sort.Strings(users)
+	return users
+}
+
+func nonNil(m []StoredMessage) []StoredMessage {
+	if m == nil {
+		return []StoredMessage{}
+	}
+	return m
 }
 
 // Close handles the runtime's close event for a socket: it completes the
@@ -328,6 +425,9 @@ func (r *Room) drop(h Host, sess *session, code int, reason string) {
 // leave forgets a session, marks its socket so that no later event announces
 // it again, and sends user_left if its user has no connection left.
 func (r *Room) leave(h Host, sess *session) {
+	if r.sessions[sess.sid] != sess {
+		return // already gone
+	}
 	delete(r.sessions, sess.sid)
 	_ = writeAttachment(sess.sock, Attachment{SID: sess.sid, UserID: sess.userID, Gone: true})
 	if sess.userID == "" {

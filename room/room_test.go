@@ -1,6 +1,7 @@
 package room_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,33 +17,36 @@ func TestRoom(t *testing.T) {
 		name     string
 		scenario func(e *env)
 	}{
-		{"join announces to everyone joined, including the joiner", func(e *env) {
+		{"join announces to everyone joined, and the joiner gets roster and history", func(e *env) {
 			a, b, lurker := e.connect(), e.connect(), e.connect()
 			e.send(a, `{"type":"join","userId":"alice"}`)
-			e.expect(a, joined("alice"))
+			e.expect(a, welcome("alice", us("alice"))...)
 			e.send(b, `{"type":"join","userId":"bob"}`)
 			e.expect(a, joined("bob"))
-			e.expect(b, joined("bob"))
+			e.expect(b, welcome("bob", us("alice", "bob"))...)
 			e.expect(lurker) // not joined: receives no broadcasts
 		}},
-		{"message reaches every joined member with the joined identity", func(e *env) {
+		{"message reaches every joined member with the joined identity and an id", func(e *env) {
 			a, b, lurker := e.connect(), e.connect(), e.connect()
 			e.send(a, `{"type":"join","userId":"alice"}`)
 			e.send(b, `{"type":"join","userId":"bob"}`)
 			a.take()
 			b.take()
 			e.send(a, `{"type":"message","text":"hi","userId":"mallory"}`)
-			e.expect(a, msg("alice", "hi"))
-			e.expect(b, msg("alice", "hi"))
+			e.expect(a, msg(1, "alice", "hi"))
+			e.expect(b, msg(1, "alice", "hi"))
 			e.expect(lurker)
+			e.send(b, `{"type":"message","text":"yo"}`)
+			e.expect(a, msg(2, "bob", "yo"))
+			e.expect(b, msg(2, "bob", "yo"))
 		}},
 		{"the seed's quick test: message first joins implicitly, then join is a no-op", func(e *env) {
 			a, b := e.connect(), e.connect()
 			e.send(b, `{"type":"join","userId":"bob"}`)
 			b.take()
 			e.send(a, `{"type":"message","text":"Hello, world!","userId":"user123"}`)
-			e.expect(a, joined("user123"), msg("user123", "Hello, world!"))
-			e.expect(b, joined("user123"), msg("user123", "Hello, world!"))
+			e.expect(a, seq(welcome("user123", us("bob", "user123")), msg(1, "user123", "Hello, world!"))...)
+			e.expect(b, joined("user123"), msg(1, "user123", "Hello, world!"))
 			e.send(a, `{"type":"join","userId":"user123"}`)
 			e.expect(a)
 			e.expect(b)
@@ -52,11 +56,11 @@ func TestRoom(t *testing.T) {
 			e.send(b, `{"type":"join","userId":"bob"}`)
 			b.take()
 			e.send(a1, `{"type":"join","userId":"alice"}`)
-			e.expect(a1, joined("alice"))
+			e.expect(a1, welcome("alice", us("alice", "bob"))...)
 			e.expect(b, joined("alice"))
 			e.send(a2, `{"type":"join","userId":"alice"}`)
-			e.expect(a2, joined("alice")) // the joiner always hears its own join
-			e.expect(a1)                  // the others do not: alice was already here
+			e.expect(a2, welcome("alice", us("alice", "bob"))...) // the joiner always hears its own join
+			e.expect(a1)                                          // the others do not: alice was already here
 			e.expect(b)
 			e.peerClose(a1, 1000, "")
 			e.expect(b) // alice still has a tab open
@@ -115,8 +119,8 @@ func TestRoom(t *testing.T) {
 			c.take()
 			b.failSend = true
 			e.send(a, `{"type":"message","text":"x"}`)
-			e.expect(a, msg("alice", "x"), left("bob"))
-			e.expect(c, msg("alice", "x"), left("bob"))
+			e.expect(a, msg(1, "alice", "x"), left("bob"))
+			e.expect(c, msg(1, "alice", "x"), left("bob"))
 			e.peerClose(b, 1006, "") // its close event arrives later
 			e.expect(a)
 			e.expect(c)
@@ -127,6 +131,8 @@ func TestRoom(t *testing.T) {
 			a.take()
 			e.send(a, `{"type":"join","userId":"alice"}`)
 			e.expect(a)
+			e.send(a, `{"type":"join","userId":"alice","since":0}`)
+			e.expect(a)
 		}},
 		{"joining as another user is already_joined and the identity stays", func(e *env) {
 			a := e.connect()
@@ -135,7 +141,7 @@ func TestRoom(t *testing.T) {
 			e.send(a, `{"type":"join","userId":"bob"}`)
 			e.expectError(a, room.CodeAlreadyJoined)
 			e.send(a, `{"type":"message","text":"still me"}`)
-			e.expect(a, msg("alice", "still me"))
+			e.expect(a, msg(1, "alice", "still me"))
 		}},
 		{"a message without a join or userId is not_joined", func(e *env) {
 			a := e.connect()
@@ -152,7 +158,7 @@ func TestRoom(t *testing.T) {
 			e.expectError(a, room.CodeInvalidMessage)
 			e.expect(b)
 			e.send(a, `{"type":"join","userId":"carol"}`) // still free to join as anyone
-			e.expect(a, joined("carol"))
+			e.expect(a, welcome("carol", us("bob", "carol"))...)
 		}},
 		{"ping that is not byte-identical is answered by the room", func(e *env) {
 			a := e.connect()
@@ -178,7 +184,7 @@ func TestRoom(t *testing.T) {
 			}
 			e.expect(b, left("alice"))
 			e.send(b, `{"type":"message","text":"still here"}`)
-			e.expect(b, msg("bob", "still here"))
+			e.expect(b, msg(1, "bob", "still here"))
 			e.peerClose(a, 1009, "") // the peer's answer announces nothing twice
 			e.expect(b)
 		}},
@@ -188,6 +194,62 @@ func TestRoom(t *testing.T) {
 			frame += strings.Repeat("x", 1<<20-len(frame)-2) + `"}`
 			e.send(a, frame)
 			e.expectError(a, room.CodeMessageTooLong)
+		}},
+		{"history on join holds the latest messages, oldest first", func(e *env) {
+			a := e.connect()
+			e.send(a, `{"type":"join","userId":"alice"}`)
+			for i := 1; i <= 3; i++ {
+				e.send(a, `{"type":"message","text":"m`+strconv.Itoa(i)+`"}`)
+			}
+			a.take()
+			b := e.connect()
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			e.expect(b, welcome("bob", us("alice", "bob"), stored(1, "alice", "m1"), stored(2, "alice", "m2"), stored(3, "alice", "m3"))...)
+		}},
+		{"resume with since gets exactly what was missed", func(e *env) {
+			a, b := e.connect(), e.connect()
+			e.send(a, `{"type":"join","userId":"alice"}`)
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			e.send(a, `{"type":"message","text":"seen"}`)
+			e.peerClose(b, 1006, "")
+			e.send(a, `{"type":"message","text":"missed1"}`)
+			e.send(a, `{"type":"message","text":"missed2"}`)
+			b2 := e.connect()
+			e.send(b2, `{"type":"join","userId":"bob","since":1}`)
+			e.expect(b2, welcome("bob", us("alice", "bob"), stored(2, "alice", "missed1"), stored(3, "alice", "missed2"))...)
+			e.send(a, `{"type":"message","text":"live"}`)
+			b2.take()
+			b3 := e.connect()
+			e.send(b3, `{"type":"join","userId":"carol","since":4}`) // up to date
+			e.expect(b3, welcome("carol", us("alice", "bob", "carol"))...)
+		}},
+		{"since ahead of the room or malformed is invalid_since and joins nobody", func(e *env) {
+			a, b := e.connect(), e.connect()
+			e.send(b, `{"type":"message","userId":"bob","text":"one"}`)
+			b.take()
+			for _, since := range []string{`2`, `-1`, `1.5`, `"1"`, `1e0`, `true`, `[]`, `99999999999999999999`} {
+				e.send(a, `{"type":"join","userId":"alice","since":`+since+`}`)
+				e.expectError(a, room.CodeInvalidSince)
+				e.expect(b)
+			}
+			e.send(a, `{"type":"join","userId":"alice","since":null}`) // null means none
+			e.expect(a, welcome("alice", us("alice", "bob"), stored(1, "bob", "one"))...)
+		}},
+		{"a failed write is storage_unavailable and nothing is broadcast or stored", func(e *env) {
+			a, b := e.connect(), e.connect()
+			e.send(a, `{"type":"join","userId":"alice"}`)
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			e.send(a, `{"type":"message","text":"kept"}`)
+			a.take()
+			b.take()
+			e.host.store.fail = true
+			e.send(a, `{"type":"message","text":"lost"}`)
+			e.expectError(a, room.CodeStorage)
+			e.expect(b)
+			e.host.store.fail = false
+			e.send(a, `{"type":"message","text":"next"}`) // no id was burned
+			e.expect(a, msg(2, "alice", "next"))
+			e.expect(b, msg(2, "alice", "next"))
 		}},
 	}
 	for _, tt := range tests {
@@ -279,7 +341,7 @@ func TestLimits(t *testing.T) {
 				e.expectError(a, tt.error)
 				return
 			}
-			e.expect(a, joined(uid), msg(uid, tt.text))
+			e.expect(a, seq(welcome(uid, us(uid)), msg(1, uid, tt.text))...)
 		})
 	}
 	t.Run("the text limit is configurable", func(t *testing.T) {
@@ -291,7 +353,7 @@ func TestLimits(t *testing.T) {
 		e.send(a, `{"type":"message","userId":"a","text":"abcd"}`)
 		e.expectError(a, room.CodeMessageTooLong)
 		e.send(a, `{"type":"message","userId":"a","text":"abc"}`)
-		e.expect(a, joined("a"), msg("a", "abc"))
+		e.expect(a, seq(welcome("a", us("a")), msg(1, "a", "abc"))...)
 	})
 }
 
@@ -311,7 +373,7 @@ func TestBroadcastIsOneCall(t *testing.T) {
 	}
 	for _, s := range socks {
 		got := s.take()
-		if len(got) == 0 || got[len(got)-1] != msg("ua", "fan") {
+		if len(got) == 0 || got[len(got)-1] != msg(1, "ua", "fan") {
 			t.Fatalf("socket %s missed the message: %q", s.name, got)
 		}
 	}
@@ -322,8 +384,23 @@ func TestEscaping(t *testing.T) {
 	e := newEnv(t, room.DefaultConfig(), false)
 	a := e.connect()
 	e.send(a, `{"type":"message","userId":"a\"b","text":"line1\nline2 <b>\u2028"}`)
-	e.expect(a,
-		`{"type":"user_joined","userId":"a\"b","timestamp":"`+ts+`"}`,
-		`{"type":"message","userId":"a\"b","text":"line1\nline2 \u003cb\u003e\u2028","timestamp":"`+ts+`"}`,
-	)
+	got := a.take()
+	want := `{"type":"message","id":1,"userId":"a\"b","text":"line1\nline2 \u003cb\u003e\u2028","timestamp":"` + ts + `"}`
+	if len(got) != 4 || got[0] != `{"type":"user_joined","userId":"a\"b","timestamp":"`+ts+`"}` || got[3] != want {
+		t.Errorf("got %q", got)
+	}
+}
+
+// seq flattens frames and lists of frames into one expectation.
+func seq(parts ...any) []string {
+	var out []string
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string:
+			out = append(out, p)
+		case []string:
+			out = append(out, p...)
+		}
+	}
+	return out
 }

@@ -19,11 +19,27 @@ type Route struct {
 	// to answer with, alongside Body.
 	Status int
 	Body   []byte
-	// Room is the room to forward a WebSocket upgrade to.
+	// Room is the room to forward the request to, and Kind what it asks of it.
 	Room string
+	Kind Kind
 	// Allow is set on 405 answers.
 	Allow string
 }
+
+// Kind is what a request forwarded to a room asks for.
+type Kind int
+
+const (
+	// KindSocket is a WebSocket upgrade into the room.
+	KindSocket Kind = iota + 1
+	// KindInfo is GET /api/rooms/{room}.
+	KindInfo
+	// KindMessages is GET /api/rooms/{room}/messages.
+	KindMessages
+	// KindPage is the chat page for a room, GET /r/{room}, served from the
+	// static assets.
+	KindPage
+)
 
 // Decide routes a request by method, path and its Upgrade header:
 // /api/chat[/{room}] upgrades go to the room, /api/health answers itself, and
@@ -49,7 +65,32 @@ func Decide(method, path, upgrade string) Route {
 		if !strings.EqualFold(strings.TrimSpace(upgrade), "websocket") {
 			return httpError(426, "upgrade_required", "this endpoint speaks WebSocket; send Upgrade: websocket")
 		}
-		return Route{Room: name}
+		return Route{Room: name, Kind: KindSocket}
+	case strings.HasPrefix(path, "/api/rooms/"):
+		rest := path[len("/api/rooms/"):]
+		kind := KindInfo
+		if name, ok := strings.CutSuffix(rest, "/messages"); ok {
+			rest, kind = name, KindMessages
+		}
+		if !roomName.MatchString(rest) {
+			if strings.Contains(rest, "/") && kind == KindInfo {
+				return httpError(404, "not_found", "rooms have /api/rooms/{room} and /api/rooms/{room}/messages")
+			}
+			return httpError(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
+		}
+		if method != "GET" && method != "HEAD" {
+			return methodNotAllowed("GET, HEAD")
+		}
+		return Route{Room: rest, Kind: kind}
+	case strings.HasPrefix(path, "/r/"):
+		name := strings.TrimSuffix(path[len("/r/"):], "/")
+		if !roomName.MatchString(name) {
+			return httpError(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
+		}
+		if method != "GET" && method != "HEAD" {
+			return methodNotAllowed("GET, HEAD")
+		}
+		return Route{Room: name, Kind: KindPage}
 	default:
 		return httpError(404, "not_found", "no such endpoint; chat is at /api/chat and /api/chat/{room}")
 	}
@@ -62,6 +103,9 @@ func methodNotAllowed(allow string) Route {
 	r.Allow = allow
 	return r
 }
+
+// HTTPErrorRoute is an error answer in the JSON error shape.
+func HTTPErrorRoute(status int, code, message string) Route { return httpError(status, code, message) }
 
 func httpError(status int, code, message string) Route {
 	body, _ := easyjson.Marshal(HTTPError{Error: code, Message: message})

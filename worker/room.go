@@ -3,7 +3,9 @@
 package main
 
 import (
+	"net/url"
 	"strconv"
+	"strings"
 	"syscall/js"
 
 	"github.com/chatroom/gochat/room"
@@ -23,6 +25,8 @@ type roomState struct {
 	fanout    js.Value
 	fanoutKey *room.Socket
 	fanoutLen int
+	// schemaReady caches that the messages table exists.
+	schemaReady bool
 }
 
 func getRoom(key string, env js.Value) *roomState {
@@ -34,14 +38,23 @@ func getRoom(key string, env js.Value) *roomState {
 	return st
 }
 
-// configFrom reads the room's tunables from the Worker's vars.
+// configFrom reads the room's tunables from the Worker's vars; a var that is
+// unset keeps the default, and a malformed one is logged and ignored.
 func configFrom(env js.Value) room.Config {
 	cfg := room.DefaultConfig()
-	if v := env.Get("MAX_MESSAGE_CHARS"); v.Type() == js.TypeString {
+	for name, field := range map[string]*int{
+		"MAX_MESSAGE_CHARS":   &cfg.MaxTextChars,
+		"MAX_STORED_MESSAGES": &cfg.KeepMessages,
+		"HISTORY_ON_JOIN":     &cfg.JoinHistory,
+	} {
+		v := env.Get(name)
+		if v.Type() != js.TypeString {
+			continue
+		}
 		if n, err := strconv.Atoi(v.String()); err == nil && n > 0 {
-			cfg.MaxTextChars = n
+			*field = n
 		} else {
-			jsConsole.Call("error", "gochat: MAX_MESSAGE_CHARS must be a positive integer; using the default")
+			jsConsole.Call("error", "gochat: "+name+" must be a positive integer; using the default")
 		}
 	}
 	return cfg
@@ -64,14 +77,25 @@ func roomInit(args []js.Value) any {
 	return key
 }
 
-// roomFetch accepts a WebSocket upgrade into the room with the hibernation API.
+// roomFetch serves what the front worker forwarded: a WebSocket upgrade,
+// accepted with the hibernation API, or a room HTTP API read. The request is
+// routed again with the same rules, so the object trusts no other caller.
 func roomFetch(args []js.Value) any {
 	key, ctx, env, req := args[0].String(), args[1], args[2], args[3]
-	route := room.Decide("GET", "/api/chat", header(req, "Upgrade"))
-	if route.Status != 0 {
-		return jsonResponse(route.Status, route.Body, map[string]any{"upgrade": "websocket"})
-	}
+	u := jsURL.New(req.Get("url"))
+	route := room.Decide(req.Get("method").String(), u.Get("pathname").String(), header(req, "Upgrade"))
 	st := getRoom(key, env)
+	switch {
+	case route.Status != 0:
+		return routeResponse(route)
+	case route.Kind == room.KindInfo, route.Kind == room.KindMessages:
+		query, err := url.ParseQuery(strings.TrimPrefix(u.Get("search").String(), "?"))
+		if err != nil {
+			return routeResponse(room.HTTPErrorRoute(400, "invalid_query", "the query string is malformed"))
+		}
+		status, body := st.room.ServeHTTP(host{ctx: ctx, st: st}, route, query)
+		return jsonResponse(status, body, nil)
+	}
 	pair := jsWebSocketPair.New()
 	client, server := pair.Index(0), pair.Index(1)
 	ctx.Call("acceptWebSocket", server)

@@ -86,3 +86,7 @@ func (h host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
 }
 
 func (h host) Now() time.Time { return time.Now() }
+
+func (h host) Store() room.Store {
+	return sqlStore{sql: h.ctx.Get("storage").Get("sql"), st: h.st}
+}
