@@ -1,5 +1,5 @@
 # One- or two-line targets; the steps live in scripts/ (set -eu).
-.PHONY: build dev test bench deploy bundle generate deps
+.PHONY: build dev test bench deploy bundle generate deps token
 
 build: deps
 	./scripts/build.sh
@@ -21,3 +21,7 @@ generate:
 
 deps:
 	./scripts/deps.sh
+
+# make token user=alice [ttl=1h]: a signed token for a protected room.
+token:
+	go run ./cmd/chattoken -user "$(user)" -ttl "$(or $(ttl),1h)"

@@ -15,9 +15,11 @@ import (
 
 // evictAll forces every Durable Object of the evict server out of memory,
 // keeping their hibernatable sockets, as the runtime does after 10 s idle.
-func evictAll(t *testing.T) {
+func evictAll(t *testing.T) { t.Helper(); evictOn(t, evict) }
+
+func evictOn(t *testing.T, srv *server) {
 	t.Helper()
-	status, body, _ := get(t, evict.HTTP+"/__test/evict", nil)
+	status, body, _ := get(t, srv.HTTP+"/__test/evict", nil)
 	if status != 200 {
 		t.Fatalf("evict: %d %s", status, body)
 	}

@@ -130,7 +130,7 @@ func TestHistoryAndPresenceOnJoin(t *testing.T) {
 func TestResumeAfterDrop(t *testing.T) {
 	t.Parallel()
 	path := "/api/chat/" + uniqueRoom(t)
-	talker, reader := dial(t, dev, path, "talker"), dial(t, dev, path, "reader")
+	talker, reader := dial(t, evict, path, "talker"), dial(t, evict, path, "reader")
 	talker.send(`{"type":"join","userId":"talker"}`)
 	talker.welcome("talker")
 	reader.send(`{"type":"join","userId":"reader"}`)
@@ -155,7 +155,7 @@ func TestResumeAfterDrop(t *testing.T) {
 		got = append(got, reader.nextMessage())
 	}
 	reader.drop()
-	again := dial(t, dev, path, "reader-again")
+	again := dial(t, evict, path, "reader-again")
 	_, hist, truncated := again.joinSince("reader", got[len(got)-1].ID)
 	if truncated {
 		t.Error("a resume within the window is truncated")
@@ -176,7 +176,8 @@ func TestResumeAfterDrop(t *testing.T) {
 }
 
 // TestConcurrentSenders has 10 clients send 50 messages each at once: every
-// client sees the same order, ids rise strictly, and history equals it.
+// client sees the same order, ids rise strictly, and history equals it. It
+// runs on the evict server, whose rate limit is raised for throughput tests.
 func TestConcurrentSenders(t *testing.T) {
 	t.Parallel()
 	const clients, each = 10, 50
@@ -184,7 +185,7 @@ func TestConcurrentSenders(t *testing.T) {
 	path := "/api/chat/" + room
 	var cs []*client
 	for i := 0; i < clients; i++ {
-		c := dial(t, dev, path, "c"+strconv.Itoa(i))
+		c := dial(t, evict, path, "c"+strconv.Itoa(i))
 		c.send(`{"type":"join","userId":"c` + strconv.Itoa(i) + `"}`)
 		c.welcome("c" + strconv.Itoa(i))
 		for _, prev := range cs {
@@ -236,7 +237,7 @@ func TestConcurrentSenders(t *testing.T) {
 		Messages  []wireMsg
 		Truncated bool
 	}
-	status, body, _ := get(t, dev.HTTP+"/api/rooms/"+room+"/messages?limit=500", nil)
+	status, body, _ := get(t, evict.HTTP+"/api/rooms/"+room+"/messages?limit=500", nil)
 	if status != 200 || json.Unmarshal([]byte(body), &page) != nil {
 		t.Fatalf("history: %d %s", status, body)
 	}

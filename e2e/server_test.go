@@ -16,10 +16,27 @@ import (
 //   - dev runs wrangler.toml with wrangler's own workerd, exactly as make dev;
 //   - evict runs e2e/wrangler.toml on the newer workerd, which can force
 //     eviction; it is the only one with /__test routes.
+//   - protected runs the same test config with every protection of issue 4
+//     switched on by vars, with short limits.
 var (
-	dev   *server
-	evict *server
+	dev       *server
+	evict     *server
+	protected *server
 )
+
+// protectedVars configure the protected server. The secret is a test value.
+var protectedVars = map[string]string{
+	"AUTH_SECRET":              testSecret,
+	"ALLOWED_ORIGINS":          "https://chat.example.com,http://127.0.0.1:8787",
+	"RATE_LIMIT_BURST":         "10",
+	"RATE_LIMIT_PER_SECOND":    "5",
+	"RATE_LIMIT_CLOSE_AFTER":   "50",
+	"BLOCKED_WORDS":            "darn,heck",
+	"IDLE_TIMEOUT_SECONDS":     "3",
+	"MAX_CONNECTIONS_PER_ROOM": "3",
+}
+
+const testSecret = "e2e-secret-not-for-production"
 
 type server = devserver.Server
 
@@ -35,25 +52,33 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	var wg sync.WaitGroup
-	var devErr, evictErr error
-	wg.Add(2)
+	var devErr, evictErr, protErr error
+	next := []string{"MINIFLARE_WORKERD_PATH=" + devserver.NextWorkerd(root)}
+	var protArgs []string
+	for k, v := range protectedVars {
+		protArgs = append(protArgs, "--var", k+":"+v)
+	}
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		dev, devErr = devserver.Start(devserver.Options{Name: "dev", Root: root, Config: "wrangler.toml"})
 	}()
 	go func() {
 		defer wg.Done()
-		evict, evictErr = devserver.Start(devserver.Options{Name: "evict", Root: root, Config: "e2e/wrangler.toml",
-			Env: []string{"MINIFLARE_WORKERD_PATH=" + devserver.NextWorkerd(root)}})
+		evict, evictErr = devserver.Start(devserver.Options{Name: "evict", Root: root, Config: "e2e/wrangler.toml", Env: next})
+	}()
+	go func() {
+		defer wg.Done()
+		protected, protErr = devserver.Start(devserver.Options{Name: "protected", Root: root, Config: "e2e/wrangler.toml", Env: next, Args: protArgs})
 	}()
 	wg.Wait()
 	code := 1
-	if err := errors.Join(devErr, evictErr); err != nil {
+	if err := errors.Join(devErr, evictErr, protErr); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 	} else {
 		code = m.Run()
 	}
-	for _, s := range []*server{dev, evict} {
+	for _, s := range []*server{dev, evict, protected} {
 		if s == nil {
 			continue
 		}

@@ -21,6 +21,7 @@ type fakeSocket struct {
 	closes     int
 	attachment []byte
 	failSend   bool
+	autoPong   time.Time // when the runtime last answered an exact ping
 }
 
 const (
@@ -77,7 +78,14 @@ type fakeHost struct {
 	now        time.Time
 	broadcasts int
 	store      fakeStore
+	alarm      time.Time // zero when no alarm is set
+	alarmSets  int
 }
+
+func (h *fakeHost) SetAlarm(at time.Time) { h.alarm = at; h.alarmSets++ }
+func (h *fakeHost) DeleteAlarm()          { h.alarm = time.Time{} }
+
+func (h *fakeHost) AutoResponseAt(s room.Socket) time.Time { return s.(*fakeSocket).autoPong }
 
 func (h *fakeHost) Store() room.Store { return &h.store }
 
@@ -182,13 +190,16 @@ func (e *env) before() {
 	}
 }
 
-func (e *env) connect() *fakeSocket {
+func (e *env) connect() *fakeSocket { e.t.Helper(); return e.connectAs("") }
+
+// connectAs accepts a socket bound to a verified identity ("" for open mode).
+func (e *env) connectAs(bound string) *fakeSocket {
 	e.t.Helper()
 	e.before()
 	e.n++
 	s := &fakeSocket{name: string(rune('a' + e.n - 1)), state: wsOpen}
 	e.host.sockets = append(e.host.sockets, s)
-	if err := e.room.Accept(e.host, s); err != nil {
+	if err := e.room.Accept(e.host, s, bound); err != nil {
 		e.t.Fatalf("accept: %v", err)
 	}
 	return s
@@ -209,6 +220,11 @@ func (e *env) peerClose(s *fakeSocket, code int, reason string) {
 	e.before()
 	s.state = wsClosing
 	e.room.Close(e.host, s, code, reason)
+}
+
+func (e *env) alarm() {
+	e.before()
+	e.room.Alarm(e.host)
 }
 
 func (e *env) socketError(s *fakeSocket) {

@@ -44,6 +44,9 @@ const (
 	CodeUnsupportedFrame = "unsupported_frame"
 	CodeInvalidSince     = "invalid_since"
 	CodeStorage          = "storage_unavailable"
+	CodeForbidden        = "forbidden"
+	CodeRateLimited      = "rate_limited"
+	CodeContentBlocked   = "content_blocked"
 )
 
 // TimeLayout is the wire timestamp: UTC ISO-8601 with milliseconds, as in the
@@ -141,6 +144,15 @@ type ErrorFrame struct {
 	Message string `json:"message"`
 }
 
+// RateLimited is the error frame of a rate-limited message: RetryAfterMs
+// is when the user's next message will pass.
+type RateLimited struct {
+	Type         string `json:"type"`
+	Code         string `json:"code"`
+	Message      string `json:"message"`
+	RetryAfterMs int64  `json:"retryAfterMs"`
+}
+
 // Attachment is what a socket carries through hibernation: the only per-socket
 // state that survives eviction. Keys are short because it is stored per socket.
 type Attachment struct {
@@ -148,6 +160,10 @@ type Attachment struct {
 	SID uint64 `json:"s"`
 	// UserID is the joined identity, empty until the socket joins.
 	UserID string `json:"u,omitempty"`
+	// Bound is the identity a verified token gave the socket at accept.
+	Bound string `json:"b,omitempty"`
+	// Active is the last second (Unix, rounded up) the socket sent anything.
+	Active int64 `json:"a,omitempty"`
 	// Gone marks a socket the room has already said goodbye to, so that a late
 	// close or error event for it announces nothing twice.
 	Gone bool `json:"g,omitempty"`

@@ -419,7 +419,91 @@ func (v RoomInfo) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *RoomInfo) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonE4425964DecodeGithubComChatroomGochatRoom4(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom5(in *jlexer.Lexer, out *Presence) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom5(in *jlexer.Lexer, out *RateLimited) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "code":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Code = string(in.String())
+			}
+		case "message":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Message = string(in.String())
+			}
+		case "retryAfterMs":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.RetryAfterMs = int64(in.Int64())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom5(out *jwriter.Writer, in RateLimited) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"code\":"
+		out.RawString(prefix)
+		out.String(string(in.Code))
+	}
+	{
+		const prefix string = ",\"message\":"
+		out.RawString(prefix)
+		out.String(string(in.Message))
+	}
+	{
+		const prefix string = ",\"retryAfterMs\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.RetryAfterMs))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v RateLimited) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom5(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *RateLimited) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom5(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom6(in *jlexer.Lexer, out *Presence) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -476,7 +560,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom5(in *jlexer.Lexer, out *P
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom5(out *jwriter.Writer, in Presence) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom6(out *jwriter.Writer, in Presence) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -506,14 +590,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom5(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Presence) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom5(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom6(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Presence) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom5(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom6(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom6(in *jlexer.Lexer, out *Pong) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *Pong) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -543,7 +627,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom6(in *jlexer.Lexer, out *P
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom6(out *jwriter.Writer, in Pong) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom7(out *jwriter.Writer, in Pong) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -557,14 +641,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom6(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Pong) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom6(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom7(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Pong) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom6(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom7(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *MessagesPage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom8(in *jlexer.Lexer, out *MessagesPage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -627,7 +711,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *M
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom7(out *jwriter.Writer, in MessagesPage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom8(out *jwriter.Writer, in MessagesPage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -662,14 +746,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom7(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessagesPage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom7(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom8(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessagesPage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom7(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom8(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom8(in *jlexer.Lexer, out *History) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom9(in *jlexer.Lexer, out *History) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -732,7 +816,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom8(in *jlexer.Lexer, out *H
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom8(out *jwriter.Writer, in History) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom9(out *jwriter.Writer, in History) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -767,14 +851,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom8(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v History) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom8(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom9(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *History) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom8(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom9(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom9(in *jlexer.Lexer, out *Health) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom10(in *jlexer.Lexer, out *Health) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -804,7 +888,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom9(in *jlexer.Lexer, out *H
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom9(out *jwriter.Writer, in Health) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom10(out *jwriter.Writer, in Health) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -818,14 +902,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom9(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Health) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom9(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom10(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Health) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom9(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom10(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom10(in *jlexer.Lexer, out *HTTPError) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom11(in *jlexer.Lexer, out *HTTPError) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -861,7 +945,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom10(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom10(out *jwriter.Writer, in HTTPError) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom11(out *jwriter.Writer, in HTTPError) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -880,14 +964,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom10(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v HTTPError) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom10(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom11(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *HTTPError) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom10(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom11(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom11(in *jlexer.Lexer, out *Frame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom12(in *jlexer.Lexer, out *Frame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -935,7 +1019,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom11(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom11(out *jwriter.Writer, in Frame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom12(out *jwriter.Writer, in Frame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -964,14 +1048,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom11(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Frame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom11(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom12(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Frame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom11(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom12(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom12(in *jlexer.Lexer, out *ErrorFrame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom13(in *jlexer.Lexer, out *ErrorFrame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1013,7 +1097,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom12(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom12(out *jwriter.Writer, in ErrorFrame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom13(out *jwriter.Writer, in ErrorFrame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1037,14 +1121,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom12(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ErrorFrame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom12(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom13(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ErrorFrame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom12(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom13(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom13(in *jlexer.Lexer, out *ChatMessage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom14(in *jlexer.Lexer, out *ChatMessage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1098,7 +1182,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom13(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom13(out *jwriter.Writer, in ChatMessage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom14(out *jwriter.Writer, in ChatMessage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1132,14 +1216,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom13(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatMessage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom13(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom14(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom13(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom14(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom14(in *jlexer.Lexer, out *Attachment) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom15(in *jlexer.Lexer, out *Attachment) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1165,6 +1249,18 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom14(in *jlexer.Lexer, out *
 			} else {
 				out.UserID = string(in.String())
 			}
+		case "b":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Bound = string(in.String())
+			}
+		case "a":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Active = int64(in.Int64())
+			}
 		case "g":
 			if in.IsNull() {
 				in.Skip()
@@ -1181,7 +1277,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom14(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom14(out *jwriter.Writer, in Attachment) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom15(out *jwriter.Writer, in Attachment) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1195,6 +1291,16 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom14(out *jwriter.Writer, in
 		out.RawString(prefix)
 		out.String(string(in.UserID))
 	}
+	if in.Bound != "" {
+		const prefix string = ",\"b\":"
+		out.RawString(prefix)
+		out.String(string(in.Bound))
+	}
+	if in.Active != 0 {
+		const prefix string = ",\"a\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Active))
+	}
 	if in.Gone {
 		const prefix string = ",\"g\":"
 		out.RawString(prefix)
@@ -1205,10 +1311,10 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom14(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Attachment) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom14(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom15(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Attachment) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom14(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom15(l, v)
 }

@@ -39,6 +39,12 @@ type Host interface {
 	Now() time.Time
 	// Store is the room's durable message history.
 	Store() Store
+	// SetAlarm schedules the room's single alarm; DeleteAlarm cancels it.
+	SetAlarm(at time.Time)
+	DeleteAlarm()
+	// AutoResponseAt is when the runtime last answered s's exact ping on
+	// the room's behalf, or the zero time.
+	AutoResponseAt(s Socket) time.Time
 }
 
 // Store is the room's message history. Writes are durable once the event
@@ -58,10 +64,11 @@ type Store interface {
 
 // Close codes the room uses.
 const (
-	CloseNormal        = 1000
-	CloseGoingAway     = 1001
-	CloseInternal      = 1011
-	CloseMessageTooBig = 1009
+	CloseNormal          = 1000
+	CloseGoingAway       = 1001
+	ClosePolicyViolation = 1008
+	CloseMessageTooBig   = 1009
+	CloseInternal        = 1011
 )
 
 // Config holds the room's tunables. The zero value is not useful; start from
@@ -80,26 +87,61 @@ type Config struct {
 	// enough to follow the conversation.
 	JoinHistory int
 	// MaxResume bounds the history sent for a join with "since" (and one page
-	// of the HTTP API), so that one frame stays well under 1 MiB-ish sizes.
+	// of the HTTP API), so that one frame stays a few hundred KiB at most.
 	MaxResume int
+	// RateBurst and RatePerSecond shape each user's token bucket, shared by
+	// all of the user's connections in the room: bursts of chat pass, floods
+	// do not.
+	RateBurst     int
+	RatePerSecond float64
+	// CloseAfterRejects closes a socket with 1008 once this many of its
+	// messages in a row were rate limited: it is not listening.
+	CloseAfterRejects int
+	// BlockedWords are rejected with content_blocked, matched
+	// case-insensitively on word boundaries. Lower case.
+	BlockedWords []string
+	// IdleTimeout closes a connection that has sent nothing for this long,
+	// with 1000 "idle timeout"; zero disables it.
+	IdleTimeout time.Duration
+	// MaxConnections is the most sockets a room accepts; the next upgrade
+	// gets 503 room_full.
+	MaxConnections int
 }
 
 // DefaultConfig is the configuration the worker runs with unless told otherwise.
 func DefaultConfig() Config {
 	return Config{
-		MaxTextChars:  4096,
-		MaxFrameBytes: 1 << 20,
-		KeepMessages:  1000,
-		JoinHistory:   50,
-		MaxResume:     500,
+		MaxTextChars:      4096,
+		MaxFrameBytes:     1 << 20,
+		KeepMessages:      1000,
+		JoinHistory:       50,
+		MaxResume:         500,
+		RateBurst:         10,
+		RatePerSecond:     5,
+		CloseAfterRejects: 50,
+		IdleTimeout:       600 * time.Second,
+		MaxConnections:    10000,
 	}
 }
 
 // session is one accepted socket and its identity.
 type session struct {
-	sid    uint64
-	sock   Socket
+	sid  uint64
+	sock Socket
+	// userID is the joined identity, empty until the socket joins.
 	userID string
+	// bound is the identity a verified token gave the socket at accept;
+	// empty in open mode. A bound socket can only ever be that user.
+	bound string
+	// active is the last second the socket sent anything, rounded up, as
+	// its attachment keeps it.
+	active int64
+	// rejects counts the socket's rate-limited messages in a row.
+	rejects int
+}
+
+func (s *session) attachment(gone bool) Attachment {
+	return Attachment{SID: s.sid, UserID: s.userID, Bound: s.bound, Active: s.active, Gone: gone}
 }
 
 // Room is one chat room. Its fields are a cache over the sockets'
@@ -114,6 +156,8 @@ type Room struct {
 	nextSID  uint64
 	// members caches the sockets of joined sessions for fan-out; nil when stale.
 	members []Socket
+	// buckets are the users' rate limits; see bucket for why memory is enough.
+	buckets map[string]*bucket
 }
 
 // New returns a room with the given configuration and nothing cached.
@@ -124,18 +168,15 @@ func New(cfg Config) *Room {
 // Reset drops everything cached. The worker calls it when the runtime
 // constructs the object again, which means it may have been evicted.
 func (r *Room) Reset() {
-	r.loaded = false
-	r.sessions = nil
-	r.presence = nil
-	r.members = nil
-	r.nextSID = 0
+	*r = Room{cfg: r.cfg}
 }
 
 // Empty reports whether the room holds no session, so its cache can go.
 func (r *Room) Empty() bool { return r.loaded && len(r.sessions) == 0 }
 
 // load rebuilds the cache from the host's sockets and their attachments, as
-// cloudflare/workers-chat-demo does on every wake.
+// cloudflare/workers-chat-demo does on every wake, and re-arms the idle alarm
+// at the earliest expiry it finds.
 func (r *Room) load(h Host) {
 	if r.loaded {
 		return
@@ -143,6 +184,7 @@ func (r *Room) load(h Host) {
 	r.loaded = true
 	r.sessions = make(map[uint64]*session)
 	r.presence = make(map[string]int)
+	r.buckets = make(map[string]*bucket)
 	r.members = nil
 	r.nextSID = 1
 	for _, s := range h.Sockets() {
@@ -153,14 +195,25 @@ func (r *Room) load(h Host) {
 		if _, dup := r.sessions[att.SID]; dup {
 			continue
 		}
-		r.sessions[att.SID] = &session{sid: att.SID, sock: s, userID: att.UserID}
-		if att.UserID != "" {
-			r.presence[att.UserID]++
-		}
-		if att.SID >= r.nextSID {
-			r.nextSID = att.SID + 1
-		}
+		r.adopt(s, att)
 	}
+	if len(r.sessions) > 0 {
+		r.schedule(h)
+	}
+}
+
+// adopt caches a session known from its attachment.
+func (r *Room) adopt(s Socket, att Attachment) *session {
+	sess := &session{sid: att.SID, sock: s, userID: att.UserID, bound: att.Bound, active: att.Active}
+	r.sessions[att.SID] = sess
+	if att.UserID != "" {
+		r.presence[att.UserID]++
+		r.members = nil
+	}
+	if att.SID >= r.nextSID {
+		r.nextSID = att.SID + 1
+	}
+	return sess
 }
 
 func readAttachment(s Socket) (Attachment, bool) {
@@ -183,29 +236,39 @@ func writeAttachment(s Socket, att Attachment) error {
 	return s.SetAttachment(data)
 }
 
-// Accept registers a socket the runtime has just accepted.
-func (r *Room) Accept(h Host, s Socket) error {
+// Full reports whether the room is at MaxConnections; the worker answers the
+// upgrade with 503 room_full instead of accepting it.
+func (r *Room) Full(h Host) bool {
 	r.load(h)
-	sess := &session{sid: r.nextSID, sock: s}
+	return len(r.sessions) >= r.cfg.MaxConnections
+}
+
+// Accept registers a socket the runtime has just accepted. bound is the
+// verified identity of a protected room's token, or "" in open mode.
+func (r *Room) Accept(h Host, s Socket, bound string) error {
+	r.load(h)
+	sess := &session{sid: r.nextSID, sock: s, bound: bound, active: ceilSecond(h.Now())}
 	r.nextSID++
-	if err := writeAttachment(s, Attachment{SID: sess.sid}); err != nil {
+	if err := writeAttachment(s, sess.attachment(false)); err != nil {
 		return err
 	}
 	r.sessions[sess.sid] = sess
+	if len(r.sessions) == 1 {
+		r.schedule(h)
+	}
 	return nil
 }
 
 // find returns the session of the socket an event arrived on. A socket the
-// cache does not know (it was accepted before a wake but was not yet open to
-// the rebuild) gets its session back from its attachment.
-func (r *Room) find(s Socket) (*session, bool) {
+// cache does not know gets its session back from its attachment.
+func (r *Room) find(h Host, s Socket) (*session, bool) {
 	att, ok := readAttachment(s)
 	if !ok {
 		// Not ours, or its attachment was lost: give it a fresh session so
 		// that it can still join.
-		sess := &session{sid: r.nextSID, sock: s}
+		sess := &session{sid: r.nextSID, sock: s, active: ceilSecond(h.Now())}
 		r.nextSID++
-		if writeAttachment(s, Attachment{SID: sess.sid}) != nil {
+		if writeAttachment(s, sess.attachment(false)) != nil {
 			return nil, false
 		}
 		r.sessions[sess.sid] = sess
@@ -218,16 +281,25 @@ func (r *Room) find(s Socket) (*session, bool) {
 		sess.sock = s
 		return sess, true
 	}
-	sess := &session{sid: att.SID, sock: s, userID: att.UserID}
-	r.sessions[att.SID] = sess
-	if att.UserID != "" {
-		r.presence[att.UserID]++
-		r.members = nil
+	return r.adopt(s, att), true
+}
+
+// touch records that the socket sent something. The attachment keeps whole
+// seconds, rounded up, so it is written at most once a second per socket and
+// an idle close is never early.
+func (r *Room) touch(h Host, sess *session) {
+	if sec := ceilSecond(h.Now()); sec > sess.active {
+		sess.active = sec
+		_ = writeAttachment(sess.sock, sess.attachment(false))
 	}
-	if att.SID >= r.nextSID {
-		r.nextSID = att.SID + 1
+}
+
+func ceilSecond(t time.Time) int64 {
+	sec := t.Unix()
+	if t.Nanosecond() > 0 {
+		sec++
 	}
-	return sess, true
+	return sec
 }
 
 // MaxFrameBytes is the configured frame limit, for hosts that can tell a
@@ -238,7 +310,7 @@ func (r *Room) MaxFrameBytes() int { return r.cfg.MaxFrameBytes }
 // reading it: the socket is closed with 1009 and the room carries on.
 func (r *Room) TooBig(h Host, s Socket) {
 	r.load(h)
-	if sess, ok := r.find(s); ok {
+	if sess, ok := r.find(h, s); ok {
 		r.drop(h, sess, CloseMessageTooBig, "frame exceeds 1 MiB")
 	}
 }
@@ -246,7 +318,7 @@ func (r *Room) TooBig(h Host, s Socket) {
 // Message handles one inbound frame. binary tells a binary frame from text.
 func (r *Room) Message(h Host, s Socket, data []byte, binary bool) {
 	r.load(h)
-	sess, ok := r.find(s)
+	sess, ok := r.find(h, s)
 	if !ok {
 		return
 	}
@@ -254,6 +326,7 @@ func (r *Room) Message(h Host, s Socket, data []byte, binary bool) {
 		r.drop(h, sess, CloseMessageTooBig, "frame exceeds 1 MiB")
 		return
 	}
+	r.touch(h, sess)
 	if binary {
 		r.sendError(h, sess, reject(CodeUnsupportedFrame, "binary frames are not supported; send JSON text frames"))
 		return
@@ -275,13 +348,28 @@ func (r *Room) Message(h Host, s Socket, data []byte, binary bool) {
 
 var pongFrame = []byte(PongFrame)
 
+// forbidden is a frame that names another user than the socket's token.
+func forbidden(bound string) *Reject {
+	return reject(CodeForbidden, "this connection is signed in as %q and cannot act as anyone else", bound)
+}
+
 func (r *Room) join(h Host, sess *session, req Request) {
+	userID := req.UserID
 	switch {
+	case sess.bound != "" && (!req.HasUserID || (req.UserIDErr == nil && req.UserID == sess.bound)):
+		userID = sess.bound // a signed-in socket may omit its userId
+	case sess.bound != "":
+		r.sendError(h, sess, forbidden(sess.bound))
+		return
 	case !req.HasUserID:
 		r.sendError(h, sess, reject(CodeInvalidUserID, `join needs a "userId"`))
+		return
 	case req.UserIDErr != nil:
 		r.sendError(h, sess, req.UserIDErr)
-	case sess.userID == req.UserID:
+		return
+	}
+	switch {
+	case sess.userID == userID:
 		// Joining again as the same user is a no-op by design.
 	case sess.userID != "":
 		r.sendError(h, sess, reject(CodeAlreadyJoined, "this connection already joined as %q", sess.userID))
@@ -299,26 +387,53 @@ func (r *Room) join(h Host, sess *session, req Request) {
 				return
 			}
 		}
-		r.bind(h, sess, req.UserID, req.Since, req.HasSince)
+		r.bind(h, sess, userID, req.Since, req.HasSince)
 	}
 }
 
 var storageError = reject(CodeStorage, "the room's storage is unavailable; nothing was stored, try again")
 
 func (r *Room) message(h Host, sess *session, req Request) {
-	if sess.userID == "" && (!req.HasUserID || req.UserIDErr != nil) {
+	// Who is speaking: the joined identity, else the token's, else the
+	// frame's userId (the seed's message-first quick test).
+	speaker := sess.userID
+	switch {
+	case sess.bound != "" && req.HasUserID && req.UserID != sess.bound:
+		r.sendError(h, sess, forbidden(sess.bound))
+		return
+	case speaker != "":
+	case sess.bound != "":
+		speaker = sess.bound
+	case req.HasUserID && req.UserIDErr == nil:
+		speaker = req.UserID
+	default:
 		r.sendError(h, sess, reject(CodeNotJoined, `send {"type":"join","userId":...} first, or include a valid "userId" in the message`))
 		return
 	}
-	if !req.HasText {
+	if !r.allow(h, sess, speaker) {
+		return
+	}
+	switch {
+	case !req.HasText:
 		r.sendError(h, sess, reject(CodeInvalidMessage, `message needs a "text"`))
+		return
+	case req.Text == "":
+		r.sendError(h, sess, reject(CodeInvalidMessage, `"text" must be a non-empty string`))
 		return
 	}
 	if rej := validText(req.Text, r.cfg.MaxTextChars); rej != nil {
 		r.sendError(h, sess, rej)
 		return
 	}
-	if sess.userID == "" && !r.bind(h, sess, req.UserID, 0, false) {
+	if controlChar(req.Text) {
+		r.sendError(h, sess, reject(CodeInvalidMessage, "text must not contain control characters other than newline and tab"))
+		return
+	}
+	if w, ok := blockedWord(req.Text, r.cfg.BlockedWords); ok {
+		r.sendError(h, sess, reject(CodeContentBlocked, "the message contains a blocked word (%q) and was not sent", w))
+		return
+	}
+	if sess.userID == "" && !r.bind(h, sess, speaker, 0, false) {
 		return
 	}
 	// Persist before broadcast: a message nobody could get back from
@@ -333,16 +448,46 @@ func (r *Room) message(h Host, sess *session, req Request) {
 	r.broadcast(h, frame)
 }
 
+// allow takes a token from the speaker's bucket. A rejected message is
+// answered with rate_limited and the time until the next token; a socket
+// that keeps sending into a full bucket is closed with 1008.
+func (r *Room) allow(h Host, sess *session, speaker string) bool {
+	b := r.buckets[speaker]
+	if b == nil {
+		b = &bucket{}
+		r.buckets[speaker] = b
+	}
+	ok, wait := b.take(h.Now(), r.cfg.RatePerSecond, r.cfg.RateBurst)
+	if ok {
+		sess.rejects = 0
+		return true
+	}
+	sess.rejects++
+	if sess.rejects >= r.cfg.CloseAfterRejects {
+		r.drop(h, sess, ClosePolicyViolation, "rate limit exceeded repeatedly")
+		return false
+	}
+	ms := wait.Milliseconds()
+	if wait > time.Duration(ms)*time.Millisecond {
+		ms++
+	}
+	frame, _ := easyjson.Marshal(RateLimited{Type: TypeError, Code: CodeRateLimited,
+		Message: "too many messages; slow down", RetryAfterMs: ms})
+	r.send(h, sess, frame)
+	return false
+}
+
 // bind makes sess a joined member as userID and announces it: to the joining
 // socket always, to the others only when this is the user's first connection.
 // The joining socket then gets the roster and the history: the latest
 // messages, or with a resume point everything after it (up to MaxResume).
 func (r *Room) bind(h Host, sess *session, userID string, since int64, resume bool) bool {
-	if err := writeAttachment(sess.sock, Attachment{SID: sess.sid, UserID: userID}); err != nil {
+	sess.userID = userID
+	if err := writeAttachment(sess.sock, sess.attachment(false)); err != nil {
+		sess.userID = ""
 		r.sendError(h, sess, reject(CodeInvalidUserID, "could not record the identity; try again"))
 		return false
 	}
-	sess.userID = userID
 	r.presence[userID]++
 	r.members = nil
 	frame, _ := easyjson.Marshal(UserJoined{Type: TypeUserJoined, UserID: userID, Timestamp: Timestamp(h.Now())})
@@ -400,7 +545,7 @@ func nonNil(m []StoredMessage) []StoredMessage {
 // handshake and, if this was the user's last connection, announces user_left.
 func (r *Room) Close(h Host, s Socket, code int, reason string) {
 	r.load(h)
-	if sess, ok := r.find(s); ok {
+	if sess, ok := r.find(h, s); ok {
 		r.leave(h, sess)
 	}
 	_ = s.Close(reciprocalCode(code), reason)
@@ -410,10 +555,68 @@ func (r *Room) Close(h Host, s Socket, code int, reason string) {
 // treated as an abrupt close.
 func (r *Room) Error(h Host, s Socket) {
 	r.load(h)
-	if sess, ok := r.find(s); ok {
+	if sess, ok := r.find(h, s); ok {
 		r.leave(h, sess)
 	}
 	_ = s.Close(CloseInternal, "websocket error")
+}
+
+// Alarm closes every connection idle for IdleTimeout, with 1000 "idle
+// timeout" (their users' user_left goes out as for any leave), then sets the
+// alarm again at the earliest expiry left. Exact pings answered by the
+// runtime count as activity.
+func (r *Room) Alarm(h Host) {
+	r.load(h)
+	if r.cfg.IdleTimeout > 0 {
+		now := h.Now()
+		for _, sess := range r.sorted() {
+			if !now.Before(r.expiry(h, sess)) {
+				r.drop(h, sess, CloseNormal, "idle timeout")
+			}
+		}
+	}
+	r.schedule(h)
+}
+
+// expiry is when sess becomes idle.
+func (r *Room) expiry(h Host, sess *session) time.Time {
+	last := time.Unix(sess.active, 0)
+	if auto := h.AutoResponseAt(sess.sock); !auto.IsZero() {
+		if a := time.Unix(ceilSecond(auto), 0); a.After(last) {
+			last = a
+		}
+	}
+	return last.Add(r.cfg.IdleTimeout)
+}
+
+// schedule sets the alarm at the earliest expiry, or deletes it when no
+// socket is left. Activity only moves expiries later, so an alarm set here
+// never fires late; one that fires early just schedules again.
+func (r *Room) schedule(h Host) {
+	if r.cfg.IdleTimeout <= 0 {
+		return
+	}
+	if len(r.sessions) == 0 {
+		h.DeleteAlarm()
+		return
+	}
+	var first time.Time
+	for _, sess := range r.sessions {
+		if e := r.expiry(h, sess); first.IsZero() || e.Before(first) {
+			first = e
+		}
+	}
+	h.SetAlarm(first)
+}
+
+// sorted returns the sessions in accept order, for deterministic sweeps.
+func (r *Room) sorted() []*session {
+	out := make([]*session, 0, len(r.sessions))
+	for _, s := range r.sessions {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].sid < out[j].sid })
+	return out
 }
 
 // drop closes a socket from the server side and says goodbye for it.
@@ -423,13 +626,17 @@ func (r *Room) drop(h Host, sess *session, code int, reason string) {
 }
 
 // leave forgets a session, marks its socket so that no later event announces
-// it again, and sends user_left if its user has no connection left.
+// it again, and sends user_left if its user has no connection left. The last
+// socket to go takes the idle alarm with it.
 func (r *Room) leave(h Host, sess *session) {
 	if r.sessions[sess.sid] != sess {
 		return // already gone
 	}
 	delete(r.sessions, sess.sid)
-	_ = writeAttachment(sess.sock, Attachment{SID: sess.sid, UserID: sess.userID, Gone: true})
+	_ = writeAttachment(sess.sock, sess.attachment(true))
+	if len(r.sessions) == 0 && r.cfg.IdleTimeout > 0 {
+		h.DeleteAlarm()
+	}
 	if sess.userID == "" {
 		return
 	}
@@ -462,7 +669,7 @@ func reciprocalCode(code int) int {
 func (r *Room) broadcast(h Host, frame []byte) {
 	if r.members == nil {
 		r.members = make([]Socket, 0, len(r.sessions))
-		for _, sess := range r.sessions {
+		for _, sess := range r.sorted() {
 			if sess.userID != "" {
 				r.members = append(r.members, sess.sock)
 			}

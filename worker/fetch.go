@@ -4,7 +4,9 @@ package main
 
 import (
 	"syscall/js"
+	"time"
 
+	"github.com/chatroom/gochat/internal/auth"
 	"github.com/chatroom/gochat/room"
 )
 
@@ -14,13 +16,19 @@ const roomBinding = "CHAT_ROOM"
 // assetsBinding serves worker/public, the chat page and client module.
 const assetsBinding = "ASSETS"
 
-// fetch is the front worker: it routes in Go and forwards upgrades to the
-// room's object, returning the stub's Promise untouched so that the 101 and
-// its webSocket reach the client as the object made them.
+// userHeader carries the verified identity from the front worker to the
+// room. The front worker always deletes whatever the client sent under this
+// name, so the room can trust it.
+const userHeader = "X-Chat-User"
+
+// fetch is the front worker: it routes in Go, checks the token and origin
+// before any object is touched, and forwards to the room's object, returning
+// the stub's Promise untouched so that the 101 and its webSocket reach the
+// client as the object made them.
 func fetch(args []js.Value) any {
 	req, env := args[0], args[1]
-	path := jsURL.New(req.Get("url")).Get("pathname").String()
-	route := room.Decide(req.Get("method").String(), path, header(req, "Upgrade"))
+	u := jsURL.New(req.Get("url"))
+	route := room.Decide(req.Get("method").String(), u.Get("pathname").String(), header(req, "Upgrade"))
 	if route.Status != 0 {
 		return routeResponse(route)
 	}
@@ -28,9 +36,23 @@ func fetch(args []js.Value) any {
 		// Every room has the same page; it reads the room from the URL.
 		return env.Get(assetsBinding).Call("fetch", jsURL.New("/", req.Get("url")).Call("toString"))
 	}
+	if route.Kind == room.KindSocket && !auth.OriginAllowed(auth.ParseOrigins(envString(env, "ALLOWED_ORIGINS")), header(req, "Origin")) {
+		return routeResponse(room.HTTPErrorRoute(403, "forbidden_origin", "this Origin may not open chat connections"))
+	}
+	headers := js.Global().Get("Headers").New(req.Get("headers"))
+	headers.Call("delete", userHeader)
+	if secret := envString(env, "AUTH_SECRET"); secret != "" {
+		token := auth.FromRequest(searchParam(u, "token"), header(req, "Authorization"))
+		user, err := auth.Verify(token, []byte(secret), time.Now(), func(s string) bool { return room.ValidUserID(s) == nil })
+		if err != nil {
+			return routeResponse(room.HTTPErrorRoute(401, "unauthorized", err.Error()))
+		}
+		headers.Call("set", userHeader, user)
+	}
+	forward := js.Global().Get("Request").New(req, map[string]any{"headers": headers})
 	ns := env.Get(roomBinding)
 	stub := ns.Call("get", ns.Call("idFromName", route.Room))
-	return stub.Call("fetch", req)
+	return stub.Call("fetch", forward)
 }
 
 // routeResponse answers a request the router decided on by itself.
@@ -40,6 +62,24 @@ func routeResponse(route room.Route) js.Value {
 		return jsonResponse(route.Status, route.Body, map[string]any{"upgrade": "websocket"})
 	case 405:
 		return jsonResponse(route.Status, route.Body, map[string]any{"allow": route.Allow})
+	case 401:
+		return jsonResponse(route.Status, route.Body, map[string]any{"www-authenticate": `Bearer realm="gochat"`})
 	}
 	return jsonResponse(route.Status, route.Body, nil)
+}
+
+// envString reads a var or secret, "" when unset.
+func envString(env js.Value, name string) string {
+	if v := env.Get(name); v.Type() == js.TypeString {
+		return v.String()
+	}
+	return ""
+}
+
+func searchParam(u js.Value, name string) string {
+	v := u.Get("searchParams").Call("get", name)
+	if v.IsNull() || v.IsUndefined() {
+		return ""
+	}
+	return v.String()
 }

@@ -63,4 +63,7 @@ export class ChatRoom {
   webSocketError(ws, error) {
     gochat().roomError(this.key, this.ctx, this.env, ws, error);
   }
+  alarm() {
+    gochat().roomAlarm(this.key, this.ctx, this.env);
+  }
 }

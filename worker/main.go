@@ -17,6 +17,7 @@ func main() {
 	export(binding, "roomMessage", roomMessage)
 	export(binding, "roomClose", roomClose)
 	export(binding, "roomError", roomError)
+	export(binding, "roomAlarm", roomAlarm)
 	// Block without a timer: the program then idles between events, and
 	// js.FuncOf callbacks run on demand.
 	select {}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall/js"
+	"time"
 
 	"github.com/chatroom/gochat/room"
 )
@@ -42,21 +43,35 @@ func getRoom(key string, env js.Value) *roomState {
 // unset keeps the default, and a malformed one is logged and ignored.
 func configFrom(env js.Value) room.Config {
 	cfg := room.DefaultConfig()
-	for name, field := range map[string]*int{
-		"MAX_MESSAGE_CHARS":   &cfg.MaxTextChars,
-		"MAX_STORED_MESSAGES": &cfg.KeepMessages,
-		"HISTORY_ON_JOIN":     &cfg.JoinHistory,
+	idle := int(cfg.IdleTimeout / time.Second)
+	rate := int(cfg.RatePerSecond)
+	for _, v := range []struct {
+		name string
+		min  int
+		dst  *int
+	}{
+		{"MAX_MESSAGE_CHARS", 1, &cfg.MaxTextChars},
+		{"MAX_STORED_MESSAGES", 1, &cfg.KeepMessages},
+		{"HISTORY_ON_JOIN", 1, &cfg.JoinHistory},
+		{"RATE_LIMIT_BURST", 1, &cfg.RateBurst},
+		{"RATE_LIMIT_PER_SECOND", 1, &rate},
+		{"RATE_LIMIT_CLOSE_AFTER", 1, &cfg.CloseAfterRejects},
+		{"IDLE_TIMEOUT_SECONDS", 0, &idle},
+		{"MAX_CONNECTIONS_PER_ROOM", 1, &cfg.MaxConnections},
 	} {
-		v := env.Get(name)
-		if v.Type() != js.TypeString {
+		s := envString(env, v.name)
+		if s == "" {
 			continue
 		}
-		if n, err := strconv.Atoi(v.String()); err == nil && n > 0 {
-			*field = n
+		if n, err := strconv.Atoi(s); err == nil && n >= v.min {
+			*v.dst = n
 		} else {
-			jsConsole.Call("error", "gochat: "+name+" must be a positive integer; using the default")
+			jsConsole.Call("error", "gochat: "+v.name+" must be an integer of at least "+strconv.Itoa(v.min)+"; using the default")
 		}
 	}
+	cfg.IdleTimeout = time.Duration(idle) * time.Second
+	cfg.RatePerSecond = float64(rate)
+	cfg.BlockedWords = room.ParseWords(envString(env, "BLOCKED_WORDS"))
 	return cfg
 }
 
@@ -96,10 +111,14 @@ func roomFetch(args []js.Value) any {
 		status, body := st.room.ServeHTTP(host{ctx: ctx, st: st}, route, query)
 		return jsonResponse(status, body, nil)
 	}
+	h := host{ctx: ctx, st: st}
+	if st.room.Full(h) {
+		return routeResponse(room.HTTPErrorRoute(503, "room_full", "this room has reached its connection limit; try again later"))
+	}
 	pair := jsWebSocketPair.New()
 	client, server := pair.Index(0), pair.Index(1)
 	ctx.Call("acceptWebSocket", server)
-	if err := st.room.Accept(host{ctx: ctx, st: st}, socket{server}); err != nil {
+	if err := st.room.Accept(h, socket{server}, header(req, userHeader)); err != nil {
 		server.Call("close", room.CloseInternal, "could not register the connection")
 	}
 	return jsResponse.New(nil, map[string]any{"status": 101, "webSocket": client})
@@ -128,6 +147,15 @@ func roomClose(args []js.Value) any {
 	code, reason := args[4].Int(), args[5].String()
 	st := getRoom(key, env)
 	st.room.Close(host{ctx: ctx, st: st}, socket{ws}, code, reason)
+	forgetIfEmpty(key, st)
+	return nil
+}
+
+// roomAlarm is the object's alarm: the idle sweep.
+func roomAlarm(args []js.Value) any {
+	key, ctx, env := args[0].String(), args[1], args[2]
+	st := getRoom(key, env)
+	st.room.Alarm(host{ctx: ctx, st: st})
 	forgetIfEmpty(key, st)
 	return nil
 }

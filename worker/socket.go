@@ -87,6 +87,22 @@ func (h host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
 
 func (h host) Now() time.Time { return time.Now() }
 
+func (h host) SetAlarm(at time.Time) {
+	h.ctx.Get("storage").Call("setAlarm", at.UnixMilli())
+}
+
+func (h host) DeleteAlarm() {
+	h.ctx.Get("storage").Call("deleteAlarm")
+}
+
+func (h host) AutoResponseAt(s room.Socket) time.Time {
+	v := h.ctx.Call("getWebSocketAutoResponseTimestamp", s.(socket).ws)
+	if v.Type() != js.TypeObject {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(v.Call("getTime").Float()))
+}
+
 func (h host) Store() room.Store {
 	return sqlStore{sql: h.ctx.Get("storage").Get("sql"), st: h.st}
 }
