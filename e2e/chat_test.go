@@ -71,6 +71,28 @@ func TestHTTPEdges(t *testing.T) {
 	}
 }
 
+// TestPages checks that the chat page is served at / and /r/{room} from the
+// static assets, with the client module beside it.
+func TestPages(t *testing.T) {
+	t.Parallel()
+	home, body, ct := get(t, dev.HTTP+"/", nil)
+	if home != 200 || !strings.HasPrefix(ct, "text/html") || !strings.Contains(body, "<html") {
+		t.Fatalf("/: %d %s", home, ct)
+	}
+	for _, path := range []string{"/r/general", "/r/team-1_b"} {
+		status, page, ct := get(t, dev.HTTP+path, nil)
+		if status != 200 || !strings.HasPrefix(ct, "text/html") || page != body {
+			t.Errorf("%s: %d %s, want the same page as /", path, status, ct)
+		}
+	}
+	if status, _, ct := get(t, dev.HTTP+"/chat-client.js", nil); status != 200 || !strings.Contains(ct, "javascript") {
+		t.Errorf("/chat-client.js: %d %s", status, ct)
+	}
+	if status, body, _ := get(t, dev.HTTP+"/r/a.b", nil); status != 400 || match(`{"error":"invalid_room","message":"*"}`, body) != nil {
+		t.Errorf("/r/a.b: %d %s", status, body)
+	}
+}
+
 // TestSeedQuickTest sends the seed README's quick test verbatim: a message
 // first (which joins implicitly), then the join (a no-op).
 func TestSeedQuickTest(t *testing.T) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh is `make test`: it installs what it needs, then runs every check:
 # generated code, formatting, vet (native and js/wasm), the room's unit and
-# fuzz tests, and the integration tests against wrangler dev.
+# fuzz tests, the integration tests against wrangler dev, and the browser
+# client's unit and Chromium tests.
 set -eu
 cd "$(dirname "$0")/.."
 : "${FUZZTIME:=10s}"
@@ -28,3 +29,5 @@ if ! grep -qE '^ok ' build/e2e.log; then
 	tail -120 build/e2e.log >&2
 	exit 1
 fi
+echo "== web: client unit tests and browser tests"
+./scripts/web-test.sh

@@ -1,0 +1,98 @@
+// Fakes for driving ChatClient in Node: a clock whose time moves only when a
+// test says so, and a WebSocket class that records what the client sent and
+// lets the test play the server.
+
+// FakeClock implements the timer functions ChatClient takes as options.
+export class FakeClock {
+  now = 0;
+  #next = 1;
+  #timers = new Map(); // id -> {at, fn, every}
+
+  timers() {
+    return {
+      setTimeout: (fn, ms) => this.#add(fn, ms, 0),
+      clearTimeout: (id) => this.#timers.delete(id),
+      setInterval: (fn, ms) => this.#add(fn, ms, ms),
+      clearInterval: (id) => this.#timers.delete(id),
+    };
+  }
+
+  #add(fn, ms, every) {
+    const id = this.#next++;
+    this.#timers.set(id, { at: this.now + Math.max(0, ms), fn, every });
+    return id;
+  }
+
+  /** pending lists the delays of the armed timers, soonest first. */
+  pending() {
+    return [...this.#timers.values()].map((t) => t.at - this.now).sort((a, b) => a - b);
+  }
+
+  /** advance moves time forward by ms, firing every timer that falls due. */
+  advance(ms) {
+    const end = this.now + ms;
+    for (;;) {
+      let id = null;
+      let due = null;
+      for (const [k, t] of this.#timers) {
+        if (t.at <= end && (due === null || t.at < due.at)) [id, due] = [k, t];
+      }
+      if (due === null) break;
+      this.now = due.at;
+      if (due.every) due.at += due.every;
+      else this.#timers.delete(id);
+      due.fn();
+    }
+    this.now = end;
+  }
+}
+
+// fakeSocketClass returns a WebSocket stand-in class and the list of
+// instances the client created, newest last.
+export function fakeSocketClass() {
+  const sockets = [];
+  class FakeSocket {
+    static CONNECTING = 0;
+    static OPEN = 1;
+    static CLOSING = 2;
+    static CLOSED = 3;
+    readyState = 0;
+    sent = [];
+    closedWith = null;
+    onopen = null;
+    onmessage = null;
+    onclose = null;
+    onerror = null;
+    constructor(url) {
+      this.url = url;
+      sockets.push(this);
+    }
+    send(data) {
+      if (this.readyState !== 1) throw new Error("InvalidStateError: not open");
+      this.sent.push(data);
+    }
+    close(code = 1000, reason = "") {
+      this.closedWith = { code, reason };
+      this.readyState = 3;
+    }
+    // --- the server's side ---
+    open() {
+      this.readyState = 1;
+      this.onopen?.({});
+    }
+    receive(frame) {
+      this.onmessage?.({ data: typeof frame === "string" ? frame : JSON.stringify(frame) });
+    }
+    /** drop ends the connection from the far side. */
+    drop(code = 1006) {
+      this.readyState = 3;
+      this.onerror?.({});
+      this.onclose?.({ code, reason: "", wasClean: false });
+    }
+    /** frames are the parsed frames the client sent. */
+    frames() {
+      return this.sent.map((s) => JSON.parse(s));
+    }
+  }
+  return { FakeSocket, sockets };
+}

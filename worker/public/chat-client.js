@@ -1,0 +1,507 @@
+// chat-client.js is the browser client for the gochat WebSocket protocol: a
+// dependency-free ES module that any frontend can import, also served by the
+// worker as /chat-client.js.
+//
+//   import { ChatClient } from "/chat-client.js";
+//   const chat = new ChatClient({ room: "lobby", userId: "ada" });
+//   chat.on("message", (m) => render(m));
+//   chat.connect();
+//   chat.send("hello");
+//   chat.close(); // when done: stops timers and reconnects for good
+//
+// Policy, in short:
+//   - A connection is "open" once the room has answered the join with its
+//     history; until then it is "connecting" (first time) or "reconnecting".
+//   - A dropped connection is retried with exponential backoff and jitter.
+//     The rejoin carries "since": the highest message id seen, so the room
+//     sends exactly what was missed. Ids are also deduplicated here, so a
+//     message is delivered to the caller at most once per client.
+//   - send() while not open queues the text, up to maxQueue. A text that does
+//     not fit, or that is still queued when close() is called, is reported
+//     through an "error" event that carries it. Nothing is dropped silently.
+//   - A text sent on a connection that died before the room echoed it back is
+//     checked against the resumed history: if the room has it, it is not sent
+//     again; if not, it is sent again on the new connection.
+//
+// Timers, the WebSocket constructor and the random source are options, so
+// tests can drive the client with a fake socket and a fake clock.
+
+/** The exact keepalive frame; the runtime answers it without waking the room. */
+export const PING_FRAME = '{"type":"ping"}';
+
+const ROOM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+// Error codes the room sends about one message; each answers the oldest text
+// this connection sent and the room has not yet echoed.
+const MESSAGE_ERRORS = new Set([
+  "invalid_message",
+  "message_too_long",
+  "rate_limited",
+  "content_blocked",
+  "not_joined",
+  "storage_unavailable",
+  "forbidden",
+]);
+
+// Error codes that make a join hopeless to retry as is.
+const FATAL_JOIN_ERRORS = new Set(["invalid_user_id", "forbidden", "already_joined"]);
+
+const OPEN = 1; // WebSocket.OPEN, which fakes may not define
+
+/**
+ * Defaults for the tunables. Each can be overridden in the constructor's
+ * options; tests shrink them.
+ */
+export const DEFAULTS = Object.freeze({
+  /** How often the keepalive ping is sent while open. A connection that has
+   *  received nothing at all by the next tick is considered dead. */
+  pingIntervalMs: 30_000,
+  /** First reconnect delay; it doubles on each failed attempt. */
+  backoffInitialMs: 500,
+  /** Cap of the reconnect delay. */
+  backoffMaxMs: 10_000,
+  /** How long a connection may take from creating the socket to the room's
+   *  history before it is abandoned and retried. */
+  joinTimeoutMs: 15_000,
+  /** How many texts send() holds while not open. */
+  maxQueue: 100,
+  /** How many recent message ids are remembered for deduplication. */
+  dedupeWindow: 2000,
+});
+
+/**
+ * backoffDelay is the wait before reconnect attempt `attempt` (0 for the
+ * first): min(max, initial * 2^attempt), of which a random half is taken off
+ * ("equal jitter"), so clients cut off together do not return together.
+ */
+export function backoffDelay(attempt, { initialMs, maxMs, random }) {
+  const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(base / 2 + (random() * base) / 2);
+}
+
+/**
+ * chatURL is the WebSocket URL of a room: /api/chat for the lobby,
+ * /api/chat/{room} for others, with ?token= when a token is given. base is
+ * the page's origin (http or https); the scheme becomes ws or wss.
+ */
+export function chatURL(base, room = "lobby", token) {
+  if (!ROOM_NAME.test(room)) {
+    throw new TypeError(`invalid room name ${JSON.stringify(room)}: use 1-64 of A-Z a-z 0-9 _ -`);
+  }
+  const url = new URL(room === "lobby" ? "/api/chat" : `/api/chat/${room}`, base);
+  url.protocol = url.protocol === "https:" || url.protocol === "wss:" ? "wss:" : "ws:";
+  if (token) url.searchParams.set("token", token);
+  return url.toString();
+}
+
+export class ChatClient {
+  #opts;
+  #WebSocket;
+  #timers;
+  #random;
+  #url;
+
+  #listeners = new Map();
+  #status = "idle";
+  #ws = null;
+  #attempt = 0; // reconnect attempts since the last successful join
+  #retryTimer = null;
+  #pingTimer = null;
+  #joinTimer = null;
+  #awaitingPong = false;
+  #joined = false; // the current socket's join was answered with history
+  #everJoined = false;
+  #closed = false;
+
+  #users = new Set();
+  #lastId = null; // highest message id delivered, the next join's "since"
+  #seen = new Set(); // recent ids, oldest first, for deduplication
+  #queue = []; // texts waiting for an open connection
+  #inflight = []; // texts sent on the current connection, not yet echoed or refused
+  #unconfirmed = []; // in flight when the previous connection died
+  #pendingReset = false; // the room forgot our resume point; the next history starts over
+
+  /**
+   * @param {object} options
+   * @param {string} options.userId        who to join as
+   * @param {string} [options.room]        room name, default "lobby"
+   * @param {string} [options.token]       auth token, sent as ?token=
+   * @param {string} [options.url]         full WebSocket URL; overrides room/token/baseUrl
+   * @param {string} [options.baseUrl]     origin to connect to; default location.href
+   * @param {Function} [options.WebSocket] WebSocket constructor; default globalThis.WebSocket
+   * @param {object} [options.timers]      {setTimeout, clearTimeout, setInterval, clearInterval}
+   * @param {Function} [options.random]    () => [0,1); default Math.random
+   * and any of DEFAULTS' tunables.
+   */
+  constructor(options = {}) {
+    if (typeof options.userId !== "string" || options.userId === "") {
+      throw new TypeError("ChatClient needs a userId");
+    }
+    this.#opts = { ...DEFAULTS, room: "lobby", ...options };
+    this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    if (typeof this.#WebSocket !== "function") {
+      throw new TypeError("no WebSocket constructor: pass options.WebSocket");
+    }
+    const g = globalThis;
+    this.#timers = {
+      setTimeout: (...a) => g.setTimeout(...a),
+      clearTimeout: (...a) => g.clearTimeout(...a),
+      setInterval: (...a) => g.setInterval(...a),
+      clearInterval: (...a) => g.clearInterval(...a),
+      ...options.timers,
+    };
+    this.#random = options.random ?? Math.random;
+    this.#url = options.url ?? chatURL(options.baseUrl ?? g.location?.href, this.#opts.room, options.token);
+  }
+
+  /** The room this client talks to. */
+  get room() { return this.#opts.room; }
+  /** The user it joins as. */
+  get userId() { return this.#opts.userId; }
+  /** The WebSocket URL it connects to. */
+  get url() { return this.#url; }
+  /** "idle" before connect(), then "connecting" | "open" | "reconnecting" | "closed". */
+  get status() { return this.#status; }
+  /** The users present in the room, sorted. */
+  get users() { return [...this.#users].sort(); }
+  /** The highest message id delivered so far, or null. */
+  get lastId() { return this.#lastId; }
+  /** How many texts wait for the connection. */
+  get queued() { return this.#queue.length + this.#unconfirmed.length; }
+
+  /**
+   * on subscribes fn to an event and returns a function that unsubscribes it.
+   * Events: "status", "message", "history", "presence", "error".
+   */
+  on(type, fn) {
+    let set = this.#listeners.get(type);
+    if (!set) this.#listeners.set(type, (set = new Set()));
+    set.add(fn);
+    return () => this.off(type, fn);
+  }
+
+  off(type, fn) {
+    this.#listeners.get(type)?.delete(fn);
+  }
+
+  /** connect opens the connection and joins. Calling it again does nothing. */
+  connect() {
+    if (this.#closed) throw new Error("ChatClient: connect after close; create a new client");
+    if (this.#status !== "idle") return this;
+    this.#setStatus("connecting");
+    this.#open();
+    return this;
+  }
+
+  /**
+   * send sends text, or queues it while the connection is not open. It
+   * returns false when the text was refused here (the client is closed or the
+   * queue is full); an "error" event with the text says why. Errors from the
+   * room (too long, rate limited, ...) arrive later as "error" events that
+   * carry the text too.
+   */
+  send(text) {
+    if (typeof text !== "string" || text === "") {
+      throw new TypeError("ChatClient.send needs a non-empty string");
+    }
+    if (this.#closed) {
+      this.#error({ code: "client_closed", message: "the chat client is closed; this message was not sent", text });
+      return false;
+    }
+    if (this.#joined && this.#ws?.readyState === OPEN) {
+      this.#transmit(text);
+      return true;
+    }
+    if (this.queued >= this.#opts.maxQueue) {
+      this.#error({ code: "queue_full", message: `not connected and ${this.#opts.maxQueue} messages already wait; this one was not sent`, text });
+      return false;
+    }
+    this.#queue.push(text);
+    return true;
+  }
+
+  /**
+   * close ends the connection for good: no reconnect, no timers. Texts still
+   * waiting are reported in one "error" event with code "not_sent" and their
+   * texts in `texts`. It is safe to call more than once.
+   */
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearTimers();
+    const ws = this.#ws;
+    this.#ws = null;
+    if (ws) {
+      detach(ws);
+      try { ws.close(1000, "client closed"); } catch { /* already closing */ }
+    }
+    const texts = [...this.#unconfirmed, ...this.#queue];
+    this.#queue = [];
+    this.#unconfirmed = [];
+    this.#inflight = [];
+    if (texts.length) {
+      this.#error({ code: "not_sent", message: `${texts.length} message(s) were not sent before the chat closed`, texts });
+    }
+    this.#setStatus("closed");
+  }
+
+  // --- connection lifecycle ---
+
+  #open() {
+    this.#joined = false;
+    this.#awaitingPong = false;
+    let ws;
+    try {
+      ws = new this.#WebSocket(this.#url);
+    } catch (err) {
+      this.#error({ code: "connect_failed", message: String(err?.message ?? err) });
+      this.#scheduleReconnect();
+      return;
+    }
+    this.#ws = ws;
+    ws.onopen = () => { if (ws === this.#ws) this.#sendJoin(); };
+    ws.onmessage = (ev) => { if (ws === this.#ws) this.#onFrame(ev.data); };
+    ws.onclose = () => { if (ws === this.#ws) this.#lost(); };
+    ws.onerror = () => {}; // a close event always follows
+    this.#joinTimer = this.#timers.setTimeout(() => {
+      this.#joinTimer = null;
+      if (ws === this.#ws && !this.#joined) this.#drop();
+    }, this.#opts.joinTimeoutMs);
+  }
+
+  #sendJoin() {
+    const join = { type: "join", userId: this.#opts.userId };
+    if (this.#lastId !== null) join.since = this.#lastId;
+    this.#raw(JSON.stringify(join));
+  }
+
+  // #drop abandons the current socket as dead and reconnects.
+  #drop() {
+    const ws = this.#ws;
+    if (ws) {
+      detach(ws);
+      try { ws.close(4000, "reconnecting"); } catch { /* not open yet */ }
+    }
+    this.#lost();
+  }
+
+  // #lost handles the end of the current socket, whatever its cause.
+  #lost() {
+    this.#ws = null;
+    this.#clearTimers();
+    // Texts the room neither echoed nor refused may or may not have arrived;
+    // the resumed history tells.
+    this.#unconfirmed.push(...this.#inflight);
+    this.#inflight = [];
+    this.#joined = false;
+    if (this.#closed) return;
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect() {
+    const delayMs = backoffDelay(this.#attempt, {
+      initialMs: this.#opts.backoffInitialMs,
+      maxMs: this.#opts.backoffMaxMs,
+      random: this.#random,
+    });
+    this.#attempt++;
+    this.#setStatus("reconnecting", { attempt: this.#attempt, delayMs });
+    this.#retryTimer = this.#timers.setTimeout(() => {
+      this.#retryTimer = null;
+      if (!this.#closed) this.#open();
+    }, delayMs);
+  }
+
+  #clearTimers() {
+    if (this.#retryTimer !== null) this.#timers.clearTimeout(this.#retryTimer);
+    if (this.#joinTimer !== null) this.#timers.clearTimeout(this.#joinTimer);
+    if (this.#pingTimer !== null) this.#timers.clearInterval(this.#pingTimer);
+    this.#retryTimer = this.#joinTimer = this.#pingTimer = null;
+  }
+
+  // #joinedWith runs when the room answers the join with its history.
+  #joinedWith(frame) {
+    const resumed = this.#everJoined;
+    this.#joined = true;
+    this.#everJoined = true;
+    this.#attempt = 0;
+    if (this.#joinTimer !== null) this.#timers.clearTimeout(this.#joinTimer);
+    this.#joinTimer = null;
+    this.#awaitingPong = false;
+    this.#pingTimer = this.#timers.setInterval(() => this.#keepalive(), this.#opts.pingIntervalMs);
+
+    const fresh = [];
+    for (const m of Array.isArray(frame.messages) ? frame.messages : []) {
+      if (m.userId === this.#opts.userId) this.#confirm(m.text, this.#unconfirmed);
+      if (this.#remember(m.id)) fresh.push(m);
+    }
+    this.#emit("history", { messages: fresh, truncated: frame.truncated === true, resumed, reset: this.#pendingReset });
+    this.#pendingReset = false;
+    this.#setStatus("open");
+
+    // What the old connection may have lost goes first, then what was typed
+    // while offline. With a truncated history there is no telling whether the
+    // room has a text, so it is reported instead of risking a duplicate.
+    const retry = this.#unconfirmed;
+    this.#unconfirmed = [];
+    if (frame.truncated === true && retry.length) {
+      this.#error({ code: "unconfirmed", message: `${retry.length} message(s) may not have been sent; the connection dropped before the room confirmed them`, texts: retry });
+    } else {
+      for (const t of retry) this.#transmit(t);
+    }
+    const queued = this.#queue;
+    this.#queue = [];
+    for (const t of queued) this.#transmit(t);
+  }
+
+  #keepalive() {
+    if (this.#awaitingPong) {
+      // Nothing at all arrived for a whole interval, not even the pong:
+      // the connection is half-open.
+      this.#drop();
+      return;
+    }
+    this.#awaitingPong = true;
+    this.#raw(PING_FRAME);
+  }
+
+  // --- frames ---
+
+  #onFrame(data) {
+    this.#awaitingPong = false;
+    if (typeof data !== "string") return; // the protocol is JSON text
+    let f;
+    try {
+      f = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (!f || typeof f !== "object") return;
+    switch (f.type) {
+      case "pong":
+        return;
+      case "user_joined":
+        if (typeof f.userId === "string" && !this.#users.has(f.userId)) {
+          this.#users.add(f.userId);
+          this.#emit("presence", { users: this.users, joined: f.userId, timestamp: f.timestamp });
+        }
+        return;
+      case "user_left":
+        if (this.#users.delete(f.userId)) {
+          this.#emit("presence", { users: this.users, left: f.userId, timestamp: f.timestamp });
+        }
+        return;
+      case "presence":
+        this.#users = new Set(Array.isArray(f.users) ? f.users : []);
+        this.#emit("presence", { users: this.users });
+        return;
+      case "history":
+        if (!this.#joined) this.#joinedWith(f);
+        return;
+      case "message": {
+        if (f.userId === this.#opts.userId) this.#confirm(f.text, this.#inflight);
+        if (!this.#remember(f.id)) return;
+        const { id, userId, text, timestamp } = f;
+        this.#emit("message", { id, userId, text, timestamp });
+        return;
+      }
+      case "error":
+        this.#onError(f);
+        return;
+    }
+  }
+
+  #onError(f) {
+    const err = { code: String(f.code ?? "unknown"), message: String(f.message ?? "") };
+    if (typeof f.retryAfterMs === "number") err.retryAfterMs = f.retryAfterMs;
+    if (!this.#joined) {
+      if (err.code === "invalid_since") {
+        // The room no longer knows our resume point (its storage was reset):
+        // start over from its latest messages, forgetting the old ids.
+        this.#lastId = null;
+        this.#seen.clear();
+        this.#pendingReset = true;
+        this.#sendJoin();
+        return;
+      }
+      if (FATAL_JOIN_ERRORS.has(err.code)) {
+        err.fatal = true;
+        this.#error(err);
+        this.close();
+        return;
+      }
+      if (err.code === "storage_unavailable") {
+        // Joined without history: the resume point is unknown to us, so try
+        // the whole join again later rather than risk a gap.
+        this.#error(err);
+        this.#drop();
+        return;
+      }
+      this.#error(err);
+      return;
+    }
+    if (MESSAGE_ERRORS.has(err.code) && this.#inflight.length) {
+      err.text = this.#inflight.shift();
+    }
+    this.#error(err);
+  }
+
+  // --- helpers ---
+
+  #transmit(text) {
+    this.#inflight.push(text);
+    this.#raw(JSON.stringify({ type: "message", text }));
+  }
+
+  #raw(frame) {
+    try {
+      this.#ws?.send(frame);
+    } catch {
+      // The socket is closing; its close event will follow and trigger the
+      // reconnect, and what was in flight is checked then.
+    }
+  }
+
+  // #confirm removes text from list (the oldest equal entry): the room has it.
+  #confirm(text, list) {
+    const i = list.indexOf(text);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  // #remember records a message id and reports whether it is new.
+  #remember(id) {
+    if (typeof id !== "number") return true; // not ours to judge
+    if (this.#seen.has(id)) return false;
+    this.#seen.add(id);
+    if (this.#seen.size > this.#opts.dedupeWindow) {
+      this.#seen.delete(this.#seen.values().next().value);
+    }
+    if (this.#lastId === null || id > this.#lastId) this.#lastId = id;
+    return true;
+  }
+
+  #setStatus(status, extra = {}) {
+    if (this.#status === status && status !== "reconnecting") return;
+    this.#status = status;
+    this.#emit("status", { status, ...extra });
+  }
+
+  #error(err) {
+    this.#emit("error", err);
+  }
+
+  #emit(type, detail) {
+    for (const fn of [...(this.#listeners.get(type) ?? [])]) {
+      try {
+        fn(detail);
+      } catch (e) {
+        // A listener's bug must not break the connection logic.
+        globalThis.reportError?.(e) ?? globalThis.console?.error(e);
+      }
+    }
+  }
+}
+
+function detach(ws) {
+  ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+}
