@@ -104,6 +104,15 @@ type Presence struct {
 	Users []string `json:"users"`
 }
 
+// PresenceSummary is the roster of a large room: how many users are joined.
+// Users stays empty and Truncated true; GET /api/rooms/{room} lists them.
+type PresenceSummary struct {
+	Type      string   `json:"type"`
+	Users     []string `json:"users"`
+	Count     int      `json:"count"`
+	Truncated bool     `json:"truncated"`
+}
+
 // History is sent to a joining socket: the latest messages, or those after
 // its "since", oldest first. Truncated says older ones were left out.
 type History struct {

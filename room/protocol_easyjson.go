@@ -503,7 +503,7 @@ func (v RateLimited) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *RateLimited) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonE4425964DecodeGithubComChatroomGochatRoom5(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom6(in *jlexer.Lexer, out *Presence) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom6(in *jlexer.Lexer, out *PresenceSummary) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -550,6 +550,18 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom6(in *jlexer.Lexer, out *P
 				}
 				in.Delim(']')
 			}
+		case "count":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Count = int(in.Int())
+			}
+		case "truncated":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Truncated = bool(in.Bool())
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -560,7 +572,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom6(in *jlexer.Lexer, out *P
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom6(out *jwriter.Writer, in Presence) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom6(out *jwriter.Writer, in PresenceSummary) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -585,19 +597,123 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom6(out *jwriter.Writer, in 
 			out.RawByte(']')
 		}
 	}
+	{
+		const prefix string = ",\"count\":"
+		out.RawString(prefix)
+		out.Int(int(in.Count))
+	}
+	{
+		const prefix string = ",\"truncated\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Truncated))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v PresenceSummary) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom6(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *PresenceSummary) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom6(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *Presence) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "users":
+			if in.IsNull() {
+				in.Skip()
+				out.Users = nil
+			} else {
+				in.Delim('[')
+				if out.Users == nil {
+					if !in.IsDelim(']') {
+						out.Users = make([]string, 0, 4)
+					} else {
+						out.Users = []string{}
+					}
+				} else {
+					out.Users = (out.Users)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v10 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v10 = string(in.String())
+					}
+					out.Users = append(out.Users, v10)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom7(out *jwriter.Writer, in Presence) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"users\":"
+		out.RawString(prefix)
+		if in.Users == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v11, v12 := range in.Users {
+				if v11 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v12))
+			}
+			out.RawByte(']')
+		}
+	}
 	out.RawByte('}')
 }
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Presence) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom6(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom7(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Presence) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom6(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom7(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *Pong) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom8(in *jlexer.Lexer, out *Pong) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -627,7 +743,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *P
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom7(out *jwriter.Writer, in Pong) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom8(out *jwriter.Writer, in Pong) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -641,14 +757,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom7(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Pong) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom7(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom8(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Pong) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom7(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom8(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom8(in *jlexer.Lexer, out *MessagesPage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom9(in *jlexer.Lexer, out *MessagesPage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -667,111 +783,6 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom8(in *jlexer.Lexer, out *M
 				in.Skip()
 			} else {
 				out.Room = string(in.String())
-			}
-		case "messages":
-			if in.IsNull() {
-				in.Skip()
-				out.Messages = nil
-			} else {
-				in.Delim('[')
-				if out.Messages == nil {
-					if !in.IsDelim(']') {
-						out.Messages = make([]StoredMessage, 0, 1)
-					} else {
-						out.Messages = []StoredMessage{}
-					}
-				} else {
-					out.Messages = (out.Messages)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v10 StoredMessage
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						(v10).UnmarshalEasyJSON(in)
-					}
-					out.Messages = append(out.Messages, v10)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "truncated":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Truncated = bool(in.Bool())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom8(out *jwriter.Writer, in MessagesPage) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	{
-		const prefix string = ",\"room\":"
-		out.RawString(prefix[1:])
-		out.String(string(in.Room))
-	}
-	{
-		const prefix string = ",\"messages\":"
-		out.RawString(prefix)
-		if in.Messages == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
-			out.RawString("null")
-		} else {
-			out.RawByte('[')
-			for v11, v12 := range in.Messages {
-				if v11 > 0 {
-					out.RawByte(',')
-				}
-				(v12).MarshalEasyJSON(out)
-			}
-			out.RawByte(']')
-		}
-	}
-	if in.Truncated {
-		const prefix string = ",\"truncated\":"
-		out.RawString(prefix)
-		out.Bool(bool(in.Truncated))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v MessagesPage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom8(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *MessagesPage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom8(l, v)
-}
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom9(in *jlexer.Lexer, out *History) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Type = string(in.String())
 			}
 		case "messages":
 			if in.IsNull() {
@@ -816,14 +827,14 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom9(in *jlexer.Lexer, out *H
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom9(out *jwriter.Writer, in History) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom9(out *jwriter.Writer, in MessagesPage) {
 	out.RawByte('{')
 	first := true
 	_ = first
 	{
-		const prefix string = ",\"type\":"
+		const prefix string = ",\"room\":"
 		out.RawString(prefix[1:])
-		out.String(string(in.Type))
+		out.String(string(in.Room))
 	}
 	{
 		const prefix string = ",\"messages\":"
@@ -850,15 +861,120 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom9(out *jwriter.Writer, in 
 }
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
-func (v History) MarshalEasyJSON(w *jwriter.Writer) {
+func (v MessagesPage) MarshalEasyJSON(w *jwriter.Writer) {
 	easyjsonE4425964EncodeGithubComChatroomGochatRoom9(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *History) UnmarshalEasyJSON(l *jlexer.Lexer) {
+func (v *MessagesPage) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonE4425964DecodeGithubComChatroomGochatRoom9(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom10(in *jlexer.Lexer, out *Health) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom10(in *jlexer.Lexer, out *History) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "messages":
+			if in.IsNull() {
+				in.Skip()
+				out.Messages = nil
+			} else {
+				in.Delim('[')
+				if out.Messages == nil {
+					if !in.IsDelim(']') {
+						out.Messages = make([]StoredMessage, 0, 1)
+					} else {
+						out.Messages = []StoredMessage{}
+					}
+				} else {
+					out.Messages = (out.Messages)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v16 StoredMessage
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						(v16).UnmarshalEasyJSON(in)
+					}
+					out.Messages = append(out.Messages, v16)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "truncated":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Truncated = bool(in.Bool())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom10(out *jwriter.Writer, in History) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"messages\":"
+		out.RawString(prefix)
+		if in.Messages == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v17, v18 := range in.Messages {
+				if v17 > 0 {
+					out.RawByte(',')
+				}
+				(v18).MarshalEasyJSON(out)
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.Truncated {
+		const prefix string = ",\"truncated\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Truncated))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v History) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom10(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *History) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom10(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom11(in *jlexer.Lexer, out *Health) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -888,7 +1004,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom10(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom10(out *jwriter.Writer, in Health) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom11(out *jwriter.Writer, in Health) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -902,14 +1018,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom10(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Health) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom10(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom11(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Health) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom10(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom11(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom11(in *jlexer.Lexer, out *HTTPError) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom12(in *jlexer.Lexer, out *HTTPError) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -945,7 +1061,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom11(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom11(out *jwriter.Writer, in HTTPError) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom12(out *jwriter.Writer, in HTTPError) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -964,14 +1080,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom11(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v HTTPError) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom11(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom12(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *HTTPError) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom11(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom12(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom12(in *jlexer.Lexer, out *Frame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom13(in *jlexer.Lexer, out *Frame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1019,7 +1135,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom12(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom12(out *jwriter.Writer, in Frame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom13(out *jwriter.Writer, in Frame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1048,14 +1164,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom12(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Frame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom12(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom13(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Frame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom12(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom13(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom13(in *jlexer.Lexer, out *ErrorFrame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom14(in *jlexer.Lexer, out *ErrorFrame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1097,7 +1213,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom13(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom13(out *jwriter.Writer, in ErrorFrame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom14(out *jwriter.Writer, in ErrorFrame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1121,14 +1237,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom13(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ErrorFrame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom13(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom14(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ErrorFrame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom13(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom14(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom14(in *jlexer.Lexer, out *ChatMessage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom15(in *jlexer.Lexer, out *ChatMessage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1182,7 +1298,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom14(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom14(out *jwriter.Writer, in ChatMessage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom15(out *jwriter.Writer, in ChatMessage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1216,14 +1332,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom14(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatMessage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom14(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom15(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom14(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom15(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom15(in *jlexer.Lexer, out *Attachment) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom16(in *jlexer.Lexer, out *Attachment) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1277,7 +1393,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom15(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom15(out *jwriter.Writer, in Attachment) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom16(out *jwriter.Writer, in Attachment) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1311,10 +1427,10 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom15(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Attachment) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom15(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom16(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Attachment) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom15(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom16(l, v)
 }

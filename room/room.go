@@ -106,6 +106,13 @@ type Config struct {
 	// MaxConnections is the most sockets a room accepts; the next upgrade
 	// gets 503 room_full.
 	MaxConnections int
+	// PresenceLimit is the most distinct users for which joins and leaves
+	// are announced to everyone. Above it a join storm would cost a send to
+	// every member per join (quadratic), so the room goes quiet: a joiner
+	// hears only its own user_joined and a roster summary with the count, the
+	// full roster is GET /api/rooms/{room}, and one presence frame goes to all
+	// when the room crosses the limit either way.
+	PresenceLimit int
 }
 
 // DefaultConfig is the configuration the worker runs with unless told otherwise.
@@ -121,6 +128,7 @@ func DefaultConfig() Config {
 		CloseAfterRejects: 50,
 		IdleTimeout:       600 * time.Second,
 		MaxConnections:    10000,
+		PresenceLimit:     500,
 	}
 }
 
@@ -491,13 +499,18 @@ func (r *Room) bind(h Host, sess *session, userID string, since int64, resume bo
 	r.presence[userID]++
 	r.members = nil
 	frame, _ := easyjson.Marshal(UserJoined{Type: TypeUserJoined, UserID: userID, Timestamp: Timestamp(h.Now())})
-	if r.presence[userID] == 1 {
+	switch first := r.presence[userID] == 1; {
+	case first && len(r.presence) == r.cfg.PresenceLimit+1:
+		// The room just became large: one summary tells everyone else the
+		// roster stops updating per user; the joiner gets it below.
+		r.broadcastExcept(h, r.presenceFrame(), sess)
+		r.send(h, sess, frame)
+	case first && !r.large():
 		r.broadcast(h, frame)
-	} else {
+	default:
 		r.send(h, sess, frame)
 	}
-	presence, _ := easyjson.Marshal(Presence{Type: TypePresence, Users: r.Users()})
-	r.send(h, sess, presence)
+	r.send(h, sess, r.presenceFrame())
 	limit := r.cfg.JoinHistory
 	if resume {
 		limit = r.cfg.MaxResume
@@ -522,6 +535,21 @@ func window(s Store, since int64, limit int) ([]StoredMessage, bool, error) {
 		return nil, false, err
 	}
 	return msgs, more || (len(msgs) > 0 && msgs[0].ID > since+1), nil
+}
+
+// large reports whether the room is past PresenceLimit distinct users.
+func (r *Room) large() bool { return len(r.presence) > r.cfg.PresenceLimit }
+
+// presenceFrame is the roster: every user in a small room, the count alone in
+// a large one.
+func (r *Room) presenceFrame() []byte {
+	var frame []byte
+	if r.large() {
+		frame, _ = easyjson.Marshal(PresenceSummary{Type: TypePresence, Users: []string{}, Count: len(r.presence), Truncated: true})
+	} else {
+		frame, _ = easyjson.Marshal(Presence{Type: TypePresence, Users: r.Users()})
+	}
+	return frame
 }
 
 // Users returns the distinct joined users, sorted.
@@ -646,8 +674,14 @@ func (r *Room) leave(h Host, sess *session) {
 		return
 	}
 	delete(r.presence, sess.userID)
-	frame, _ := easyjson.Marshal(UserLeft{Type: TypeUserLeft, UserID: sess.userID, Timestamp: Timestamp(h.Now())})
-	r.broadcast(h, frame)
+	switch {
+	case len(r.presence) == r.cfg.PresenceLimit:
+		// Small again: the full roster, once, and per-user frames from now on.
+		r.broadcast(h, r.presenceFrame())
+	case !r.large():
+		frame, _ := easyjson.Marshal(UserLeft{Type: TypeUserLeft, UserID: sess.userID, Timestamp: Timestamp(h.Now())})
+		r.broadcast(h, frame)
+	}
 }
 
 // reciprocalCode is the code to answer a peer's close with. 1005 (no code)
@@ -675,7 +709,22 @@ func (r *Room) broadcast(h Host, frame []byte) {
 			}
 		}
 	}
-	failed := h.Broadcast(frame, r.members)
+	r.dropFailed(h, h.Broadcast(frame, r.members))
+}
+
+// broadcastExcept is broadcast without one session; it is rare (a room
+// crossing PresenceLimit), so it builds its own list.
+func (r *Room) broadcastExcept(h Host, frame []byte, except *session) {
+	to := make([]Socket, 0, len(r.sessions))
+	for _, sess := range r.sorted() {
+		if sess.userID != "" && sess != except {
+			to = append(to, sess.sock)
+		}
+	}
+	r.dropFailed(h, h.Broadcast(frame, to))
+}
+
+func (r *Room) dropFailed(h Host, failed []Socket) {
 	for _, s := range failed {
 		if sess, ok := r.bySocket(s); ok {
 			r.drop(h, sess, CloseGoingAway, "send failed")

@@ -58,6 +58,7 @@ func configFrom(env js.Value) room.Config {
 		{"RATE_LIMIT_CLOSE_AFTER", 1, &cfg.CloseAfterRejects},
 		{"IDLE_TIMEOUT_SECONDS", 0, &idle},
 		{"MAX_CONNECTIONS_PER_ROOM", 1, &cfg.MaxConnections},
+		{"PRESENCE_BROADCAST_LIMIT", 0, &cfg.PresenceLimit},
 	} {
 		s := envString(env, v.name)
 		if s == "" {

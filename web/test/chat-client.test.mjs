@@ -343,3 +343,17 @@ test("a throwing listener does not break the client", () => {
     globalThis.reportError = orig;
   }
 });
+
+test("a large room's roster summary carries the count", () => {
+  const t = setup();
+  t.client.connect();
+  t.last().open();
+  t.joinOK();
+  t.last().receive({ type: "presence", users: [], count: 1200, truncated: true });
+  const p = t.of("presence").at(-1);
+  assert.deepEqual({ users: p.users, count: p.count, truncated: p.truncated }, { users: [], count: 1200, truncated: true });
+  t.last().receive({ type: "presence", users: ["ada", "bob"] }); // small again
+  const q = t.of("presence").at(-1);
+  assert.deepEqual(q.users, ["ada", "bob"]);
+  assert.equal(q.truncated, undefined);
+});

@@ -392,8 +392,12 @@ export class ChatClient {
         }
         return;
       case "presence":
+        // A large room sends a summary: users is empty, count says how many
+        // are here, and joins and leaves are no longer announced one by one.
         this.#users = new Set(Array.isArray(f.users) ? f.users : []);
-        this.#emit("presence", { users: this.users });
+        this.#emit("presence", f.truncated
+          ? { users: this.users, count: Number(f.count) || 0, truncated: true }
+          : { users: this.users });
         return;
       case "history":
         if (!this.#joined) this.#joinedWith(f);

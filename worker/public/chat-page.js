@@ -156,15 +156,21 @@ function append(...items) {
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
-function renderPeople(users) {
+function renderPeople(users, count) {
   const items = users.map((u) => {
     const li = document.createElement("li");
     li.textContent = u;
     if (u === userId) li.classList.add("own");
     return li;
   });
+  if (count !== undefined) {
+    // A large room sends only how many are here.
+    const li = document.createElement("li");
+    li.textContent = `${count} people; the list is not shown in large rooms`;
+    items.push(li);
+  }
   ui.people.replaceChildren(...items);
-  ui.peopleCount.textContent = `(${users.length})`;
+  ui.peopleCount.textContent = `(${count ?? users.length})`;
 }
 
 const ERROR_TEXT = {
@@ -234,8 +240,8 @@ function start(room) {
     append(...messages.map(messageItem));
   });
   c.on("message", (m) => append(messageItem(m)));
-  c.on("presence", ({ users, joined, left }) => {
-    renderPeople(users);
+  c.on("presence", ({ users, joined, left, count, truncated }) => {
+    renderPeople(users, truncated ? count : undefined);
     if (joined && joined !== userId) append(notice(`${joined} joined`));
     if (left) append(notice(`${left} left`));
   });
