@@ -17,7 +17,7 @@ bundle: build
 	./scripts/bundle.sh
 
 generate:
-	go generate ./room/...
+	./scripts/generate.sh
 
 deps:
 	./scripts/deps.sh

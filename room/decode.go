@@ -7,7 +7,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/mailru/easyjson"
 	"github.com/mailru/easyjson/jlexer"
 )
 
@@ -50,7 +49,7 @@ func Decode(data []byte) (Request, *Reject) {
 		return req, reject(CodeInvalidJSON, "frame must be a JSON object")
 	}
 	var f Frame
-	if err := easyjson.Unmarshal(data, &f); err != nil {
+	if err := unmarshal(data, &f); err != nil {
 		return req, reject(CodeInvalidJSON, "frame is not valid JSON")
 	}
 	if f.Type == nil {

@@ -3,8 +3,6 @@ package room
 import (
 	"net/url"
 	"strconv"
-
-	"github.com/mailru/easyjson"
 )
 
 // ServeHTTP answers a room HTTP API request the front worker forwarded:
@@ -19,7 +17,7 @@ func (r *Room) ServeHTTP(h Host, route Route, query url.Values) (int, []byte) {
 		if err != nil {
 			return storageHTTPError()
 		}
-		body, _ := easyjson.Marshal(RoomInfo{Room: route.Room, Users: r.Users(), Connections: len(r.sessions), LastMessageID: last})
+		body, _ := marshal(RoomInfo{Room: route.Room, Users: r.Users(), Connections: len(r.sessions), LastMessageID: last})
 		return 200, body
 	case KindMessages:
 		since, limit, rej := r.historyQuery(h, query)
@@ -30,7 +28,7 @@ func (r *Room) ServeHTTP(h Host, route Route, query url.Values) (int, []byte) {
 		if err != nil {
 			return storageHTTPError()
 		}
-		body, _ := easyjson.Marshal(MessagesPage{Room: route.Room, Messages: nonNil(msgs), Truncated: truncated})
+		body, _ := marshal(MessagesPage{Room: route.Room, Messages: nonNil(msgs), Truncated: truncated})
 		return 200, body
 	}
 	return rejectHTTP(404, reject("not_found", "no such room endpoint"))
@@ -70,7 +68,7 @@ func rejectHTTP(status int, rej *Reject) (int, []byte) {
 	if rej.Code == CodeStorage {
 		status = 503
 	}
-	body, _ := easyjson.Marshal(HTTPError{Error: rej.Code, Message: rej.Message})
+	body, _ := marshal(HTTPError{Error: rej.Code, Message: rej.Message})
 	return status, body
 }
 

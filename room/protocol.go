@@ -3,9 +3,12 @@ package room
 import (
 	"time"
 
-	"github.com/mailru/easyjson"
+	"github.com/mailru/easyjson/jlexer"
+	"github.com/mailru/easyjson/jwriter"
 )
 
+// The generated code is trimmed of its import of easyjson's root package,
+// which imports net/http: see scripts/generate.sh.
 //go:generate go tool easyjson -all -no_std_marshalers protocol.go
 
 // PingFrame is the exact keepalive frame the runtime answers on its own, with
@@ -56,14 +59,49 @@ const TimeLayout = "2006-01-02T15:04:05.000Z"
 // Timestamp formats t as a wire timestamp.
 func Timestamp(t time.Time) string { return t.UTC().Format(TimeLayout) }
 
+// Raw is a JSON value kept as written, for fields whose type the validator
+// checks itself.
+type Raw []byte
+
+// UnmarshalEasyJSON keeps the value's bytes.
+func (r *Raw) UnmarshalEasyJSON(l *jlexer.Lexer) { *r = append((*r)[:0], l.Raw()...) }
+
+// MarshalEasyJSON writes the value back as it was.
+func (r Raw) MarshalEasyJSON(w *jwriter.Writer) { w.Raw(r, nil) }
+
+// marshal encodes a wire struct with its generated code. It avoids
+// easyjson.Marshal, whose package pulls net/http into the Wasm build.
+//
+// It is generic, not an interface parameter, so that each type's decoder
+// stays out of the build unless something decodes that type.
+func marshal[T interface{ MarshalEasyJSON(*jwriter.Writer) }](v T) ([]byte, error) {
+	w := jwriter.Writer{}
+	v.MarshalEasyJSON(&w)
+	return w.BuildBytes()
+}
+
+// unmarshal decodes a wire struct with its generated code, requiring that
+// nothing follows the value.
+func unmarshal[T interface{ UnmarshalEasyJSON(*jlexer.Lexer) }](data []byte, v T) error {
+	l := jlexer.Lexer{Data: data}
+	v.UnmarshalEasyJSON(&l)
+	l.Consumed()
+	return l.Error()
+}
+
+// DecodeJSON decodes data into a wire struct, for the worker.
+func DecodeJSON[T interface{ UnmarshalEasyJSON(*jlexer.Lexer) }](data []byte, v T) error {
+	return unmarshal(data, v)
+}
+
 // Frame is an inbound frame as decoded from JSON. Fields stay raw so that the
 // validator can tell "absent" from "present with the wrong type" and name the
 // field that is wrong instead of answering every mistake with invalid_json.
 type Frame struct {
-	Type   easyjson.RawMessage `json:"type"`
-	UserID easyjson.RawMessage `json:"userId"`
-	Text   easyjson.RawMessage `json:"text"`
-	Since  easyjson.RawMessage `json:"since"`
+	Type   Raw `json:"type"`
+	UserID Raw `json:"userId"`
+	Text   Raw `json:"text"`
+	Since  Raw `json:"since"`
 }
 
 // UserJoined announces that a user is present in the room.

@@ -4,7 +4,6 @@ package room
 
 import (
 	json "encoding/json"
-	easyjson "github.com/mailru/easyjson"
 	jlexer "github.com/mailru/easyjson/jlexer"
 	jwriter "github.com/mailru/easyjson/jwriter"
 )
@@ -14,7 +13,6 @@ var (
 	_ *json.RawMessage
 	_ *jlexer.Lexer
 	_ *jwriter.Writer
-	_ easyjson.Marshaler
 )
 
 func easyjsonE4425964DecodeGithubComChatroomGochatRoom(in *jlexer.Lexer, out *UserLeft) {

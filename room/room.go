@@ -10,10 +10,9 @@
 package room
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"time"
-
-	"github.com/mailru/easyjson"
 )
 
 // Socket is one accepted WebSocket as the room sees it.
@@ -230,14 +229,14 @@ func readAttachment(s Socket) (Attachment, bool) {
 	if err != nil || len(data) == 0 {
 		return att, false
 	}
-	if easyjson.Unmarshal(data, &att) != nil || att.SID == 0 {
+	if unmarshal(data, &att) != nil || att.SID == 0 {
 		return att, false
 	}
 	return att, true
 }
 
 func writeAttachment(s Socket, att Attachment) error {
-	data, err := easyjson.Marshal(att)
+	data, err := marshal(att)
 	if err != nil {
 		return err
 	}
@@ -452,7 +451,7 @@ func (r *Room) message(h Host, sess *session, req Request) {
 		r.sendError(h, sess, storageError)
 		return
 	}
-	frame, _ := easyjson.Marshal(ChatMessage{Type: TypeMessage, ID: id, UserID: sess.userID, Text: req.Text, Timestamp: now})
+	frame, _ := marshal(ChatMessage{Type: TypeMessage, ID: id, UserID: sess.userID, Text: req.Text, Timestamp: now})
 	r.broadcast(h, frame)
 }
 
@@ -479,7 +478,7 @@ func (r *Room) allow(h Host, sess *session, speaker string) bool {
 	if wait > time.Duration(ms)*time.Millisecond {
 		ms++
 	}
-	frame, _ := easyjson.Marshal(RateLimited{Type: TypeError, Code: CodeRateLimited,
+	frame, _ := marshal(RateLimited{Type: TypeError, Code: CodeRateLimited,
 		Message: "too many messages; slow down", RetryAfterMs: ms})
 	r.send(h, sess, frame)
 	return false
@@ -498,7 +497,7 @@ func (r *Room) bind(h Host, sess *session, userID string, since int64, resume bo
 	}
 	r.presence[userID]++
 	r.members = nil
-	frame, _ := easyjson.Marshal(UserJoined{Type: TypeUserJoined, UserID: userID, Timestamp: Timestamp(h.Now())})
+	frame, _ := marshal(UserJoined{Type: TypeUserJoined, UserID: userID, Timestamp: Timestamp(h.Now())})
 	switch first := r.presence[userID] == 1; {
 	case first && len(r.presence) == r.cfg.PresenceLimit+1:
 		// The room just became large: one summary tells everyone else the
@@ -520,7 +519,7 @@ func (r *Room) bind(h Host, sess *session, userID string, since int64, resume bo
 		r.sendError(h, sess, storageError)
 		return true
 	}
-	history, _ := easyjson.Marshal(History{Type: TypeHistory, Messages: nonNil(msgs), Truncated: truncated})
+	history, _ := marshal(History{Type: TypeHistory, Messages: nonNil(msgs), Truncated: truncated})
 	r.send(h, sess, history)
 	return true
 }
@@ -545,9 +544,9 @@ func (r *Room) large() bool { return len(r.presence) > r.cfg.PresenceLimit }
 func (r *Room) presenceFrame() []byte {
 	var frame []byte
 	if r.large() {
-		frame, _ = easyjson.Marshal(PresenceSummary{Type: TypePresence, Users: []string{}, Count: len(r.presence), Truncated: true})
+		frame, _ = marshal(PresenceSummary{Type: TypePresence, Users: []string{}, Count: len(r.presence), Truncated: true})
 	} else {
-		frame, _ = easyjson.Marshal(Presence{Type: TypePresence, Users: r.Users()})
+		frame, _ = marshal(Presence{Type: TypePresence, Users: r.Users()})
 	}
 	return frame
 }
@@ -558,7 +557,7 @@ func (r *Room) Users() []string {
 	for u := range r.presence {
 		users = append(users, u)
 	}
-	sort.Strings(users)
+	slices.Sort(users)
 	return users
 }
 
@@ -643,7 +642,7 @@ func (r *Room) sorted() []*session {
 	for _, s := range r.sessions {
 		out = append(out, s)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].sid < out[j].sid })
+	slices.SortFunc(out, func(a, b *session) int { return cmp.Compare(a.sid, b.sid) })
 	return out
 }
 
@@ -679,7 +678,7 @@ func (r *Room) leave(h Host, sess *session) {
 		// Small again: the full roster, once, and per-user frames from now on.
 		r.broadcast(h, r.presenceFrame())
 	case !r.large():
-		frame, _ := easyjson.Marshal(UserLeft{Type: TypeUserLeft, UserID: sess.userID, Timestamp: Timestamp(h.Now())})
+		frame, _ := marshal(UserLeft{Type: TypeUserLeft, UserID: sess.userID, Timestamp: Timestamp(h.Now())})
 		r.broadcast(h, frame)
 	}
 }
@@ -748,6 +747,6 @@ func (r *Room) send(h Host, sess *session, frame []byte) {
 }
 
 func (r *Room) sendError(h Host, sess *session, rej *Reject) {
-	frame, _ := easyjson.Marshal(ErrorFrame{Type: TypeError, Code: rej.Code, Message: rej.Message})
+	frame, _ := marshal(ErrorFrame{Type: TypeError, Code: rej.Code, Message: rej.Message})
 	r.send(h, sess, frame)
 }

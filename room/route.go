@@ -1,17 +1,32 @@
 package room
 
 import (
-	"regexp"
 	"strings"
-
-	"github.com/mailru/easyjson"
 )
 
 // LobbyRoom is the shared room served at /api/chat.
 const LobbyRoom = "lobby"
 
-// roomName is the rule for a room in /api/chat/{room}.
-var roomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+// roomName is the rule for a room in /api/chat/{room}: ^[A-Za-z0-9_-]{1,64}$.
+// It is written out rather than a regexp, which would add about 0.1 MB of
+// gzipped Wasm for one check.
+var roomName roomNameRule
+
+type roomNameRule struct{}
+
+// MatchString reports whether s is a valid room name.
+func (roomNameRule) MatchString(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Route is what the front worker does with a request.
 type Route struct {
@@ -96,7 +111,7 @@ func Decide(method, path, upgrade string) Route {
 	}
 }
 
-var healthOK, _ = easyjson.Marshal(Health{OK: true})
+var healthOK, _ = marshal(Health{OK: true})
 
 func methodNotAllowed(allow string) Route {
 	r := httpError(405, "method_not_allowed", "use "+allow)
@@ -108,6 +123,6 @@ func methodNotAllowed(allow string) Route {
 func HTTPErrorRoute(status int, code, message string) Route { return httpError(status, code, message) }
 
 func httpError(status int, code, message string) Route {
-	body, _ := easyjson.Marshal(HTTPError{Error: code, Message: message})
+	body, _ := marshal(HTTPError{Error: code, Message: message})
 	return Route{Status: status, Body: body}
 }

@@ -7,7 +7,7 @@ before=$(mktemp -d)
 trap 'rm -rf "$before"' EXIT
 files=$(find room -name '*_easyjson.go')
 for f in $files; do cp "$f" "$before/$(echo "$f" | tr / _)"; done
-go generate ./room/...
+./scripts/generate.sh
 stale=0
 for f in $(find room -name '*_easyjson.go'); do
 	old="$before/$(echo "$f" | tr / _)"

@@ -3,12 +3,12 @@
 package main
 
 import (
+	"cmp"
 	"errors"
-	"sort"
+	"slices"
 	"syscall/js"
 
 	"github.com/chatroom/gochat/room"
-	"github.com/mailru/easyjson"
 )
 
 // sqlStore is a room's history in its Durable Object's SQLite database
@@ -103,10 +103,10 @@ func (s sqlStore) After(since int64, limit int) ([]room.StoredMessage, bool, err
 		return nil, false, err
 	}
 	var msgs room.StoredMessages
-	if err := easyjson.Unmarshal([]byte(raw), &msgs); err != nil {
+	if err := room.DecodeJSON([]byte(raw), &msgs); err != nil {
 		return nil, false, err
 	}
-	sort.Slice(msgs, func(i, j int) bool { return msgs[i].ID < msgs[j].ID })
+	slices.SortFunc(msgs, func(a, b room.StoredMessage) int { return cmp.Compare(a.ID, b.ID) })
 	truncated := len(msgs) > limit
 	if truncated {
 		msgs = msgs[len(msgs)-limit:]
