@@ -13,6 +13,9 @@ test:
 deploy: build
 	npx wrangler deploy
 
+bench: build
+	./scripts/bench.sh
+
 bundle: build
 	./scripts/bundle.sh
 

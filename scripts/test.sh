@@ -29,5 +29,7 @@ if ! grep -qE '^ok ' build/e2e.log; then
 	tail -120 build/e2e.log >&2
 	exit 1
 fi
+echo "== chatbench: every scenario once at a tiny size, Go and JS"
+go test -count=1 ./cmd/chatbench/
 echo "== web: client unit tests and browser tests"
 ./scripts/web-test.sh

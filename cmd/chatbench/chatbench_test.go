@@ -1,0 +1,418 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	t.Parallel()
+	ms := func(ns ...int) []time.Duration {
+		var out []time.Duration
+		for _, n := range ns {
+			out = append(out, time.Duration(n)*time.Millisecond)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		ds   []time.Duration
+		p    float64
+		want time.Duration
+		ok   bool
+	}{
+		{name: "empty", ds: nil, p: 50, ok: false},
+		{name: "p0 is meaningless", ds: ms(1), p: 0, ok: false},
+		{name: "above 100", ds: ms(1), p: 101, ok: false},
+		{name: "NaN", ds: ms(1), p: math.NaN(), ok: false},
+		{name: "one value", ds: ms(7), p: 99, want: 7 * time.Millisecond, ok: true},
+		{name: "median of four is the second", ds: ms(4, 1, 3, 2), p: 50, want: 2 * time.Millisecond, ok: true},
+		{name: "unsorted input", ds: ms(9, 1, 5), p: 50, want: 5 * time.Millisecond, ok: true},
+		{name: "p100 is the max", ds: ms(3, 9, 1), p: 100, want: 9 * time.Millisecond, ok: true},
+		{name: "p99 of 100 is the 99th", ds: seq(100), p: 99, want: 99 * time.Millisecond, ok: true},
+		{name: "p99 of 1000 is the 990th", ds: seq(1000), p: 99, want: 990 * time.Millisecond, ok: true},
+		{name: "p95 of 10 is the max", ds: seq(10), p: 95, want: 10 * time.Millisecond, ok: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, ok := percentile(tt.ds, tt.p)
+			if ok != tt.ok || got != tt.want {
+				t.Errorf("percentile(%v) = %v, %v; want %v, %v", tt.p, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+// seq is 1ms, 2ms, … n ms, shuffled by reversal.
+func seq(n int) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = time.Duration(n-i) * time.Millisecond
+	}
+	return out
+}
+
+func TestMedian(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		xs   []float64
+		want float64
+		ok   bool
+	}{
+		{"none", nil, 0, false},
+		{"one", []float64{3}, 3, true},
+		{"odd, unsorted", []float64{9, 1, 5}, 5, true},
+		{"even is the mean of the middle two", []float64{4, 1, 3, 2}, 2.5, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := append([]float64(nil), tt.xs...)
+			got, ok := median(tt.xs)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("median(%v) = %v, %v; want %v, %v", tt.xs, got, ok, tt.want, tt.ok)
+			}
+			for i := range in {
+				if in[i] != tt.xs[i] {
+					t.Errorf("median sorted its input: %v", tt.xs)
+				}
+			}
+		})
+	}
+}
+
+func TestRateAndRatio(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		got    float64
+		gotOK  bool
+		want   float64
+		wantOK bool
+	}{
+		{"rate", first(rate(500, 2*time.Second)), second(rate(500, 2*time.Second)), 250, true},
+		{"rate over zero time", 0, second(rate(5, 0)), 0, false},
+		{"ratio", first(ratio(3, 4)), second(ratio(3, 4)), 0.75, true},
+		{"ratio over zero", 0, second(ratio(1, 0)), 0, false},
+		{"ratio of NaN", 0, second(ratio(math.NaN(), 1)), 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if tt.gotOK != tt.wantOK || (tt.wantOK && tt.got != tt.want) {
+				t.Errorf("got %v, %v; want %v, %v", tt.got, tt.gotOK, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func first(v float64, _ bool) float64 { return v }
+func second(_ float64, ok bool) bool  { return ok }
+
+func TestPayloadRoundTrip(t *testing.T) {
+	t.Parallel()
+	sent := time.Unix(1764000000, 123456789)
+	tests := []struct {
+		name string
+		p    payload
+	}{
+		{"zero", payload{Run: "abc", Sent: sent}},
+		{"sender and seq", payload{Run: "deadbeef-w3", Sender: 9999, Seq: 41, Sent: sent}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := parsePayload(tt.p.text())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Run != tt.p.Run || got.Sender != tt.p.Sender || got.Seq != tt.p.Seq || !got.Sent.Equal(tt.p.Sent) {
+				t.Errorf("round trip: got %+v, want %+v", got, tt.p)
+			}
+		})
+	}
+}
+
+func TestParsePayloadRejects(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, text string }{
+		{"empty", ""},
+		{"someone's chat", "hello world"},
+		{"wrong tag", "chatbenc r 1 2 3"},
+		{"too few fields", "chatbench r 1 2"},
+		{"too many fields", "chatbench r 1 2 3 4"},
+		{"negative sender", "chatbench r -1 2 3"},
+		{"bad time", "chatbench r 1 2 soon"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if p, err := parsePayload(tt.text); err == nil {
+				t.Errorf("parsePayload(%q) = %+v, want an error", tt.text, p)
+			}
+		})
+	}
+}
+
+func TestStringField(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, frame, key, want string
+		ok                     bool
+	}{
+		{"type first", `{"type":"user_joined","userId":"u1","timestamp":"x"}`, "type", "user_joined", true},
+		{"userId", `{"type":"user_joined","userId":"u1","timestamp":"x"}`, "userId", "u1", true},
+		{"spaces", `{ "type" : "message" }`, "type", "message", true},
+		{"key not there", `{"type":"pong"}`, "userId", "", false},
+		{"not a string", `{"type":"message","id":7}`, "id", "", false},
+		{"quoted key inside text is skipped", `{"text":"say \"userId\":\"evil\"","userId":"u2"}`, "userId", "u2", true},
+		{"value with escapes stays raw", `{"userId":"a\"b"}`, "userId", `a\"b`, true},
+		{"truncated", `{"type":"mess`, "type", "", false},
+		{"key as a value then as a key", `{"a":"type","type":"pong"}`, "type", "pong", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, ok := stringField([]byte(tt.frame), tt.key)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("stringField(%s, %q) = %q, %v; want %q, %v", tt.frame, tt.key, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestWSURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, base, path, want string
+		wantErr                bool
+	}{
+		{name: "http", base: "http://127.0.0.1:8787", path: "/api/chat/r", want: "ws://127.0.0.1:8787/api/chat/r"},
+		{name: "https and trailing slash", base: "https://x.workers.dev/", path: "/js/api/chat/r", want: "wss://x.workers.dev/js/api/chat/r"},
+		{name: "ws kept", base: "ws://h:1", path: "api/chat", want: "ws://h:1/api/chat"},
+		{name: "base with a path", base: "http://h/prefix", path: "/api/chat", want: "ws://h/prefix/api/chat"},
+		{name: "bad scheme", base: "ftp://h", path: "/", wantErr: true},
+		{name: "no host", base: "http://", path: "/", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := wsURL(tt.base, tt.path)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("wsURL(%q, %q) = %q, %v; want %q (error %v)", tt.base, tt.path, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseTargets(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		want     []Target
+		wantErr  bool
+	}{
+		{name: "one prefix", in: "/api/chat", want: []Target{{"/api/chat", "/api/chat"}}},
+		{name: "pairs", in: "go=/api/chat, js=/js/api/chat/", want: []Target{{"go", "/api/chat"}, {"js", "/js/api/chat"}}},
+		{name: "empty", in: "", wantErr: true},
+		{name: "relative path", in: "go=api/chat", wantErr: true},
+		{name: "no name", in: "=/api/chat", wantErr: true},
+		{name: "duplicate", in: "a=/x,a=/y", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseTargets(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("parseTargets(%q) error %v, want error %v", tt.in, err, tt.wantErr)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("parseTargets(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("parseTargets(%q)[%d] = %v, want %v", tt.in, i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestParseScenarios(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in string
+		want     string
+		wantErr  bool
+	}{
+		{name: "all", in: "all", want: "fanout,connect,wake,hold,rooms"},
+		{name: "empty is all", in: "", want: "fanout,connect,wake,hold,rooms"},
+		{name: "run order, not flag order", in: "rooms,fanout", want: "fanout,rooms"},
+		{name: "unknown", in: "fanout,soak", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseScenarios(tt.in)
+			if (err != nil) != tt.wantErr || (err == nil && strings.Join(got, ",") != tt.want) {
+				t.Errorf("parseScenarios(%q) = %v, %v; want %q (error %v)", tt.in, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestSizes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		wantErr bool
+	}{{"tiny", false}, {"quick", false}, {"full", false}, {"huge", true}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := sizesFor(tt.name)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("sizesFor(%q) error %v", tt.name, err)
+			}
+			if err != nil {
+				return
+			}
+			for _, v := range []int{s.FanoutClients, s.FanoutMessages, s.FanoutRounds, s.Connects, s.ConnectConcurrency,
+				s.WakeClients, s.WakeRounds, s.Hold, s.HoldConcurrency, s.Rooms, s.RoomClients} {
+				if v <= 0 {
+					t.Errorf("%s has a size that is not positive: %+v", tt.name, s)
+				}
+			}
+			if tt.name == "full" && (s.Hold != IssueHold || s.Rooms != 100) {
+				t.Errorf("full must be the issue's sizes: %+v", s)
+			}
+		})
+	}
+}
+
+func TestOverride(t *testing.T) {
+	t.Parallel()
+	s, _ := sizesFor("quick")
+	hold, zero := 42, 0
+	override(&s, map[string]*int{"hold": &hold, "clients": &zero})
+	q, _ := sizesFor("quick")
+	if s.Hold != 42 || s.FanoutClients != q.FanoutClients {
+		t.Errorf("override: got %+v", s)
+	}
+}
+
+func TestParseCPUModel(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, want string }{
+		{"x86", "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7763 64-Core Processor\n", "AMD EPYC 7763 64-Core Processor"},
+		{"no model", "processor : 0\n", "unknown CPU"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := parseCPUModel(strings.NewReader(tt.in)); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTracker(t *testing.T) {
+	t.Parallel()
+	sent := time.Now()
+	msg := func(run string, sender, seq int) string {
+		return payload{Run: run, Sender: sender, Seq: seq, Sent: sent}.text()
+	}
+	tr := newTracker("r", 2, 4) // 2 receivers × (1 sender × 2 messages)
+	tr.receive(0, sent.Add(time.Millisecond), msg("r", 0, 0))
+	tr.receive(0, sent.Add(time.Millisecond), msg("r", 0, 0)) // duplicate
+	tr.receive(1, sent.Add(2*time.Millisecond), msg("other", 0, 0))
+	tr.receive(1, sent.Add(2*time.Millisecond), "hello")
+	tr.receive(1, sent.Add(3*time.Millisecond), msg("r", 0, 0))
+	tr.receive(0, sent.Add(4*time.Millisecond), msg("r", 0, 1))
+	if tr.unique.Load() != 3 {
+		t.Fatalf("unique = %d, want 3", tr.unique.Load())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if tr.wait(ctx) {
+		t.Fatal("wait returned true with a delivery missing")
+	}
+	tr.receive(1, sent.Add(5*time.Millisecond), msg("r", 0, 1))
+	if !tr.wait(context.Background()) {
+		t.Fatal("wait returned false with every delivery in")
+	}
+	lat, last, dups := tr.snapshot()
+	if len(lat) != 4 || dups != 1 || !last.Equal(sent.Add(5*time.Millisecond)) {
+		t.Errorf("snapshot = %v, %v, %d", lat, last, dups)
+	}
+}
+
+func TestTable(t *testing.T) {
+	t.Parallel()
+	v := func(x float64) *float64 { return &x }
+	rep := &Report{Size: "tiny", Targets: []Target{{"go", "/api/chat"}, {"js", "/js/api/chat"}}, Results: []Result{
+		{Scenario: "fanout", Target: "go", Expected: 4, Delivered: 4, Complete: true,
+			Metrics: []Metric{{Name: "deliveries", Unit: "/s", Value: v(200), Better: "higher"}, {Name: "rss", Unit: "MiB", Better: "lower"}}},
+		{Scenario: "fanout", Target: "js", Expected: 4, Delivered: 3, Missing: 1,
+			Metrics: []Metric{{Name: "deliveries", Unit: "/s", Value: v(100), Better: "higher"}, {Name: "rss", Unit: "MiB", Better: "lower"}}},
+	}}
+	var buf bytes.Buffer
+	writeTable(&buf, rep)
+	out := buf.String()
+	for _, want := range []string{"go/js", "deliveries (/s)", "2.00", "n/a", "4/4 complete", "3/4 MISSING 1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestBar(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		n, total int64
+		want     string
+	}{
+		{"empty", 0, 10, "[" + strings.Repeat(".", barWidth) + "] 0/10"},
+		{"half", 5, 10, "[" + strings.Repeat("#", barWidth/2) + strings.Repeat(".", barWidth/2) + "] 5/10"},
+		{"over is full", 12, 10, "[" + strings.Repeat("#", barWidth) + "] 10/10"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := bar("x", tt.n, tt.total, time.Second); !strings.Contains(got, tt.want) {
+				t.Errorf("bar = %q, want it to contain %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMetricDropsNonFinite(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		v    float64
+		ok   bool
+		want bool
+	}{
+		{"finite", 1.5, true, true},
+		{"not measured", 1.5, false, false},
+		{"NaN", math.NaN(), true, false},
+		{"Inf", math.Inf(1), true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if m := metric("x", "u", "lower", tt.v, tt.ok); (m.Value != nil) != tt.want {
+				t.Errorf("metric(%v, %v).Value = %v", tt.v, tt.ok, m.Value)
+			}
+		})
+	}
+}

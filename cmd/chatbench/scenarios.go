@@ -1,0 +1,431 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// joinAll opens n connections, at most conc at a time, and joins each as
+// user u<i>. A slot is held from the handshake until the client's own
+// user_joined arrives, so conc is the number of joins in flight. It returns
+// every client (nil where the dial failed), when each one started, and the
+// first error; the caller closes the clients.
+func (r *runner) joinAll(ctx context.Context, label string, n, conc int, urlFor func(i int) string, setup func(c *client)) ([]*client, []time.Time, error) {
+	cs := make([]*client, n)
+	starts := make([]time.Time, n)
+	var joined counter
+	bar := r.bar(label, int64(n), joined.get)
+	defer bar.end()
+	sem := make(chan struct{}, max(conc, 1))
+	var wg sync.WaitGroup
+	var once sync.Once
+	var firstErr error
+	fail := func(err error) { once.Do(func() { firstErr = err }) }
+	for i := 0; i < n; i++ {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			fail(ctx.Err())
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			starts[i] = time.Now()
+			c, err := dial(ctx, urlFor(i), i, fmt.Sprintf("u%d", i))
+			if err != nil {
+				fail(fmt.Errorf("dial %d: %w", i, err))
+				return
+			}
+			if setup != nil {
+				setup(c)
+			}
+			cs[i] = c
+			if err := c.join(ctx); err != nil {
+				fail(fmt.Errorf("join %d: %w", i, err))
+				return
+			}
+			select {
+			case <-c.joined:
+				joined.Add(1)
+			case <-c.done:
+				fail(fmt.Errorf("client %d: connection ended before its user_joined: %v", i, c.readErr))
+			case <-ctx.Done():
+				fail(fmt.Errorf("client %d: no user_joined: %w", i, ctx.Err()))
+			}
+		}(i)
+	}
+	wg.Wait()
+	return cs, starts, firstErr
+}
+
+// bar starts a progress bar when progress is wanted.
+func (r *runner) bar(label string, total int64, count func() int64) *progress {
+	if r.cfg.Progress == nil {
+		return nil
+	}
+	return startProgress(r.cfg.Progress, label, total, count)
+}
+
+// waitCtx bounds a wait for deliveries by the configured timeout.
+func (r *runner) waitCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, r.cfg.Timeout)
+}
+
+func joinedCount(cs []*client) int64 {
+	var n int64
+	for _, c := range cs {
+		if c != nil && c.hasJoined() {
+			n++
+		}
+	}
+	return n
+}
+
+// track points every client at t; frames of other runs are ignored.
+func track(cs []*client, t *tracker) {
+	for _, c := range cs {
+		if c != nil {
+			c.track.Store(t)
+		}
+	}
+}
+
+// finish records what every scenario reports about its clients.
+func finish(res *Result, cs []*client) {
+	n, sample := errorFrames(cs)
+	res.ErrorFrames = n
+	if n > 0 {
+		res.note("%d error frames, e.g. %s", n, sample)
+	}
+	res.settle()
+}
+
+// latencies adds p50/p95/p99 of ds, in ms, under the given prefix.
+func latencies(res *Result, prefix string, ds []time.Duration, ps ...float64) {
+	for _, p := range ps {
+		v, ok := percentile(ds, p)
+		res.add(metric(fmt.Sprintf("%s p%g", prefix, p), "ms", "lower", ms(v), ok))
+	}
+}
+
+// fanout: N clients join one room and each sends M messages as fast as the
+// connection takes them. Every member receives every message, its own too.
+// It runs several rounds, each in a fresh room; rates are the median round,
+// latency percentiles are over every delivery of every round.
+func (r *runner) fanout(ctx context.Context, t Target) Result {
+	n, m, rounds := r.cfg.Sizes.FanoutClients, r.cfg.Sizes.FanoutMessages, max(r.cfg.Sizes.FanoutRounds, 1)
+	res := Result{Scenario: "fanout", Target: t.Name, Path: t.Path, Params: map[string]int{"clients": n, "messages": m, "rounds": rounds},
+		Expected: int64(n) * int64(n) * int64(m) * int64(rounds)}
+	var inbound, deliveries []float64
+	var lat []time.Duration
+	var cs []*client
+	for round := 0; round < rounds && res.Err == ""; round++ {
+		fr := r.fanoutRound(ctx, t, r.room("fanout", t, round), fmt.Sprintf("%s-f%d", r.runID, round), n, m)
+		cs = append(cs, fr.clients...)
+		res.Delivered += int64(len(fr.lat))
+		res.Duplicates += fr.dups
+		lat = append(lat, fr.lat...)
+		if fr.err != nil {
+			res.Err = fr.err.Error()
+			break
+		}
+		if v, ok := rate(int64(n*m), fr.dur); ok && len(fr.lat) == n*n*m {
+			inbound = append(inbound, v)
+		}
+		if v, ok := rate(int64(len(fr.lat)), fr.dur); ok {
+			deliveries = append(deliveries, v)
+		}
+	}
+	v, ok := median(inbound)
+	res.add(metric("inbound", "msgs/s", "higher", v, ok && len(inbound) == rounds))
+	v, ok = median(deliveries)
+	res.add(metric("deliveries", "/s", "higher", v, ok))
+	latencies(&res, "latency", lat, 50, 95, 99)
+	if rounds > 1 {
+		res.note("rates are the median of %d rounds: inbound %s msgs/s", rounds, list(inbound))
+	}
+	finish(&res, cs)
+	return res
+}
+
+type fanoutRound struct {
+	clients []*client
+	lat     []time.Duration
+	dups    int64
+	dur     time.Duration // first send to last delivery
+	err     error
+}
+
+// fanoutRound has n clients join room and send m messages each, tagged run.
+func (r *runner) fanoutRound(ctx context.Context, t Target, room, run string, n, m int) (fr fanoutRound) {
+	u, err := r.url(t, room)
+	if err != nil {
+		fr.err = err
+		return fr
+	}
+	tr := newTracker(run, m, int64(n)*int64(n)*int64(m))
+	jctx, jcancel := r.waitCtx(ctx)
+	cs, _, err := r.joinAll(jctx, "fanout "+t.Name+" join", n, n, func(int) string { return u }, func(c *client) { c.track.Store(tr) })
+	jcancel()
+	defer closeAll(cs)
+	fr.clients = cs
+	if err != nil {
+		fr.err = err
+		return fr
+	}
+	wctx, cancel := r.waitCtx(ctx)
+	defer cancel()
+	bar := r.bar("fanout "+t.Name, tr.expected, tr.unique.Load)
+	start := time.Now()
+	var once sync.Once
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		wg.Add(1)
+		go func(c *client) {
+			defer wg.Done()
+			for s := 0; s < m; s++ {
+				p := payload{Run: run, Sender: c.idx, Seq: s, Sent: time.Now()}
+				if err := c.message(wctx, p.text()); err != nil {
+					once.Do(func() { fr.err = fmt.Errorf("send: %w", err) })
+					return
+				}
+			}
+		}(c)
+	}
+	wg.Wait()
+	tr.wait(wctx)
+	bar.end()
+	lat, last, dups := tr.snapshot()
+	fr.lat, fr.dups, fr.dur = lat, dups, last.Sub(start)
+	return fr
+}
+
+// connect: N connections open and join one room, conc at a time; each is
+// timed from the start of its handshake to its own user_joined.
+func (r *runner) connect(ctx context.Context, t Target) Result {
+	n, conc := r.cfg.Sizes.Connects, r.cfg.Sizes.ConnectConcurrency
+	res := Result{Scenario: "connect", Target: t.Name, Path: t.Path, Params: map[string]int{"connections": n, "concurrency": conc},
+		Expected: int64(n)}
+	u, err := r.url(t, r.room("connect", t, 0))
+	if err != nil {
+		res.Err = err.Error()
+		res.settle()
+		return res
+	}
+	wctx, cancel := r.waitCtx(ctx)
+	defer cancel()
+	start := time.Now()
+	cs, starts, err := r.joinAll(wctx, "connect "+t.Name, n, conc, func(int) string { return u }, nil)
+	defer closeAll(cs)
+	if err != nil {
+		res.Err = err.Error()
+	}
+	var ds []time.Duration
+	var last time.Time
+	for i, c := range cs {
+		if c != nil && c.hasJoined() {
+			ds = append(ds, c.joinAt.Sub(starts[i]))
+			if c.joinAt.After(last) {
+				last = c.joinAt
+			}
+		}
+	}
+	res.Delivered = int64(len(ds))
+	v, ok := rate(res.Delivered, last.Sub(start))
+	res.add(metric("connects", "/s", "higher", v, ok && res.Delivered == res.Expected))
+	latencies(&res, "to user_joined", ds, 50, 99)
+	finish(&res, cs)
+	return res
+}
+
+// wake: K clients join, the room is evicted, and one message is sent; each
+// round times that message from its send to its last delivery.
+func (r *runner) wake(ctx context.Context, t Target) Result {
+	k, rounds := r.cfg.Sizes.WakeClients, r.cfg.Sizes.WakeRounds
+	res := Result{Scenario: "wake", Target: t.Name, Path: t.Path, Params: map[string]int{"clients": k, "rounds": rounds},
+		Expected: int64(k) * int64(rounds)}
+	u, err := r.url(t, r.room("wake", t, 0))
+	if err != nil {
+		res.Err = err.Error()
+		res.settle()
+		return res
+	}
+	jctx, jcancel := r.waitCtx(ctx)
+	cs, _, err := r.joinAll(jctx, "wake "+t.Name+" join", k, k, func(int) string { return u }, nil)
+	jcancel()
+	defer closeAll(cs)
+	if err != nil {
+		res.Err = err.Error()
+		finish(&res, cs)
+		return res
+	}
+	var wakes []time.Duration
+	var how string
+	before := r.constructed(ctx)
+	for round := 0; round < rounds; round++ {
+		if how, err = r.evict(ctx); err != nil {
+			res.Err = "evict: " + err.Error()
+			break
+		}
+		tr := newTracker(fmt.Sprintf("%s-w%d", r.runID, round), 1, int64(k))
+		track(cs, tr)
+		sender := cs[round%k]
+		p := payload{Run: tr.run, Sender: sender.idx, Seq: 0, Sent: time.Now()}
+		wctx, cancel := r.waitCtx(ctx)
+		if err := sender.message(wctx, p.text()); err != nil {
+			cancel()
+			res.Err = "send: " + err.Error()
+			break
+		}
+		tr.wait(wctx)
+		cancel()
+		lat, last, dups := tr.snapshot()
+		res.Delivered += int64(len(lat))
+		res.Duplicates += dups
+		if len(lat) == k {
+			wakes = append(wakes, last.Sub(p.Sent))
+		}
+	}
+	res.note("%s before each of %d rounds", how, rounds)
+	if after := r.constructed(ctx); before != nil && after != nil {
+		if _, ok := after[t.Name]; ok {
+			res.note("the %s room class was constructed %d times over %d rounds (once per wake expected)", t.Name, after[t.Name]-before[t.Name], rounds)
+		}
+	}
+	latencies(&res, "wake to last delivery", wakes, 50, 100)
+	finish(&res, cs)
+	return res
+}
+
+// hold: C connections join one room, then one message is broadcast to all of
+// them; workerd's RSS is read before, after the joins and after the broadcast.
+func (r *runner) hold(ctx context.Context, t Target) Result {
+	n, conc := r.cfg.Sizes.Hold, r.cfg.Sizes.HoldConcurrency
+	// Expected: every connection's own user_joined, then the broadcast.
+	res := Result{Scenario: "hold", Target: t.Name, Path: t.Path, Params: map[string]int{"connections": n, "concurrency": conc},
+		Expected: 2 * int64(n)}
+	if err := r.fresh(ctx); err != nil {
+		res.Err = "restart: " + err.Error()
+		res.settle()
+		return res
+	}
+	u, err := r.url(t, r.room("hold", t, 0))
+	if err != nil {
+		res.Err = err.Error()
+		res.settle()
+		return res
+	}
+	if lim, ok := openFileLimit(); ok && r.srv != nil && uint64(n)*workerdFDsPerConn > lim {
+		res.note("workerd under wrangler dev holds about %d descriptors per connection, so the open-file limit %d it inherits allows about %d connections; raise the hard limit (ulimit -Hn)",
+			workerdFDsPerConn, lim, lim/workerdFDsPerConn)
+	}
+	before, rssOK := r.rss()
+	jctx, jcancel := context.WithTimeout(ctx, r.cfg.HoldJoinTimeout)
+	start := time.Now()
+	cs, _, err := r.joinAll(jctx, "hold "+t.Name+" join", n, conc, func(int) string { return u }, nil)
+	joinDur := time.Since(start)
+	jcancel()
+	defer closeAll(cs)
+	joined := joinedCount(cs)
+	res.Delivered = joined
+	res.add(metric("join all", "s", "lower", joinDur.Seconds(), err == nil && joined == int64(n)))
+	res.add(metric("joined", "conns", "higher", float64(joined), true))
+	v, ok := rate(joined, joinDur)
+	res.add(metric("joins", "/s", "higher", v, ok))
+	afterJoin, _ := r.rss()
+	var bcast time.Duration
+	bcastOK := false
+	if err != nil {
+		res.Err = err.Error()
+		res.note("%d of %d joined (join deadline %v); no broadcast measured", joined, n, r.cfg.HoldJoinTimeout)
+	} else {
+		tr := newTracker(r.runID, 1, int64(n))
+		track(cs, tr)
+		bar := r.bar("hold "+t.Name+" broadcast", int64(n), tr.unique.Load)
+		wctx, cancel := r.waitCtx(ctx)
+		p := payload{Run: r.runID, Sender: 0, Seq: 0, Sent: time.Now()}
+		if err := cs[0].message(wctx, p.text()); err != nil {
+			res.Err = "send: " + err.Error()
+		}
+		tr.wait(wctx)
+		cancel()
+		bar.end()
+		lat, last, dups := tr.snapshot()
+		res.Delivered += int64(len(lat))
+		res.Duplicates = dups
+		bcast, bcastOK = last.Sub(p.Sent), len(lat) == n
+	}
+	after, _ := r.rss()
+	res.add(metric("broadcast to last delivery", "ms", "lower", ms(bcast), bcastOK))
+	res.add(metric("rss before", "MiB", "lower", mib(before), rssOK))
+	res.add(metric("rss after join", "MiB", "lower", mib(afterJoin), rssOK))
+	res.add(metric("rss after broadcast", "MiB", "lower", mib(after), rssOK))
+	res.add(metric("rss above before", "MiB", "lower", mib(after-before), rssOK))
+	finish(&res, cs)
+	return res
+}
+
+// roomsConcurrency is how many rooms-scenario joins are in flight at once.
+const roomsConcurrency = 32
+
+// rooms: R rooms of c clients each join, everyone sends one message to their
+// room, and workerd's RSS with all rooms active is compared with idle.
+func (r *runner) rooms(ctx context.Context, t Target) Result {
+	nr, per := r.cfg.Sizes.Rooms, r.cfg.Sizes.RoomClients
+	res := Result{Scenario: "rooms", Target: t.Name, Path: t.Path, Params: map[string]int{"rooms": nr, "clientsPerRoom": per},
+		Expected: int64(nr) * int64(per) * int64(per)}
+	if err := r.fresh(ctx); err != nil {
+		res.Err = "restart: " + err.Error()
+		res.settle()
+		return res
+	}
+	urls := make([]string, nr)
+	for i := range urls {
+		u, err := r.url(t, r.room("rooms", t, i))
+		if err != nil {
+			res.Err = err.Error()
+			res.settle()
+			return res
+		}
+		urls[i] = u
+	}
+	idle, rssOK := r.rss()
+	tr := newTracker(r.runID, 1, res.Expected)
+	n := nr * per
+	jctx, jcancel := r.waitCtx(ctx)
+	cs, _, err := r.joinAll(jctx, "rooms "+t.Name+" join", n, roomsConcurrency, func(i int) string { return urls[i/per] }, func(c *client) { c.track.Store(tr) })
+	jcancel()
+	defer closeAll(cs)
+	if err != nil {
+		res.Err = err.Error()
+		finish(&res, cs)
+		return res
+	}
+	wctx, cancel := r.waitCtx(ctx)
+	defer cancel()
+	bar := r.bar("rooms "+t.Name, res.Expected, tr.unique.Load)
+	for _, c := range cs {
+		p := payload{Run: r.runID, Sender: c.idx, Seq: 0, Sent: time.Now()}
+		if err := c.message(wctx, p.text()); err != nil {
+			res.Err = "send: " + err.Error()
+			break
+		}
+	}
+	tr.wait(wctx)
+	bar.end()
+	active, _ := r.rss()
+	lat, _, dups := tr.snapshot()
+	res.Delivered, res.Duplicates = int64(len(lat)), dups
+	res.add(metric("rss idle", "MiB", "lower", mib(idle), rssOK))
+	res.add(metric("rss active", "MiB", "lower", mib(active), rssOK))
+	res.add(metric("rss above idle", "MiB", "lower", mib(active-idle), rssOK))
+	latencies(&res, "latency", lat, 99)
+	finish(&res, cs)
+	return res
+}
