@@ -1,6 +1,7 @@
 package room_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -22,7 +23,11 @@ type fakeSocket struct {
 	attachment []byte
 	failSend   bool
 	autoPong   time.Time // when the runtime last answered an exact ping
+	tag        uint64
 }
+
+func (s *fakeSocket) Tag() uint64       { return s.tag }
+func (s *fakeSocket) SetTag(tag uint64) { s.tag = tag }
 
 const (
 	wsOpen = iota + 1
@@ -100,17 +105,22 @@ var _ room.Store = (*fakeStore)(nil)
 
 var errStorage = errors.New("storage down")
 
-func (s *fakeStore) Append(userID, text, timestamp string, keep int) (int64, error) {
+func (s *fakeStore) Append(m room.StoredMessage, frame []byte, keep int) error {
 	if s.fail {
-		return 0, errStorage
+		return errStorage
 	}
-	id, _ := s.LastID()
-	id++
-	s.rows = append(s.rows, room.StoredMessage{ID: id, UserID: userID, Text: text, Timestamp: timestamp})
+	if last, _ := s.LastID(); m.ID != last+1 {
+		return errors.New("id is not the next one") // a primary key conflict
+	}
+	var fields room.StoredMessage
+	if err := json.Unmarshal(frame, &fields); err != nil || fields != m {
+		return errors.New("the frame does not carry the message")
+	}
+	s.rows = append(s.rows, m)
 	if len(s.rows) > keep {
 		s.rows = append([]room.StoredMessage(nil), s.rows[len(s.rows)-keep:]...)
 	}
-	return id, nil
+	return nil
 }
 
 func (s *fakeStore) After(since int64, limit int) ([]room.StoredMessage, bool, error) {

@@ -3,6 +3,7 @@ package room_test
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/chatroom/gochat/room"
 )
@@ -80,4 +81,19 @@ func jsonError(body []byte) bool {
 		Message *string `json:"message"`
 	}
 	return json.Unmarshal(body, &v) == nil && v.Error != nil && *v.Error != "" && v.Message != nil && *v.Message != ""
+}
+
+func TestTimestamp(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []time.Time{
+		time.Date(2025, 10, 26, 5, 20, 0, 0, time.UTC),
+		time.Date(2025, 10, 26, 5, 20, 0, 999_999_999, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 1_000_000, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 5_000_000, time.FixedZone("x", 3600)),
+		time.Date(12026, 1, 1, 0, 0, 0, 0, time.UTC),
+	} {
+		if got, want := room.Timestamp(tt), tt.UTC().Format(room.TimeLayout); got != want {
+			t.Errorf("Timestamp(%v) = %s, want %s", tt, got, want)
+		}
+	}
 }

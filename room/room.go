@@ -11,6 +11,7 @@ package room
 
 import (
 	"cmp"
+	"math/rand/v2"
 	"slices"
 	"time"
 )
@@ -25,6 +26,11 @@ type Socket interface {
 	Attachment() ([]byte, error)
 	// SetAttachment stores a small value that survives hibernation.
 	SetAttachment(data []byte) error
+	// Tag returns what SetTag stored on this socket object, or 0. Unlike the
+	// attachment it is lost when the object is evicted; it saves decoding
+	// the attachment on every frame.
+	Tag() uint64
+	SetTag(tag uint64)
 }
 
 // Host is the runtime around a room for the duration of one event.
@@ -50,9 +56,11 @@ type Host interface {
 // that made them ends; the runtime holds back every frame the event sent
 // until then, so nobody sees a message that could still be lost.
 type Store interface {
-	// Append stores a message under the next id, which it returns, and
-	// prunes all but the latest keep messages. On error nothing is stored.
-	Append(userID, text, timestamp string, keep int) (int64, error)
+	// Append stores m, whose id is one above the last stored, and prunes all
+	// but the latest keep messages. frame is m's broadcast frame (the JSON
+	// of a ChatMessage), which a store may persist from instead of m's
+	// fields. On error nothing is stored.
+	Append(m StoredMessage, frame []byte, keep int) error
 	// After returns the latest limit messages with an id above since, oldest
 	// first, and whether more such messages were left out. Ids have no gaps:
 	// an Append that fails uses none.
@@ -165,6 +173,11 @@ type Room struct {
 	members []Socket
 	// buckets are the users' rate limits; see bucket for why memory is enough.
 	buckets map[string]*bucket
+	// epoch is random per rebuild and goes into every socket tag, so that a
+	// tag set before a rebuild never matches a session after it.
+	epoch uint64
+	// lastID caches the store's highest message id; -1 until read.
+	lastID int64
 }
 
 // New returns a room with the given configuration and nothing cached.
@@ -194,6 +207,8 @@ func (r *Room) load(h Host) {
 	r.buckets = make(map[string]*bucket)
 	r.members = nil
 	r.nextSID = 1
+	r.lastID = -1
+	r.epoch = (rand.Uint64N(1<<20) + 1) << tagSIDBits
 	for _, s := range h.Sockets() {
 		att, ok := readAttachment(s)
 		if !ok || att.Gone {
@@ -266,9 +281,27 @@ func (r *Room) Accept(h Host, s Socket, bound string) error {
 	return nil
 }
 
-// find returns the session of the socket an event arrived on. A socket the
-// cache does not know gets its session back from its attachment.
+// tagSIDBits is how many low bits of a socket tag hold the session id; the
+// bits above hold the epoch. Tags stay below 2^53, exact as a JS number.
+const tagSIDBits = 32
+
+// find returns the session of the socket an event arrived on: by its tag
+// when it carries this rebuild's, else from its attachment.
 func (r *Room) find(h Host, s Socket) (*session, bool) {
+	if tag := s.Tag(); tag&^(1<<tagSIDBits-1) == r.epoch {
+		if sess, ok := r.sessions[tag&(1<<tagSIDBits-1)]; ok {
+			sess.sock = s
+			return sess, true
+		}
+	}
+	sess, ok := r.findByAttachment(h, s)
+	if ok {
+		s.SetTag(r.epoch | sess.sid)
+	}
+	return sess, ok
+}
+
+func (r *Room) findByAttachment(h Host, s Socket) (*session, bool) {
 	att, ok := readAttachment(s)
 	if !ok {
 		// Not ours, or its attachment was lost: give it a fresh session so
@@ -445,13 +478,22 @@ func (r *Room) message(h Host, sess *session, req Request) {
 	}
 	// Persist before broadcast: a message nobody could get back from
 	// history is never shown.
-	now := Timestamp(h.Now())
-	id, err := h.Store().Append(sess.userID, req.Text, now, r.cfg.KeepMessages)
-	if err != nil {
+	if r.lastID < 0 {
+		last, err := h.Store().LastID()
+		if err != nil {
+			r.sendError(h, sess, storageError)
+			return
+		}
+		r.lastID = last
+	}
+	m := StoredMessage{ID: r.lastID + 1, UserID: sess.userID, Text: req.Text, Timestamp: Timestamp(h.Now())}
+	frame, _ := marshal(ChatMessage{Type: TypeMessage, ID: m.ID, UserID: m.UserID, Text: m.Text, Timestamp: m.Timestamp})
+	if err := h.Store().Append(m, frame, r.cfg.KeepMessages); err != nil {
+		r.lastID = -1 // read it again: the store is the truth
 		r.sendError(h, sess, storageError)
 		return
 	}
-	frame, _ := marshal(ChatMessage{Type: TypeMessage, ID: id, UserID: sess.userID, Text: req.Text, Timestamp: now})
+	r.lastID = m.ID
 	r.broadcast(h, frame)
 }
 

@@ -16,6 +16,7 @@ var (
 	jsPairClass     = js.Global().Get("WebSocketRequestResponsePair")
 	jsConsole       = js.Global().Get("console")
 	jsBroadcast     = js.Global().Get("context").Get("broadcast")
+	jsSQLValue      = js.Global().Get("context").Get("sqlValue")
 )
 
 // export registers fn on the binding object for glue.mjs to call. A panic in

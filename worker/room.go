@@ -13,12 +13,20 @@ import (
 )
 
 // rooms holds the Go side of every ChatRoom object living in this isolate,
-// keyed by the object's id. Entries are caches: roomInit resets one when the
-// runtime constructs its object again, and an entry goes when its last socket
-// does.
-var rooms = map[string]*roomState{}
+// keyed by a number handed out when the object registers (roomInit). Entries
+// are caches: an entry goes when its last socket does, and the object then
+// registers again on its next event (glue.mjs), as it does after every
+// construction.
+var (
+	rooms   = map[int]*roomState{}
+	byID    = map[string]int{} // object id -> current key
+	nextKey = 1
+)
 
 type roomState struct {
+	id   string
+	ctx  js.Value // the object's DurableObjectState
+	sql  js.Value // ctx.storage.sql
 	room *room.Room
 	// fanout is the JS array of the sockets in the room's current member
 	// slice, kept so that a broadcast to an unchanged membership costs one
@@ -28,15 +36,38 @@ type roomState struct {
 	fanoutLen int
 	// schemaReady caches that the messages table exists.
 	schemaReady bool
+	// lastFrame and lastFrameJS remember the last frame converted to a JS
+	// string, so that a message's insert and its broadcast share one.
+	lastFrame   *byte
+	lastFrameN  int
+	lastFrameJS js.Value
 }
 
-func getRoom(key string, env js.Value) *roomState {
+// frameValue converts a frame to a JS string, reusing the last conversion
+// when it is the same slice.
+func (st *roomState) frameValue(frame []byte) js.Value {
+	if len(frame) == 0 {
+		return js.ValueOf("")
+	}
+	if st.lastFrame != &frame[0] || st.lastFrameN != len(frame) {
+		st.lastFrame, st.lastFrameN, st.lastFrameJS = &frame[0], len(frame), js.ValueOf(string(frame))
+	}
+	return st.lastFrameJS
+}
+
+// unknownRoom (null) is the answer to an event for a key Go no longer holds;
+// the object registers again and repeats the event. Every other answer is
+// undefined or a Response.
+var unknownRoom = js.Null()
+
+// eventHost returns the room for key and a host for one event, stamped with
+// the event's time.
+func eventHost(key int) (*roomState, host, bool) {
 	st, ok := rooms[key]
 	if !ok {
-		st = &roomState{room: room.New(configFrom(env))}
-		rooms[key] = st
+		return nil, host{}, false
 	}
-	return st
+	return st, host{st: st, now: time.Now()}, true
 }
 
 // configFrom reads the room's tunables from the Worker's vars; a var that is
@@ -81,14 +112,20 @@ var (
 	autoPong = js.ValueOf(room.PongFrame)
 )
 
-// roomInit runs in the object's constructor. A constructor means the object
-// may have been evicted, so whatever Go cached for it is dropped. It also
-// installs the ping auto-response, which answers without waking the object.
+// roomInit registers an object with Go: in its constructor, and again when
+// Go no longer holds its key. A constructor means the object may have been
+// evicted, so whatever Go cached for it is dropped. It also installs the ping
+// auto-response, which answers without waking the object.
 func roomInit(args []js.Value) any {
 	ctx, env := args[0], args[1]
-	key := ctx.Get("id").Call("toString").String()
-	delete(rooms, key)
-	getRoom(key, env)
+	id := ctx.Get("id").Call("toString").String()
+	if old, ok := byID[id]; ok {
+		delete(rooms, old)
+	}
+	key := nextKey
+	nextKey++
+	rooms[key] = &roomState{id: id, ctx: ctx, sql: ctx.Get("storage").Get("sql"), room: room.New(configFrom(env))}
+	byID[id] = key
 	ctx.Call("setWebSocketAutoResponse", jsPairClass.New(autoPing, autoPong))
 	return key
 }
@@ -97,10 +134,13 @@ func roomInit(args []js.Value) any {
 // accepted with the hibernation API, or a room HTTP API read. The request is
 // routed again with the same rules, so the object trusts no other caller.
 func roomFetch(args []js.Value) any {
-	key, ctx, env, req := args[0].String(), args[1], args[2], args[3]
+	st, h, ok := eventHost(args[0].Int())
+	if !ok {
+		return unknownRoom
+	}
+	req := args[1]
 	u := jsURL.New(req.Get("url"))
 	route := room.Decide(req.Get("method").String(), u.Get("pathname").String(), header(req, "Upgrade"))
-	st := getRoom(key, env)
 	switch {
 	case route.Status != 0:
 		return routeResponse(route)
@@ -109,16 +149,15 @@ func roomFetch(args []js.Value) any {
 		if err != nil {
 			return routeResponse(room.HTTPErrorRoute(400, "invalid_query", "the query string is malformed"))
 		}
-		status, body := st.room.ServeHTTP(host{ctx: ctx, st: st}, route, query)
+		status, body := st.room.ServeHTTP(h, route, query)
 		return jsonResponse(status, body, nil)
 	}
-	h := host{ctx: ctx, st: st}
 	if st.room.Full(h) {
 		return routeResponse(room.HTTPErrorRoute(503, "room_full", "this room has reached its connection limit; try again later"))
 	}
 	pair := jsWebSocketPair.New()
 	client, server := pair.Index(0), pair.Index(1)
-	ctx.Call("acceptWebSocket", server)
+	st.ctx.Call("acceptWebSocket", server)
 	if err := st.room.Accept(h, socket{server}, header(req, userHeader)); err != nil {
 		server.Call("close", room.CloseInternal, "could not register the connection")
 	}
@@ -126,9 +165,11 @@ func roomFetch(args []js.Value) any {
 }
 
 func roomMessage(args []js.Value) any {
-	key, ctx, env, ws, msg, size := args[0].String(), args[1], args[2], args[3], args[4], args[5].Int()
-	st := getRoom(key, env)
-	h, s := host{ctx: ctx, st: st}, socket{ws}
+	st, h, ok := eventHost(args[0].Int())
+	if !ok {
+		return unknownRoom
+	}
+	s, msg, size := socket{args[1]}, args[2], args[3].Int()
 	// size is UTF-16 units for text and bytes for binary. A string of n units
 	// has at least n UTF-8 bytes, so an oversized frame is refused before it
 	// is copied into Go's memory, which never shrinks.
@@ -140,39 +181,48 @@ func roomMessage(args []js.Value) any {
 	default:
 		st.room.Message(h, s, nil, true)
 	}
-	return nil
+	return js.Undefined()
 }
 
 func roomClose(args []js.Value) any {
-	key, ctx, env, ws := args[0].String(), args[1], args[2], args[3]
-	code, reason := args[4].Int(), args[5].String()
-	st := getRoom(key, env)
-	st.room.Close(host{ctx: ctx, st: st}, socket{ws}, code, reason)
-	forgetIfEmpty(key, st)
-	return nil
+	st, h, ok := eventHost(args[0].Int())
+	if !ok {
+		return unknownRoom
+	}
+	st.room.Close(h, socket{args[1]}, args[2].Int(), args[3].String())
+	forgetIfEmpty(st)
+	return js.Undefined()
+}
+
+func roomError(args []js.Value) any {
+	st, h, ok := eventHost(args[0].Int())
+	if !ok {
+		return unknownRoom
+	}
+	st.room.Error(h, socket{args[1]})
+	forgetIfEmpty(st)
+	return js.Undefined()
 }
 
 // roomAlarm is the object's alarm: the idle sweep.
 func roomAlarm(args []js.Value) any {
-	key, ctx, env := args[0].String(), args[1], args[2]
-	st := getRoom(key, env)
-	st.room.Alarm(host{ctx: ctx, st: st})
-	forgetIfEmpty(key, st)
-	return nil
-}
-
-func roomError(args []js.Value) any {
-	key, ctx, env, ws := args[0].String(), args[1], args[2], args[3]
-	st := getRoom(key, env)
-	st.room.Error(host{ctx: ctx, st: st}, socket{ws})
-	forgetIfEmpty(key, st)
-	return nil
+	st, h, ok := eventHost(args[0].Int())
+	if !ok {
+		return unknownRoom
+	}
+	st.room.Alarm(h)
+	forgetIfEmpty(st)
+	return js.Undefined()
 }
 
 // forgetIfEmpty drops a room with no sockets left, so that objects the
 // runtime evicts for good leave nothing behind in Go.
-func forgetIfEmpty(key string, st *roomState) {
-	if st.room.Empty() && rooms[key] == st {
+func forgetIfEmpty(st *roomState) {
+	if !st.room.Empty() {
+		return
+	}
+	if key, ok := byID[st.id]; ok && rooms[key] == st {
 		delete(rooms, key)
+		delete(byID, st.id)
 	}
 }

@@ -35,6 +35,19 @@ func (s socket) SetAttachment(data []byte) error {
 	return try(func() { s.ws.Call("serializeAttachment", string(data)) })
 }
 
+// tagProperty is an expando property on the runtime's WebSocket object. It
+// lives as long as that JS object, so it is gone after a wake.
+const tagProperty = "gochatTag"
+
+func (s socket) Tag() uint64 {
+	if v := s.ws.Get(tagProperty); v.Type() == js.TypeNumber {
+		return uint64(v.Float())
+	}
+	return 0
+}
+
+func (s socket) SetTag(tag uint64) { s.ws.Set(tagProperty, float64(tag)) }
+
 // WebSocket readyState values.
 const (
 	wsOpen    = 1
@@ -43,14 +56,14 @@ const (
 
 // host adapts one event's view of the runtime to room.Host.
 type host struct {
-	ctx js.Value
 	st  *roomState
+	now time.Time // read once per event: time only moves across I/O anyway
 }
 
 var _ room.Host = host{}
 
 func (h host) Sockets() []room.Socket {
-	all := h.ctx.Call("getWebSockets")
+	all := h.st.ctx.Call("getWebSockets")
 	n := all.Length()
 	out := make([]room.Socket, 0, n)
 	for i := 0; i < n; i++ {
@@ -74,7 +87,7 @@ func (h host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
 		}
 		st.fanout, st.fanoutKey, st.fanoutLen = arr, &to[0], len(to)
 	}
-	failed := jsBroadcast.Invoke(string(frame), st.fanout)
+	failed := jsBroadcast.Invoke(st.frameValue(frame), st.fanout)
 	if failed.IsUndefined() {
 		return nil
 	}
@@ -85,24 +98,22 @@ func (h host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
 	return out
 }
 
-func (h host) Now() time.Time { return time.Now() }
+func (h host) Now() time.Time { return h.now }
 
 func (h host) SetAlarm(at time.Time) {
-	h.ctx.Get("storage").Call("setAlarm", at.UnixMilli())
+	h.st.ctx.Get("storage").Call("setAlarm", at.UnixMilli())
 }
 
 func (h host) DeleteAlarm() {
-	h.ctx.Get("storage").Call("deleteAlarm")
+	h.st.ctx.Get("storage").Call("deleteAlarm")
 }
 
 func (h host) AutoResponseAt(s room.Socket) time.Time {
-	v := h.ctx.Call("getWebSocketAutoResponseTimestamp", s.(socket).ws)
+	v := h.st.ctx.Call("getWebSocketAutoResponseTimestamp", s.(socket).ws)
 	if v.Type() != js.TypeObject {
 		return time.Time{}
 	}
 	return time.UnixMilli(int64(v.Call("getTime").Float()))
 }
 
-func (h host) Store() room.Store {
-	return sqlStore{sql: h.ctx.Get("storage").Get("sql"), st: h.st}
-}
+func (h host) Store() room.Store { return sqlStore{st: h.st} }

@@ -16,8 +16,7 @@ import (
 // runtime's output gate holds every frame an event sends until the event's
 // writes are durable.
 type sqlStore struct {
-	sql js.Value
-	st  *roomState
+	st *roomState
 }
 
 var _ room.Store = sqlStore{}
@@ -34,9 +33,11 @@ const schema = `CREATE TABLE IF NOT EXISTS messages (
 // errNoTable is a read of a room whose table was never created.
 var errNoTable = errors.New("no messages table")
 
-func (s sqlStore) exec(query string, args ...any) (cursor js.Value, err error) {
-	err = try(func() { cursor = s.sql.Call("exec", append([]any{query}, args...)...) })
-	return cursor, err
+// value runs one statement and returns the first column of its first row,
+// through the glue's sqlValue: one call into JS per statement.
+func (s sqlStore) value(query any, args ...any) (v js.Value, err error) {
+	err = try(func() { v = jsSQLValue.Invoke(append([]any{s.st.sql, query}, args...)...) })
+	return v, err
 }
 
 func (s sqlStore) ensureTable(create bool) error {
@@ -44,46 +45,47 @@ func (s sqlStore) ensureTable(create bool) error {
 		return nil
 	}
 	if create {
-		if _, err := s.exec(schema); err != nil {
+		if _, err := s.value(schema); err != nil {
 			return err
 		}
 		s.st.schemaReady = true
 		return nil
 	}
-	c, err := s.exec(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'messages'`)
+	n, err := s.value(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'messages'`)
 	if err != nil {
 		return err
 	}
-	var n int
-	if err := try(func() { n = c.Call("one").Get("n").Int() }); err != nil {
-		return err
-	}
-	if n == 0 {
+	if n.Type() != js.TypeNumber || n.Int() == 0 {
 		return errNoTable
 	}
 	s.st.schemaReady = true
 	return nil
 }
 
-func (s sqlStore) Append(userID, text, timestamp string, keep int) (int64, error) {
+// Append inserts the row from the broadcast frame itself, so that the frame
+// crosses into JS once for both the insert and the fan-out (see
+// host.frameValue); SQLite picks the fields out of the JSON.
+func (s sqlStore) Append(m room.StoredMessage, frame []byte, keep int) error {
 	if err := s.ensureTable(true); err != nil {
-		return 0, err
+		return err
 	}
-	c, err := s.exec(`INSERT INTO messages (user_id, text, ts) VALUES (?, ?, ?) RETURNING id`, userID, text, timestamp)
-	if err != nil {
-		return 0, err
+	if _, err := s.value(insertMessage, s.st.frameValue(frame)); err != nil {
+		return err
 	}
-	var id int64
-	if err := try(func() { id = int64(c.Call("one").Get("id").Float()) }); err != nil {
-		return 0, err
-	}
-	if id > int64(keep) {
-		if _, err := s.exec(`DELETE FROM messages WHERE id <= ?`, id-int64(keep)); err != nil {
-			return 0, err
+	if m.ID > int64(keep) {
+		if _, err := s.value(pruneMessages, m.ID-int64(keep)); err != nil {
+			return err
 		}
 	}
-	return id, nil
+	return nil
 }
+
+// Statements used per message, converted to JS strings once.
+var (
+	insertMessage = js.ValueOf(`INSERT INTO messages (id, user_id, text, ts) VALUES (
+		json_extract(?1, '$.id'), json_extract(?1, '$.userId'), json_extract(?1, '$.text'), json_extract(?1, '$.timestamp'))`)
+	pruneMessages = js.ValueOf(`DELETE FROM messages WHERE id <= ?`)
+)
 
 // After reads the window in one round trip: SQLite builds the JSON array and
 // Go decodes it, instead of one JS call per column per row.
@@ -93,15 +95,15 @@ func (s sqlStore) After(since int64, limit int) ([]room.StoredMessage, bool, err
 	} else if err != nil {
 		return nil, false, err
 	}
-	c, err := s.exec(`SELECT json_group_array(json_object('id', id, 'userId', user_id, 'text', text, 'timestamp', ts)) AS j
+	v, err := s.value(`SELECT json_group_array(json_object('id', id, 'userId', user_id, 'text', text, 'timestamp', ts))
 		FROM (SELECT id, user_id, text, ts FROM messages WHERE id > ? ORDER BY id DESC LIMIT ?)`, since, limit+1)
 	if err != nil {
 		return nil, false, err
 	}
-	var raw string
-	if err := try(func() { raw = c.Call("one").Get("j").String() }); err != nil {
-		return nil, false, err
+	if v.Type() != js.TypeString {
+		return nil, false, errors.New("history query returned no JSON")
 	}
+	raw := v.String()
 	var msgs room.StoredMessages
 	if err := room.DecodeJSON([]byte(raw), &msgs); err != nil {
 		return nil, false, err
@@ -120,11 +122,12 @@ func (s sqlStore) LastID() (int64, error) {
 	} else if err != nil {
 		return 0, err
 	}
-	c, err := s.exec(`SELECT coalesce(max(id), 0) AS id FROM messages`)
+	v, err := s.value(`SELECT coalesce(max(id), 0) FROM messages`)
 	if err != nil {
 		return 0, err
 	}
-	var id int64
-	err = try(func() { id = int64(c.Call("one").Get("id").Float()) })
-	return id, err
+	if v.Type() != js.TypeNumber {
+		return 0, errors.New("max(id) is not a number")
+	}
+	return int64(v.Float()), nil
 }
