@@ -206,6 +206,11 @@ type MessagesPage struct {
 	Truncated bool            `json:"truncated,omitempty"`
 }
 
+// Strings is a JSON array of strings, as SQLite's json_group_array returns.
+//
+//easyjson:json
+type Strings []string
+
 // StoredMessages is how a Store hands over a batch of rows in one piece.
 //
 //easyjson:json

@@ -161,7 +161,63 @@ func (v UserJoined) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *UserJoined) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonE4425964DecodeGithubComChatroomGochatRoom1(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom2(in *jlexer.Lexer, out *StoredMessages) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom2(in *jlexer.Lexer, out *Strings) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		in.Skip()
+		*out = nil
+	} else {
+		in.Delim('[')
+		if *out == nil {
+			if !in.IsDelim(']') {
+				*out = make(Strings, 0, 4)
+			} else {
+				*out = Strings{}
+			}
+		} else {
+			*out = (*out)[:0]
+		}
+		for !in.IsDelim(']') {
+			var v1 string
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				v1 = string(in.String())
+			}
+			*out = append(*out, v1)
+			in.WantComma()
+		}
+		in.Delim(']')
+	}
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom2(out *jwriter.Writer, in Strings) {
+	if in == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+		out.RawString("null")
+	} else {
+		out.RawByte('[')
+		for v2, v3 := range in {
+			if v2 > 0 {
+				out.RawByte(',')
+			}
+			out.String(string(v3))
+		}
+		out.RawByte(']')
+	}
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v Strings) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom2(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *Strings) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom2(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom3(in *jlexer.Lexer, out *StoredMessages) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		in.Skip()
@@ -178,13 +234,13 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom2(in *jlexer.Lexer, out *S
 			*out = (*out)[:0]
 		}
 		for !in.IsDelim(']') {
-			var v1 StoredMessage
+			var v4 StoredMessage
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				(v1).UnmarshalEasyJSON(in)
+				(v4).UnmarshalEasyJSON(in)
 			}
-			*out = append(*out, v1)
+			*out = append(*out, v4)
 			in.WantComma()
 		}
 		in.Delim(']')
@@ -193,16 +249,16 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom2(in *jlexer.Lexer, out *S
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom2(out *jwriter.Writer, in StoredMessages) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom3(out *jwriter.Writer, in StoredMessages) {
 	if in == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
 		out.RawString("null")
 	} else {
 		out.RawByte('[')
-		for v2, v3 := range in {
-			if v2 > 0 {
+		for v5, v6 := range in {
+			if v5 > 0 {
 				out.RawByte(',')
 			}
-			(v3).MarshalEasyJSON(out)
+			(v6).MarshalEasyJSON(out)
 		}
 		out.RawByte(']')
 	}
@@ -210,14 +266,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom2(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v StoredMessages) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom2(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom3(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *StoredMessages) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom2(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom3(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom3(in *jlexer.Lexer, out *StoredMessage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom4(in *jlexer.Lexer, out *StoredMessage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -265,7 +321,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom3(in *jlexer.Lexer, out *S
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom3(out *jwriter.Writer, in StoredMessage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom4(out *jwriter.Writer, in StoredMessage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -294,14 +350,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom3(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v StoredMessage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom3(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom4(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *StoredMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom3(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom4(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom4(in *jlexer.Lexer, out *RoomInfo) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom5(in *jlexer.Lexer, out *RoomInfo) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -337,13 +393,13 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom4(in *jlexer.Lexer, out *R
 					out.Users = (out.Users)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v4 string
+					var v7 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v4 = string(in.String())
+						v7 = string(in.String())
 					}
-					out.Users = append(out.Users, v4)
+					out.Users = append(out.Users, v7)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -370,7 +426,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom4(in *jlexer.Lexer, out *R
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom4(out *jwriter.Writer, in RoomInfo) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom5(out *jwriter.Writer, in RoomInfo) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -386,11 +442,11 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom4(out *jwriter.Writer, in 
 			out.RawString("null")
 		} else {
 			out.RawByte('[')
-			for v5, v6 := range in.Users {
-				if v5 > 0 {
+			for v8, v9 := range in.Users {
+				if v8 > 0 {
 					out.RawByte(',')
 				}
-				out.String(string(v6))
+				out.String(string(v9))
 			}
 			out.RawByte(']')
 		}
@@ -410,14 +466,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom4(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v RoomInfo) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom4(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom5(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *RoomInfo) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom4(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom5(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom5(in *jlexer.Lexer, out *RateLimited) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom6(in *jlexer.Lexer, out *RateLimited) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -465,7 +521,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom5(in *jlexer.Lexer, out *R
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom5(out *jwriter.Writer, in RateLimited) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom6(out *jwriter.Writer, in RateLimited) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -494,130 +550,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom5(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v RateLimited) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom5(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *RateLimited) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom5(l, v)
-}
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom6(in *jlexer.Lexer, out *PresenceSummary) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Type = string(in.String())
-			}
-		case "users":
-			if in.IsNull() {
-				in.Skip()
-				out.Users = nil
-			} else {
-				in.Delim('[')
-				if out.Users == nil {
-					if !in.IsDelim(']') {
-						out.Users = make([]string, 0, 4)
-					} else {
-						out.Users = []string{}
-					}
-				} else {
-					out.Users = (out.Users)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v7 string
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v7 = string(in.String())
-					}
-					out.Users = append(out.Users, v7)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "count":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Count = int(in.Int())
-			}
-		case "truncated":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Truncated = bool(in.Bool())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom6(out *jwriter.Writer, in PresenceSummary) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	{
-		const prefix string = ",\"type\":"
-		out.RawString(prefix[1:])
-		out.String(string(in.Type))
-	}
-	{
-		const prefix string = ",\"users\":"
-		out.RawString(prefix)
-		if in.Users == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
-			out.RawString("null")
-		} else {
-			out.RawByte('[')
-			for v8, v9 := range in.Users {
-				if v8 > 0 {
-					out.RawByte(',')
-				}
-				out.String(string(v9))
-			}
-			out.RawByte(']')
-		}
-	}
-	{
-		const prefix string = ",\"count\":"
-		out.RawString(prefix)
-		out.Int(int(in.Count))
-	}
-	{
-		const prefix string = ",\"truncated\":"
-		out.RawString(prefix)
-		out.Bool(bool(in.Truncated))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v PresenceSummary) MarshalEasyJSON(w *jwriter.Writer) {
 	easyjsonE4425964EncodeGithubComChatroomGochatRoom6(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *PresenceSummary) UnmarshalEasyJSON(l *jlexer.Lexer) {
+func (v *RateLimited) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonE4425964DecodeGithubComChatroomGochatRoom6(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *Presence) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *PresenceSummary) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -664,6 +604,18 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *P
 				}
 				in.Delim(']')
 			}
+		case "count":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Count = int(in.Int())
+			}
+		case "truncated":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Truncated = bool(in.Bool())
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -674,7 +626,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom7(in *jlexer.Lexer, out *P
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom7(out *jwriter.Writer, in Presence) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom7(out *jwriter.Writer, in PresenceSummary) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -699,19 +651,123 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom7(out *jwriter.Writer, in 
 			out.RawByte(']')
 		}
 	}
+	{
+		const prefix string = ",\"count\":"
+		out.RawString(prefix)
+		out.Int(int(in.Count))
+	}
+	{
+		const prefix string = ",\"truncated\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Truncated))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v PresenceSummary) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom7(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *PresenceSummary) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom7(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom8(in *jlexer.Lexer, out *Presence) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "users":
+			if in.IsNull() {
+				in.Skip()
+				out.Users = nil
+			} else {
+				in.Delim('[')
+				if out.Users == nil {
+					if !in.IsDelim(']') {
+						out.Users = make([]string, 0, 4)
+					} else {
+						out.Users = []string{}
+					}
+				} else {
+					out.Users = (out.Users)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v13 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v13 = string(in.String())
+					}
+					out.Users = append(out.Users, v13)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom8(out *jwriter.Writer, in Presence) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"users\":"
+		out.RawString(prefix)
+		if in.Users == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v14, v15 := range in.Users {
+				if v14 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v15))
+			}
+			out.RawByte(']')
+		}
+	}
 	out.RawByte('}')
 }
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Presence) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom7(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom8(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Presence) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom7(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom8(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom8(in *jlexer.Lexer, out *Pong) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom9(in *jlexer.Lexer, out *Pong) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -741,7 +797,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom8(in *jlexer.Lexer, out *P
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom8(out *jwriter.Writer, in Pong) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom9(out *jwriter.Writer, in Pong) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -755,14 +811,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom8(out *jwriter.Writer, in 
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Pong) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom8(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom9(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Pong) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom8(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom9(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom9(in *jlexer.Lexer, out *MessagesPage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom10(in *jlexer.Lexer, out *MessagesPage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -781,111 +837,6 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom9(in *jlexer.Lexer, out *M
 				in.Skip()
 			} else {
 				out.Room = string(in.String())
-			}
-		case "messages":
-			if in.IsNull() {
-				in.Skip()
-				out.Messages = nil
-			} else {
-				in.Delim('[')
-				if out.Messages == nil {
-					if !in.IsDelim(']') {
-						out.Messages = make([]StoredMessage, 0, 1)
-					} else {
-						out.Messages = []StoredMessage{}
-					}
-				} else {
-					out.Messages = (out.Messages)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v13 StoredMessage
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						(v13).UnmarshalEasyJSON(in)
-					}
-					out.Messages = append(out.Messages, v13)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "truncated":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Truncated = bool(in.Bool())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom9(out *jwriter.Writer, in MessagesPage) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	{
-		const prefix string = ",\"room\":"
-		out.RawString(prefix[1:])
-		out.String(string(in.Room))
-	}
-	{
-		const prefix string = ",\"messages\":"
-		out.RawString(prefix)
-		if in.Messages == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
-			out.RawString("null")
-		} else {
-			out.RawByte('[')
-			for v14, v15 := range in.Messages {
-				if v14 > 0 {
-					out.RawByte(',')
-				}
-				(v15).MarshalEasyJSON(out)
-			}
-			out.RawByte(']')
-		}
-	}
-	if in.Truncated {
-		const prefix string = ",\"truncated\":"
-		out.RawString(prefix)
-		out.Bool(bool(in.Truncated))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v MessagesPage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom9(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *MessagesPage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom9(l, v)
-}
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom10(in *jlexer.Lexer, out *History) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Type = string(in.String())
 			}
 		case "messages":
 			if in.IsNull() {
@@ -930,14 +881,14 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom10(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom10(out *jwriter.Writer, in History) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom10(out *jwriter.Writer, in MessagesPage) {
 	out.RawByte('{')
 	first := true
 	_ = first
 	{
-		const prefix string = ",\"type\":"
+		const prefix string = ",\"room\":"
 		out.RawString(prefix[1:])
-		out.String(string(in.Type))
+		out.String(string(in.Room))
 	}
 	{
 		const prefix string = ",\"messages\":"
@@ -964,15 +915,120 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom10(out *jwriter.Writer, in
 }
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
-func (v History) MarshalEasyJSON(w *jwriter.Writer) {
+func (v MessagesPage) MarshalEasyJSON(w *jwriter.Writer) {
 	easyjsonE4425964EncodeGithubComChatroomGochatRoom10(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *History) UnmarshalEasyJSON(l *jlexer.Lexer) {
+func (v *MessagesPage) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonE4425964DecodeGithubComChatroomGochatRoom10(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom11(in *jlexer.Lexer, out *Health) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom11(in *jlexer.Lexer, out *History) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "messages":
+			if in.IsNull() {
+				in.Skip()
+				out.Messages = nil
+			} else {
+				in.Delim('[')
+				if out.Messages == nil {
+					if !in.IsDelim(']') {
+						out.Messages = make([]StoredMessage, 0, 1)
+					} else {
+						out.Messages = []StoredMessage{}
+					}
+				} else {
+					out.Messages = (out.Messages)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v19 StoredMessage
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						(v19).UnmarshalEasyJSON(in)
+					}
+					out.Messages = append(out.Messages, v19)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		case "truncated":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Truncated = bool(in.Bool())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom11(out *jwriter.Writer, in History) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"messages\":"
+		out.RawString(prefix)
+		if in.Messages == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v20, v21 := range in.Messages {
+				if v20 > 0 {
+					out.RawByte(',')
+				}
+				(v21).MarshalEasyJSON(out)
+			}
+			out.RawByte(']')
+		}
+	}
+	if in.Truncated {
+		const prefix string = ",\"truncated\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Truncated))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v History) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom11(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *History) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom11(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom12(in *jlexer.Lexer, out *Health) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1002,7 +1058,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom11(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom11(out *jwriter.Writer, in Health) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom12(out *jwriter.Writer, in Health) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1016,14 +1072,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom11(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Health) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom11(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom12(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Health) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom11(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom12(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom12(in *jlexer.Lexer, out *HTTPError) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom13(in *jlexer.Lexer, out *HTTPError) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1059,7 +1115,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom12(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom12(out *jwriter.Writer, in HTTPError) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom13(out *jwriter.Writer, in HTTPError) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1078,14 +1134,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom12(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v HTTPError) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom12(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom13(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *HTTPError) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom12(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom13(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom13(in *jlexer.Lexer, out *Frame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom14(in *jlexer.Lexer, out *Frame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1133,7 +1189,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom13(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom13(out *jwriter.Writer, in Frame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom14(out *jwriter.Writer, in Frame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1162,14 +1218,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom13(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Frame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom13(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom14(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Frame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom13(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom14(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom14(in *jlexer.Lexer, out *ErrorFrame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom15(in *jlexer.Lexer, out *ErrorFrame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1211,7 +1267,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom14(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom14(out *jwriter.Writer, in ErrorFrame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom15(out *jwriter.Writer, in ErrorFrame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1235,14 +1291,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom14(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ErrorFrame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom14(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom15(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ErrorFrame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom14(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom15(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom15(in *jlexer.Lexer, out *ChatMessage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom16(in *jlexer.Lexer, out *ChatMessage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1296,7 +1352,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom15(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom15(out *jwriter.Writer, in ChatMessage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom16(out *jwriter.Writer, in ChatMessage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1330,14 +1386,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom15(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatMessage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom15(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom16(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom15(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom16(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom16(in *jlexer.Lexer, out *Attachment) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom17(in *jlexer.Lexer, out *Attachment) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1391,7 +1447,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom16(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom16(out *jwriter.Writer, in Attachment) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom17(out *jwriter.Writer, in Attachment) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1425,10 +1481,10 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom16(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Attachment) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom16(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom17(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Attachment) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom16(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom17(l, v)
 }

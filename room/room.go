@@ -220,7 +220,11 @@ func (r *Room) load(h Host) {
 		r.adopt(s, att)
 	}
 	if len(r.sessions) > 0 {
-		r.schedule(h)
+		// Attachments alone give expiries no later than the real ones (an
+		// exact ping answered by the runtime can only postpone them), so the
+		// alarm may come early, never late, and Alarm looks closer. This
+		// spares one runtime call per socket on every wake.
+		r.scheduleBy(h, false)
 	}
 }
 
@@ -341,6 +345,9 @@ func ceilSecond(t time.Time) int64 {
 	}
 	return sec
 }
+
+// KeepMessages is the configured number of stored messages.
+func (r *Room) KeepMessages() int { return r.cfg.KeepMessages }
 
 // MaxFrameBytes is the configured frame limit, for hosts that can tell a
 // frame's size before copying it.
@@ -639,7 +646,7 @@ func (r *Room) Alarm(h Host) {
 	if r.cfg.IdleTimeout > 0 {
 		now := h.Now()
 		for _, sess := range r.sorted() {
-			if !now.Before(r.expiry(h, sess)) {
+			if !now.Before(r.expiry(h, sess, true)) {
 				r.drop(h, sess, CloseNormal, "idle timeout")
 			}
 		}
@@ -647,9 +654,13 @@ func (r *Room) Alarm(h Host) {
 	r.schedule(h)
 }
 
-// expiry is when sess becomes idle.
-func (r *Room) expiry(h Host, sess *session) time.Time {
+// expiry is when sess becomes idle; with auto false, going by its own
+// frames only, which is never later.
+func (r *Room) expiry(h Host, sess *session, auto bool) time.Time {
 	last := time.Unix(sess.active, 0)
+	if !auto {
+		return last.Add(r.cfg.IdleTimeout)
+	}
 	if auto := h.AutoResponseAt(sess.sock); !auto.IsZero() {
 		if a := time.Unix(ceilSecond(auto), 0); a.After(last) {
 			last = a
@@ -661,7 +672,9 @@ func (r *Room) expiry(h Host, sess *session) time.Time {
 // schedule sets the alarm at the earliest expiry, or deletes it when no
 // socket is left. Activity only moves expiries later, so an alarm set here
 // never fires late; one that fires early just schedules again.
-func (r *Room) schedule(h Host) {
+func (r *Room) schedule(h Host) { r.scheduleBy(h, true) }
+
+func (r *Room) scheduleBy(h Host, auto bool) {
 	if r.cfg.IdleTimeout <= 0 {
 		return
 	}
@@ -671,7 +684,7 @@ func (r *Room) schedule(h Host) {
 	}
 	var first time.Time
 	for _, sess := range r.sessions {
-		if e := r.expiry(h, sess); first.IsZero() || e.Before(first) {
+		if e := r.expiry(h, sess, auto); first.IsZero() || e.Before(first) {
 			first = e
 		}
 	}

@@ -17,6 +17,8 @@ var (
 	jsConsole       = js.Global().Get("console")
 	jsBroadcast     = js.Global().Get("context").Get("broadcast")
 	jsSQLValue      = js.Global().Get("context").Get("sqlValue")
+	jsSQLText       = js.Global().Get("context").Get("sqlText")
+	jsEvent         = js.Global().Get("context").Get("event")
 )
 
 // export registers fn on the binding object for glue.mjs to call. A panic in

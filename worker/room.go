@@ -3,11 +3,13 @@
 package main
 
 import (
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"syscall/js"
 	"time"
+	"unsafe"
 
 	"github.com/chatroom/gochat/room"
 )
@@ -34,25 +36,21 @@ type roomState struct {
 	fanout    js.Value
 	fanoutKey *room.Socket
 	fanoutLen int
-	// schemaReady caches that the messages table exists.
+	// schemaReady caches that the messages table exists, and prunedTo the
+	// keep of the prune trigger made in this object's life (0: not yet).
 	schemaReady bool
-	// lastFrame and lastFrameJS remember the last frame converted to a JS
-	// string, so that a message's insert and its broadcast share one.
-	lastFrame   *byte
-	lastFrameN  int
-	lastFrameJS js.Value
+	prunedTo    int
+	probed      bool // sqlStore.probe ran
 }
 
-// frameValue converts a frame to a JS string, reusing the last conversion
-// when it is the same slice.
-func (st *roomState) frameValue(frame []byte) js.Value {
-	if len(frame) == 0 {
-		return js.ValueOf("")
+// goText is how Go hands text it made to the glue: its address and length
+// in Go's memory (see glue.mjs). The bytes must stay alive and unchanged for
+// the call they are passed to.
+func goText(b []byte) (ptr, n int) {
+	if len(b) == 0 {
+		return 0, 0
 	}
-	if st.lastFrame != &frame[0] || st.lastFrameN != len(frame) {
-		st.lastFrame, st.lastFrameN, st.lastFrameJS = &frame[0], len(frame), js.ValueOf(string(frame))
-	}
-	return st.lastFrameJS
+	return int(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), len(b)
 }
 
 // unknownRoom (null) is the answer to an event for a key Go no longer holds;
@@ -158,30 +156,71 @@ func roomFetch(args []js.Value) any {
 	pair := jsWebSocketPair.New()
 	client, server := pair.Index(0), pair.Index(1)
 	st.ctx.Call("acceptWebSocket", server)
-	if err := st.room.Accept(h, socket{server}, header(req, userHeader)); err != nil {
+	if err := st.room.Accept(h, socket{ws: server}, header(req, userHeader)); err != nil {
 		server.Call("close", room.CloseInternal, "could not register the connection")
 	}
 	return jsResponse.New(nil, map[string]any{"status": 101, "webSocket": client})
 }
 
-func roomMessage(args []js.Value) any {
-	st, h, ok := eventHost(args[0].Int())
+// frameBuf is the buffer glue.mjs writes a text frame into. It grows for a
+// large frame and is dropped again after one, so that a rare big frame does
+// not pin memory.
+var frameBuf []byte
+
+// smallFrame is the most frameBuf keeps between frames.
+const smallFrame = 64 << 10
+
+// frameBuffer lends glue.mjs room for a text frame of up to n UTF-8 bytes and
+// returns its address, or 0 when the frame (of n/3 UTF-16 units) is over the
+// room's limit, or the room is unknown.
+//
+//go:wasmexport frameBuffer
+func frameBuffer(key, n int32) uint32 {
+	st, ok := rooms[int(key)]
+	if !ok || int(n/3) > st.room.MaxFrameBytes() || n <= 0 {
+		return 0
+	}
+	if cap(frameBuf) < int(n) {
+		frameBuf = make([]byte, n)
+	}
+	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(frameBuf[:cap(frameBuf)]))))
+}
+
+// roomMessage handles a frame: glue.mjs calls it directly as a Wasm export,
+// with the socket waiting in context.event. size is the frame's length in
+// UTF-16 units (text) or bytes (binary); tag is the socket's tag property, 0
+// when unset; kind is the number of UTF-8 bytes of a text frame in frameBuf,
+// -1 for a text frame not copied because it is over the limit, or -2 for a
+// binary frame. It answers 0 for a key Go no longer holds, and 1 otherwise.
+//
+//go:wasmexport roomMessage
+func roomMessage(key, size int32, tag float64, kind int32) (known int32) {
+	defer func() {
+		if p := recover(); p != nil {
+			jsConsole.Call("error", fmt.Sprintf("gochat: roomMessage: %v", p))
+			known = 1
+		}
+		if cap(frameBuf) > smallFrame {
+			frameBuf = nil
+		}
+	}()
+	st, h, ok := eventHost(int(key))
 	if !ok {
-		return unknownRoom
+		return 0
 	}
-	s, msg, size := socket{args[1]}, args[2], args[3].Int()
-	// size is UTF-16 units for text and bytes for binary. A string of n units
-	// has at least n UTF-8 bytes, so an oversized frame is refused before it
-	// is copied into Go's memory, which never shrinks.
+	s := socket{ws: jsEvent.Index(0), tag: js.ValueOf(tag)}
 	switch {
-	case size > st.room.MaxFrameBytes():
+	case kind == -1 || int(size) > st.room.MaxFrameBytes():
+		// A string of n UTF-16 units has at least n UTF-8 bytes: refused
+		// before it was copied into Go's memory, which never shrinks.
 		st.room.TooBig(h, s)
-	case msg.Type() == js.TypeString:
-		st.room.Message(h, s, []byte(msg.String()), false)
-	default:
+	case kind == -2:
 		st.room.Message(h, s, nil, true)
+	default:
+		// The room only reads the frame, so the buffer serves as is.
+		st.room.Message(h, s, frameBuf[:kind], false)
 	}
-	return js.Undefined()
+	return 1
 }
 
 func roomClose(args []js.Value) any {
@@ -189,7 +228,7 @@ func roomClose(args []js.Value) any {
 	if !ok {
 		return unknownRoom
 	}
-	st.room.Close(h, socket{args[1]}, args[2].Int(), args[3].String())
+	st.room.Close(h, socket{ws: args[1]}, args[2].Int(), args[3].String())
 	forgetIfEmpty(st)
 	return js.Undefined()
 }
@@ -199,7 +238,7 @@ func roomError(args []js.Value) any {
 	if !ok {
 		return unknownRoom
 	}
-	st.room.Error(h, socket{args[1]})
+	st.room.Error(h, socket{ws: args[1]})
 	forgetIfEmpty(st)
 	return js.Undefined()
 }

@@ -3,14 +3,19 @@
 package main
 
 import (
+	"runtime"
 	"syscall/js"
 	"time"
 
 	"github.com/chatroom/gochat/room"
 )
 
-// socket adapts a runtime WebSocket to room.Socket.
-type socket struct{ ws js.Value }
+// socket adapts a runtime WebSocket to room.Socket. tag, when defined, is the
+// socket's tag property as the glue read it for this event.
+type socket struct {
+	ws  js.Value
+	tag js.Value
+}
 
 var _ room.Socket = socket{}
 
@@ -35,12 +40,17 @@ func (s socket) SetAttachment(data []byte) error {
 	return try(func() { s.ws.Call("serializeAttachment", string(data)) })
 }
 
-// tagProperty is an expando property on the runtime's WebSocket object. It
-// lives as long as that JS object, so it is gone after a wake.
+// tagProperty is an expando property on the runtime's WebSocket object
+// (glue.mjs reads it too). It lives as long as that JS object, so it is gone
+// after a wake.
 const tagProperty = "gochatTag"
 
 func (s socket) Tag() uint64 {
-	if v := s.ws.Get(tagProperty); v.Type() == js.TypeNumber {
+	v := s.tag
+	if v.IsUndefined() {
+		v = s.ws.Get(tagProperty)
+	}
+	if v.Type() == js.TypeNumber && v.Float() > 0 {
 		return uint64(v.Float())
 	}
 	return 0
@@ -69,7 +79,7 @@ func (h host) Sockets() []room.Socket {
 	for i := 0; i < n; i++ {
 		ws := all.Index(i)
 		if rs := ws.Get("readyState").Int(); rs == wsOpen || rs == wsClosing {
-			out = append(out, socket{ws})
+			out = append(out, socket{ws: ws})
 		}
 	}
 	return out
@@ -87,7 +97,9 @@ func (h host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
 		}
 		st.fanout, st.fanoutKey, st.fanoutLen = arr, &to[0], len(to)
 	}
-	failed := jsBroadcast.Invoke(st.frameValue(frame), st.fanout)
+	ptr, n := goText(frame)
+	failed := jsBroadcast.Invoke(ptr, n, st.fanout)
+	runtime.KeepAlive(frame)
 	if failed.IsUndefined() {
 		return nil
 	}

@@ -5,7 +5,9 @@ package main
 import (
 	"cmp"
 	"errors"
+	"runtime"
 	"slices"
+	"strconv"
 	"syscall/js"
 
 	"github.com/chatroom/gochat/room"
@@ -40,57 +42,102 @@ func (s sqlStore) value(query any, args ...any) (v js.Value, err error) {
 	return v, err
 }
 
-func (s sqlStore) ensureTable(create bool) error {
-	if s.st.schemaReady {
+// probe learns in one statement, once per object life, whether the table
+// and the prune trigger for keep exist.
+func (s sqlStore) probe(keep int) (names room.Strings, err error) {
+	v, err := s.value(`SELECT json_group_array(name) FROM sqlite_master
+		WHERE (type = 'table' AND name = 'messages') OR (type = 'trigger' AND name GLOB 'prune_[0-9]*')`)
+	if err != nil {
+		return nil, err
+	}
+	if v.Type() == js.TypeString {
+		_ = room.DecodeJSON([]byte(v.String()), &names)
+	}
+	want := pruneTrigger(keep)
+	for _, name := range names {
+		switch name {
+		case "messages":
+			s.st.schemaReady = true
+		case want:
+			s.st.prunedTo = keep
+		}
+	}
+	s.st.probed = true
+	return names, nil
+}
+
+func pruneTrigger(keep int) string { return "prune_" + strconv.Itoa(keep) }
+
+// ensureWritable creates the table and the trigger that prunes it to the
+// latest keep rows after every insert. The trigger is named after keep, so a
+// new MAX_STORED_MESSAGES replaces it. Pruning in SQLite itself makes a
+// message one statement instead of two.
+func (s sqlStore) ensureWritable(keep int) error {
+	if s.st.schemaReady && s.st.prunedTo == keep {
 		return nil
 	}
-	if create {
+	names, err := s.probe(keep)
+	if err != nil {
+		return err
+	}
+	if !s.st.schemaReady {
 		if _, err := s.value(schema); err != nil {
 			return err
 		}
 		s.st.schemaReady = true
-		return nil
 	}
-	n, err := s.value(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'messages'`)
-	if err != nil {
-		return err
+	want := pruneTrigger(keep)
+	for _, name := range names {
+		if name != "messages" && name != want {
+			if _, err := s.value(`DROP TRIGGER IF EXISTS "` + name + `"`); err != nil {
+				return err
+			}
+		}
 	}
-	if n.Type() != js.TypeNumber || n.Int() == 0 {
-		return errNoTable
+	if s.st.prunedTo != keep {
+		if _, err := s.value(`CREATE TRIGGER IF NOT EXISTS ` + want + ` AFTER INSERT ON messages BEGIN
+			DELETE FROM messages WHERE id <= NEW.id - ` + strconv.Itoa(keep) + `; END`); err != nil {
+			return err
+		}
+		s.st.prunedTo = keep
 	}
-	s.st.schemaReady = true
 	return nil
 }
 
-// Append inserts the row from the broadcast frame itself, so that the frame
-// crosses into JS once for both the insert and the fan-out (see
-// host.frameValue); SQLite picks the fields out of the JSON.
-func (s sqlStore) Append(m room.StoredMessage, frame []byte, keep int) error {
-	if err := s.ensureTable(true); err != nil {
-		return err
-	}
-	if _, err := s.value(insertMessage, s.st.frameValue(frame)); err != nil {
-		return err
-	}
-	if m.ID > int64(keep) {
-		if _, err := s.value(pruneMessages, m.ID-int64(keep)); err != nil {
+// ensureTable reports errNoTable for a room that never stored anything.
+func (s sqlStore) ensureTable() error {
+	if !s.st.probed {
+		if _, err := s.probe(s.st.room.KeepMessages()); err != nil {
 			return err
 		}
 	}
+	if !s.st.schemaReady {
+		return errNoTable
+	}
 	return nil
 }
 
-// Statements used per message, converted to JS strings once.
-var (
-	insertMessage = js.ValueOf(`INSERT INTO messages (id, user_id, text, ts) VALUES (
-		json_extract(?1, '$.id'), json_extract(?1, '$.userId'), json_extract(?1, '$.text'), json_extract(?1, '$.timestamp'))`)
-	pruneMessages = js.ValueOf(`DELETE FROM messages WHERE id <= ?`)
-)
+// Append inserts the row from the broadcast frame itself, handed to JS as
+// bytes in Go's memory (see goText); SQLite picks the fields out of the JSON.
+func (s sqlStore) Append(m room.StoredMessage, frame []byte, keep int) error {
+	if err := s.ensureWritable(keep); err != nil {
+		return err
+	}
+	ptr, n := goText(frame)
+	err := try(func() { jsSQLText.Invoke(s.st.sql, insertMessage, ptr, n) })
+	runtime.KeepAlive(frame)
+	return err
+}
+
+// insertMessage is the statement of every message, converted to a JS string
+// once.
+var insertMessage = js.ValueOf(`INSERT INTO messages (id, user_id, text, ts) VALUES (
+	json_extract(?1, '$.id'), json_extract(?1, '$.userId'), json_extract(?1, '$.text'), json_extract(?1, '$.timestamp'))`)
 
 // After reads the window in one round trip: SQLite builds the JSON array and
 // Go decodes it, instead of one JS call per column per row.
 func (s sqlStore) After(since int64, limit int) ([]room.StoredMessage, bool, error) {
-	if err := s.ensureTable(false); errors.Is(err, errNoTable) {
+	if err := s.ensureTable(); errors.Is(err, errNoTable) {
 		return nil, false, nil
 	} else if err != nil {
 		return nil, false, err
@@ -117,7 +164,7 @@ func (s sqlStore) After(since int64, limit int) ([]room.StoredMessage, bool, err
 }
 
 func (s sqlStore) LastID() (int64, error) {
-	if err := s.ensureTable(false); errors.Is(err, errNoTable) {
+	if err := s.ensureTable(); errors.Is(err, errNoTable) {
 		return 0, nil
 	} else if err != nil {
 		return 0, err

@@ -108,7 +108,7 @@ func sizesFor(name string) (Sizes, error) {
 		return Sizes{FanoutClients: 3, FanoutMessages: 2, FanoutRounds: 1, Connects: 4, ConnectConcurrency: 2,
 			WakeClients: 2, WakeRounds: 1, Hold: 5, HoldConcurrency: 5, Rooms: 3, RoomClients: 2}, nil
 	case "quick":
-		return Sizes{FanoutClients: 50, FanoutMessages: 20, FanoutRounds: 3, Connects: 200, ConnectConcurrency: 10,
+		return Sizes{FanoutClients: 50, FanoutMessages: 20, FanoutRounds: 5, Connects: 200, ConnectConcurrency: 10,
 			WakeClients: 10, WakeRounds: 5, Hold: 1000, HoldConcurrency: 32, Rooms: 100, RoomClients: 3}, nil
 	case "full":
 		return Sizes{FanoutClients: 50, FanoutMessages: 20, FanoutRounds: 5, Connects: 500, ConnectConcurrency: 20,
@@ -204,6 +204,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	for _, sc := range cfg.Scenarios {
+		if sc == "fanout" {
+			r.logf("== fanout against %d target(s), rounds interleaved", len(cfg.Targets))
+			begin, reloads := time.Now(), r.reloads()
+			results := r.fanout(ctx, cfg.Targets)
+			for i := range results {
+				if n := r.reloads() - reloads; n > 0 {
+					results[i].note("INVALID: wrangler dev reloaded %d time(s) during this scenario (a file it serves, such as build/app.wasm, changed), dropping connections; rerun", n)
+				}
+				r.logf("   fanout/%s in %v: %s", results[i].Target, time.Since(begin).Round(time.Millisecond), delivery(&results[i]))
+			}
+			rep.Results = append(rep.Results, results...)
+			continue
+		}
 		for _, t := range cfg.Targets {
 			if err := ctx.Err(); err != nil {
 				return rep, err
@@ -224,7 +237,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 func (r *runner) scenario(ctx context.Context, name string, t Target) Result {
 	switch name {
 	case "fanout":
-		return r.fanout(ctx, t)
+		return r.fanout(ctx, []Target{t})[0]
 	case "connect":
 		return r.connect(ctx, t)
 	case "wake":
@@ -302,7 +315,7 @@ func (r *runner) fresh(ctx context.Context) error {
 // not also a compile benchmark. Cold start is what wake measures.
 const (
 	warmClients  = 10
-	warmMessages = 20
+	warmMessages = 50
 )
 
 // warm sends a short burst through a target's own room before anything is

@@ -118,40 +118,60 @@ func latencies(res *Result, prefix string, ds []time.Duration, ps ...float64) {
 // connection takes them. Every member receives every message, its own too.
 // It runs several rounds, each in a fresh room; rates are the median round,
 // latency percentiles are over every delivery of every round.
-func (r *runner) fanout(ctx context.Context, t Target) Result {
+// fanout runs the fanout rounds of every target interleaved (round 1 of
+// each target, then round 2, ...), so that a slow moment of the shared
+// machine, or the runtime still tiering up, hits all targets alike.
+func (r *runner) fanout(ctx context.Context, targets []Target) []Result {
 	n, m, rounds := r.cfg.Sizes.FanoutClients, r.cfg.Sizes.FanoutMessages, max(r.cfg.Sizes.FanoutRounds, 1)
-	res := Result{Scenario: "fanout", Target: t.Name, Path: t.Path, Params: map[string]int{"clients": n, "messages": m, "rounds": rounds},
-		Expected: int64(n) * int64(n) * int64(m) * int64(rounds)}
-	var inbound, deliveries []float64
-	var lat []time.Duration
-	var cs []*client
-	for round := 0; round < rounds && res.Err == ""; round++ {
-		fr := r.fanoutRound(ctx, t, r.room("fanout", t, round), fmt.Sprintf("%s-f%d", r.runID, round), n, m)
-		cs = append(cs, fr.clients...)
-		res.Delivered += int64(len(fr.lat))
-		res.Duplicates += fr.dups
-		lat = append(lat, fr.lat...)
-		if fr.err != nil {
-			res.Err = fr.err.Error()
-			break
-		}
-		if v, ok := rate(int64(n*m), fr.dur); ok && len(fr.lat) == n*n*m {
-			inbound = append(inbound, v)
-		}
-		if v, ok := rate(int64(len(fr.lat)), fr.dur); ok {
-			deliveries = append(deliveries, v)
+	type acc struct {
+		res                 Result
+		inbound, deliveries []float64
+		lat                 []time.Duration
+		cs                  []*client
+	}
+	accs := make([]*acc, len(targets))
+	for i, t := range targets {
+		accs[i] = &acc{res: Result{Scenario: "fanout", Target: t.Name, Path: t.Path, Params: map[string]int{"clients": n, "messages": m, "rounds": rounds},
+			Expected: int64(n) * int64(n) * int64(m) * int64(rounds)}}
+	}
+	for round := 0; round < rounds; round++ {
+		for i, t := range targets {
+			a := accs[i]
+			if a.res.Err != "" {
+				continue
+			}
+			fr := r.fanoutRound(ctx, t, r.room("fanout", t, round), fmt.Sprintf("%s-f%d", r.runID, round), n, m)
+			closeAll(fr.clients) // the next round (or target) gets the CPU to itself
+			a.res.Delivered += int64(len(fr.lat))
+			a.res.Duplicates += fr.dups
+			a.lat = append(a.lat, fr.lat...)
+			if fr.err != nil {
+				a.res.Err = fr.err.Error()
+				continue
+			}
+			if v, ok := rate(int64(n*m), fr.dur); ok && len(fr.lat) == n*n*m {
+				a.inbound = append(a.inbound, v)
+			}
+			if v, ok := rate(int64(len(fr.lat)), fr.dur); ok {
+				a.deliveries = append(a.deliveries, v)
+			}
 		}
 	}
-	v, ok := median(inbound)
-	res.add(metric("inbound", "msgs/s", "higher", v, ok && len(inbound) == rounds))
-	v, ok = median(deliveries)
-	res.add(metric("deliveries", "/s", "higher", v, ok))
-	latencies(&res, "latency", lat, 50, 95, 99)
-	if rounds > 1 {
-		res.note("rates are the median of %d rounds: inbound %s msgs/s", rounds, list(inbound))
+	out := make([]Result, len(targets))
+	for i, a := range accs {
+		res := a.res
+		v, ok := median(a.inbound)
+		res.add(metric("inbound", "msgs/s", "higher", v, ok && len(a.inbound) == rounds))
+		v, ok = median(a.deliveries)
+		res.add(metric("deliveries", "/s", "higher", v, ok))
+		latencies(&res, "latency", a.lat, 50, 95, 99)
+		if rounds > 1 {
+			res.note("rates are the median of %d rounds, interleaved with the other targets: inbound %s msgs/s", rounds, list(a.inbound))
+		}
+		finish(&res, a.cs)
+		out[i] = res
 	}
-	finish(&res, cs)
-	return res
+	return out
 }
 
 type fanoutRound struct {
