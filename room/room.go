@@ -294,7 +294,8 @@ const tagSIDBits = 32
 func (r *Room) find(h Host, s Socket) (*session, bool) {
 	if tag := s.Tag(); tag&^(1<<tagSIDBits-1) == r.epoch {
 		if sess, ok := r.sessions[tag&(1<<tagSIDBits-1)]; ok {
-			sess.sock = s
+			// The session's socket is the same runtime object as s; keeping
+			// it spares the host handing over s at all.
 			return sess, true
 		}
 	}

@@ -156,7 +156,7 @@ func roomFetch(args []js.Value) any {
 	pair := jsWebSocketPair.New()
 	client, server := pair.Index(0), pair.Index(1)
 	st.ctx.Call("acceptWebSocket", server)
-	if err := st.room.Accept(h, socket{ws: server}, header(req, userHeader)); err != nil {
+	if err := st.room.Accept(h, &socket{ws: server}, header(req, userHeader)); err != nil {
 		server.Call("close", room.CloseInternal, "could not register the connection")
 	}
 	return jsResponse.New(nil, map[string]any{"status": 101, "webSocket": client})
@@ -208,7 +208,7 @@ func roomMessage(key, size int32, tag float64, kind int32) (known int32) {
 	if !ok {
 		return 0
 	}
-	s := socket{ws: jsEvent.Index(0), tag: js.ValueOf(tag)}
+	s := &socket{tag: js.ValueOf(tag), pending: true}
 	switch {
 	case kind == -1 || int(size) > st.room.MaxFrameBytes():
 		// A string of n UTF-16 units has at least n UTF-8 bytes: refused
@@ -228,7 +228,7 @@ func roomClose(args []js.Value) any {
 	if !ok {
 		return unknownRoom
 	}
-	st.room.Close(h, socket{ws: args[1]}, args[2].Int(), args[3].String())
+	st.room.Close(h, &socket{ws: args[1]}, args[2].Int(), args[3].String())
 	forgetIfEmpty(st)
 	return js.Undefined()
 }
@@ -238,7 +238,7 @@ func roomError(args []js.Value) any {
 	if !ok {
 		return unknownRoom
 	}
-	st.room.Error(h, socket{ws: args[1]})
+	st.room.Error(h, &socket{ws: args[1]})
 	forgetIfEmpty(st)
 	return js.Undefined()
 }

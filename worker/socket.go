@@ -11,33 +11,44 @@ import (
 )
 
 // socket adapts a runtime WebSocket to room.Socket. tag, when defined, is the
-// socket's tag property as the glue read it for this event.
+// socket's tag property as the glue read it for this event. A socket made
+// with pending set takes its WebSocket from context.event on first use: on
+// the hot path the room finds the session by tag and sends through the socket
+// it already holds, so the event's own is never fetched.
 type socket struct {
-	ws  js.Value
-	tag js.Value
+	ws      js.Value
+	tag     js.Value
+	pending bool
 }
 
-var _ room.Socket = socket{}
+var _ room.Socket = (*socket)(nil)
 
-func (s socket) Send(frame []byte) error {
-	return try(func() { s.ws.Call("send", string(frame)) })
+func (s *socket) value() js.Value {
+	if s.pending {
+		s.ws, s.pending = jsEvent.Index(0), false
+	}
+	return s.ws
 }
 
-func (s socket) Close(code int, reason string) error {
-	return try(func() { s.ws.Call("close", code, reason) })
+func (s *socket) Send(frame []byte) error {
+	return try(func() { s.value().Call("send", string(frame)) })
 }
 
-func (s socket) Attachment() (data []byte, err error) {
+func (s *socket) Close(code int, reason string) error {
+	return try(func() { s.value().Call("close", code, reason) })
+}
+
+func (s *socket) Attachment() (data []byte, err error) {
 	err = try(func() {
-		if v := s.ws.Call("deserializeAttachment"); v.Type() == js.TypeString {
+		if v := s.value().Call("deserializeAttachment"); v.Type() == js.TypeString {
 			data = []byte(v.String())
 		}
 	})
 	return data, err
 }
 
-func (s socket) SetAttachment(data []byte) error {
-	return try(func() { s.ws.Call("serializeAttachment", string(data)) })
+func (s *socket) SetAttachment(data []byte) error {
+	return try(func() { s.value().Call("serializeAttachment", string(data)) })
 }
 
 // tagProperty is an expando property on the runtime's WebSocket object
@@ -45,10 +56,10 @@ func (s socket) SetAttachment(data []byte) error {
 // after a wake.
 const tagProperty = "gochatTag"
 
-func (s socket) Tag() uint64 {
+func (s *socket) Tag() uint64 {
 	v := s.tag
 	if v.IsUndefined() {
-		v = s.ws.Get(tagProperty)
+		v = s.value().Get(tagProperty)
 	}
 	if v.Type() == js.TypeNumber && v.Float() > 0 {
 		return uint64(v.Float())
@@ -56,7 +67,7 @@ func (s socket) Tag() uint64 {
 	return 0
 }
 
-func (s socket) SetTag(tag uint64) { s.ws.Set(tagProperty, float64(tag)) }
+func (s *socket) SetTag(tag uint64) { s.value().Set(tagProperty, float64(tag)) }
 
 // WebSocket readyState values.
 const (
@@ -79,7 +90,7 @@ func (h host) Sockets() []room.Socket {
 	for i := 0; i < n; i++ {
 		ws := all.Index(i)
 		if rs := ws.Get("readyState").Int(); rs == wsOpen || rs == wsClosing {
-			out = append(out, socket{ws: ws})
+			out = append(out, &socket{ws: ws})
 		}
 	}
 	return out
@@ -93,7 +104,7 @@ func (h host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
 	if st.fanoutKey != &to[0] || st.fanoutLen != len(to) {
 		arr := js.Global().Get("Array").New(len(to))
 		for i, s := range to {
-			arr.SetIndex(i, s.(socket).ws)
+			arr.SetIndex(i, s.(*socket).value())
 		}
 		st.fanout, st.fanoutKey, st.fanoutLen = arr, &to[0], len(to)
 	}
@@ -121,7 +132,7 @@ func (h host) DeleteAlarm() {
 }
 
 func (h host) AutoResponseAt(s room.Socket) time.Time {
-	v := h.st.ctx.Call("getWebSocketAutoResponseTimestamp", s.(socket).ws)
+	v := h.st.ctx.Call("getWebSocketAutoResponseTimestamp", s.(*socket).value())
 	if v.Type() != js.TypeObject {
 		return time.Time{}
 	}

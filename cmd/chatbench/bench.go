@@ -282,6 +282,15 @@ func (r *runner) reloads() int {
 	return bytes.Count(data, []byte(reloadLine))
 }
 
+// workerCPU is the Worker's workerd CPU time, when chatbench runs the server.
+func (r *runner) workerCPU() (time.Duration, bool) {
+	if r.srv == nil {
+		return 0, false
+	}
+	d, err := r.srv.WorkerCPU()
+	return d, err == nil
+}
+
 // rss is workerd's resident memory, when chatbench runs the server.
 func (r *runner) rss() (int64, bool) {
 	if r.srv == nil {

@@ -128,6 +128,8 @@ func (r *runner) fanout(ctx context.Context, targets []Target) []Result {
 		inbound, deliveries []float64
 		lat                 []time.Duration
 		cs                  []*client
+		cpu                 time.Duration
+		cpuRounds           int
 	}
 	accs := make([]*acc, len(targets))
 	for i, t := range targets {
@@ -155,6 +157,10 @@ func (r *runner) fanout(ctx context.Context, targets []Target) []Result {
 			if v, ok := rate(int64(len(fr.lat)), fr.dur); ok {
 				a.deliveries = append(a.deliveries, v)
 			}
+			if fr.cpuOK {
+				a.cpu += fr.cpu
+				a.cpuRounds++
+			}
 		}
 	}
 	out := make([]Result, len(targets))
@@ -165,6 +171,12 @@ func (r *runner) fanout(ctx context.Context, targets []Target) []Result {
 		v, ok = median(a.deliveries)
 		res.add(metric("deliveries", "/s", "higher", v, ok))
 		latencies(&res, "latency", a.lat, 50, 95, 99)
+		if a.cpuRounds > 0 {
+			// CPU of the Worker's workerd per message in, all its deliveries
+			// included: what the room costs, apart from the client and the
+			// dev proxy that share this machine and set the rates above.
+			res.add(metric("worker CPU per message", "µs", "lower", float64(a.cpu.Microseconds())/float64(a.cpuRounds*n*m), true))
+		}
 		if rounds > 1 {
 			res.note("rates are the median of %d rounds, interleaved with the other targets: inbound %s msgs/s", rounds, list(a.inbound))
 		}
@@ -179,6 +191,8 @@ type fanoutRound struct {
 	lat     []time.Duration
 	dups    int64
 	dur     time.Duration // first send to last delivery
+	cpu     time.Duration // the Worker's workerd CPU over the same span
+	cpuOK   bool
 	err     error
 }
 
@@ -202,6 +216,7 @@ func (r *runner) fanoutRound(ctx context.Context, t Target, room, run string, n,
 	wctx, cancel := r.waitCtx(ctx)
 	defer cancel()
 	bar := r.bar("fanout "+t.Name, tr.expected, tr.unique.Load)
+	cpu0, cpuOK := r.workerCPU()
 	start := time.Now()
 	var once sync.Once
 	var wg sync.WaitGroup
@@ -220,6 +235,9 @@ func (r *runner) fanoutRound(ctx context.Context, t Target, room, run string, n,
 	}
 	wg.Wait()
 	tr.wait(wctx)
+	if cpu1, ok := r.workerCPU(); ok && cpuOK {
+		fr.cpu, fr.cpuOK = cpu1-cpu0, true
+	}
 	bar.end()
 	lat, last, dups := tr.snapshot()
 	fr.lat, fr.dups, fr.dur = lat, dups, last.Sub(start)

@@ -231,3 +231,57 @@ func (s *Server) LogTail(n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// WorkerCPU is the CPU time (user and system) used so far by the workerd
+// process that runs the Worker itself, not by the one wrangler puts in front
+// of it as a proxy (which listens on the server's port).
+func (s *Server) WorkerCPU() (time.Duration, error) {
+	pgid := s.PGID()
+	if pgid == 0 {
+		return 0, fmt.Errorf("%s is not running", s.opts.Name)
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	front := fmt.Sprintf("127.0.0.1:%d", s.Port)
+	var ticks int64
+	found := false
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if g, err := syscall.Getpgid(pid); err != nil || g != pgid {
+			continue
+		}
+		comm, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if strings.TrimSpace(string(comm)) != "workerd" || strings.Contains(string(cmdline), front) {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the parenthesised command name; utime and stime are
+		// the 14th and 15th fields of the whole line.
+		rest := string(stat)
+		if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+			rest = rest[i+1:]
+		}
+		f := strings.Fields(rest)
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		ticks += u + st
+		found = true
+	}
+	if !found {
+		return 0, fmt.Errorf("%s: no Worker workerd process found", s.opts.Name)
+	}
+	const clockTicks = 100 // USER_HZ on Linux
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
