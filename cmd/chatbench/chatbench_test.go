@@ -289,7 +289,7 @@ func TestSizes(t *testing.T) {
 					t.Errorf("%s has a size that is not positive: %+v", tt.name, s)
 				}
 			}
-			if tt.name == "full" && (s.Hold != IssueHold || s.Rooms != 100) {
+			if tt.name == "full" && (s.Hold != FullHold() || s.Rooms != 100) {
 				t.Errorf("full must be the issue's sizes: %+v", s)
 			}
 		})

@@ -41,6 +41,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	timeout := fs.Duration("timeout", 60*time.Second, "bound on every wait for joins and deliveries")
 	holdJoin := fs.Duration("hold-join-timeout", 120*time.Second, "bound on the hold join storm (issue 6's target)")
 	fresh := fs.Bool("fresh-rss", true, "with -serve, restart the server before each RSS scenario")
+	holdDirect := fs.Bool("hold-direct", true, "with -serve, hold connects to the Worker's own workerd, past wrangler dev's proxy (which doubles open files per WebSocket)")
 	wasm := fs.String("wasm", "", "report the raw and gzip size of this Wasm module")
 	asJSON := fs.Bool("json", false, "print the results as JSON instead of a table")
 	jsonFile := fs.String("json-file", "", "also write the JSON results to this file")
@@ -81,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cfg := Config{
 		BaseURL: *base, Targets: targets, Scenarios: scs, SizeName: *size, Sizes: sizes,
 		EvictURL: *evictURL, Idle: *idle, Timeout: *timeout, HoldJoinTimeout: *holdJoin,
-		Serve: *serve, Root: *root, FreshRSS: *fresh, Wasm: *wasm,
+		Serve: *serve, Root: *root, FreshRSS: *fresh, HoldDirect: *holdDirect, Wasm: *wasm,
 	}
 	if !*quiet {
 		cfg.Log = stderr

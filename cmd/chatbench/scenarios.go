@@ -353,15 +353,29 @@ func (r *runner) hold(ctx context.Context, t Target) Result {
 		res.settle()
 		return res
 	}
-	u, err := r.url(t, r.room("hold", t, 0))
+	base := r.cfg.BaseURL
+	if r.srv != nil && r.cfg.HoldDirect {
+		direct, err := r.srv.WorkerURL()
+		if err != nil {
+			res.Err = err.Error()
+			return res
+		}
+		base = direct
+		res.note("connected to the Worker's own workerd at %s, past wrangler dev's proxy: through the proxy every WebSocket holds descriptors in two processes, and this machine's hard limit of open files would stop the join storm short of %d", direct, IssueHold)
+	}
+	u, err := wsURL(base, t.Path+"/"+r.room("hold", t, 0))
 	if err != nil {
 		res.Err = err.Error()
 		res.settle()
 		return res
 	}
-	if lim, ok := openFileLimit(); ok && r.srv != nil && uint64(n)*workerdFDsPerConn > lim {
-		res.note("workerd under wrangler dev holds about %d descriptors per connection, so the open-file limit %d it inherits allows about %d connections; raise the hard limit (ulimit -Hn)",
-			workerdFDsPerConn, lim, lim/workerdFDsPerConn)
+	perConn := uint64(workerdFDsPerConn)
+	if base != r.cfg.BaseURL {
+		perConn = workerdDirectFDsPerConn
+	}
+	if lim, ok := openFileLimit(); ok && r.srv != nil && uint64(n)*perConn > lim {
+		res.note("workerd holds about %d descriptors per connection here, so the open-file limit %d it inherits allows about %d connections; raise the hard limit (ulimit -Hn)",
+			perConn, lim, lim/perConn)
 	}
 	before, rssOK := r.rss()
 	jctx, jcancel := context.WithTimeout(ctx, r.cfg.HoldJoinTimeout)

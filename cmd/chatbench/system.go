@@ -37,6 +37,20 @@ func raiseOpenFiles() string {
 // busiest one at 2,930 connections.
 const workerdFDsPerConn = 4
 
+// workerdDirectFDsPerConn is the same, measured for connections made straight
+// to the Worker's own workerd (devserver.WorkerURL): about 2.
+const workerdDirectFDsPerConn = 2
+
+// FullHold is the hold size of -size full: the issue's 10,000, or as many as
+// the Worker's workerd can hold under this machine's open-file hard limit,
+// keeping some descriptors for everything else.
+func FullHold() int {
+	if lim, ok := hardOpenFileLimit(); ok && lim > 1000 {
+		return int(min(uint64(IssueHold), (lim-500)/workerdDirectFDsPerConn))
+	}
+	return IssueHold
+}
+
 // openFileLimit is this process's soft open-file limit, which a server it
 // starts inherits.
 func openFileLimit() (uint64, bool) {
@@ -89,4 +103,14 @@ func wasmSize(path string) (*Wasm, error) {
 	zw.Write(data)
 	zw.Close()
 	return &Wasm{Path: path, Bytes: int64(len(data)), GzipBytes: int64(buf.Len())}, nil
+}
+
+// hardOpenFileLimit is this process's hard open-file limit, the most a
+// server it starts can raise its own to.
+func hardOpenFileLimit() (uint64, bool) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, false
+	}
+	return lim.Max, true
 }

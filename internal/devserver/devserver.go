@@ -285,3 +285,67 @@ func (s *Server) WorkerCPU() (time.Duration, error) {
 	const clockTicks = 100 // USER_HZ on Linux
 	return time.Duration(ticks) * time.Second / clockTicks, nil
 }
+
+// WorkerURL is the address of the Worker's own workerd, behind the proxy
+// that wrangler dev puts on the server's port. A connection through the proxy
+// holds file descriptors in both processes; going direct halves that, which
+// is what lets a single machine with a 20,000 descriptor limit hold 10,000
+// WebSockets. It is found among the Worker process's listening sockets as
+// the one that answers /api/health.
+func (s *Server) WorkerURL() (string, error) {
+	pgid := s.PGID()
+	if pgid == 0 {
+		return "", fmt.Errorf("%s is not running", s.opts.Name)
+	}
+	listening := map[string]int{} // socket inode -> port
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, _ := os.ReadFile(table)
+		for _, line := range strings.Split(string(data), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 || f[3] != "0A" { // 0A: LISTEN
+				continue
+			}
+			if i := strings.LastIndexByte(f[1], ':'); i >= 0 {
+				if port, err := strconv.ParseInt(f[1][i+1:], 16, 32); err == nil {
+					listening[f[9]] = int(port)
+				}
+			}
+		}
+	}
+	front := fmt.Sprintf("127.0.0.1:%d", s.Port)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if g, err := syscall.Getpgid(pid); err != nil || g != pgid {
+			continue
+		}
+		comm, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if strings.TrimSpace(string(comm)) != "workerd" || strings.Contains(string(cmdline), front) {
+			continue
+		}
+		fds, _ := os.ReadDir(filepath.Join("/proc", e.Name(), "fd"))
+		for _, fd := range fds {
+			link, err := os.Readlink(filepath.Join("/proc", e.Name(), "fd", fd.Name()))
+			if err != nil || !strings.HasPrefix(link, "socket:[") {
+				continue
+			}
+			port, ok := listening[strings.TrimSuffix(strings.TrimPrefix(link, "socket:["), "]")]
+			if !ok {
+				continue
+			}
+			u := fmt.Sprintf("http://127.0.0.1:%d", port)
+			client := http.Client{Timeout: 2 * time.Second}
+			if res, err := client.Get(u + "/api/health"); err == nil {
+				res.Body.Close()
+				if res.StatusCode == 200 {
+					return u, nil
+				}
+			}
+		}
+	}
+	return "", fmt.Errorf("%s: the Worker's own socket was not found", s.opts.Name)
+}
