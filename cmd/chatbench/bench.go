@@ -298,6 +298,15 @@ func (r *runner) workerCPU() (time.Duration, bool) {
 	return d, err == nil
 }
 
+// workerRSS is the resident memory of the Worker's own workerd process.
+func (r *runner) workerRSS() (int64, bool) {
+	if r.srv == nil {
+		return 0, false
+	}
+	n, err := r.srv.WorkerRSS()
+	return n, err == nil
+}
+
 // rss is workerd's resident memory, when chatbench runs the server.
 func (r *runner) rss() (int64, bool) {
 	if r.srv == nil {

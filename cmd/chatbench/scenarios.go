@@ -448,6 +448,7 @@ func (r *runner) rooms(ctx context.Context, t Target) Result {
 		urls[i] = u
 	}
 	idle, rssOK := r.rss()
+	workerIdle, workerOK := r.workerRSS()
 	tr := newTracker(r.runID, 1, res.Expected)
 	n := nr * per
 	jctx, jcancel := r.waitCtx(ctx)
@@ -472,11 +473,15 @@ func (r *runner) rooms(ctx context.Context, t Target) Result {
 	tr.wait(wctx)
 	bar.end()
 	active, _ := r.rss()
+	workerActive, _ := r.workerRSS()
 	lat, _, dups := tr.snapshot()
 	res.Delivered, res.Duplicates = int64(len(lat)), dups
 	res.add(metric("rss idle", "MiB", "lower", mib(idle), rssOK))
 	res.add(metric("rss active", "MiB", "lower", mib(active), rssOK))
 	res.add(metric("rss above idle", "MiB", "lower", mib(active-idle), rssOK))
+	// The same for the Worker's own workerd alone, without the proxy that
+	// wrangler dev runs in front of it (and that production does not have).
+	res.add(metric("worker rss above idle", "MiB", "lower", mib(workerActive-workerIdle), workerOK))
 	latencies(&res, "latency", lat, 99)
 	finish(&res, cs)
 	return res

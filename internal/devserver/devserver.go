@@ -172,7 +172,13 @@ func (s *Server) PGID() int {
 }
 
 // WorkerdRSS is the resident memory of the server's workerd processes, in bytes.
-func (s *Server) WorkerdRSS() (int64, error) {
+func (s *Server) WorkerdRSS() (int64, error) { return s.rss(false) }
+
+// WorkerRSS is the resident memory of the Worker's own workerd process, not
+// counting the proxy wrangler dev runs in front of it.
+func (s *Server) WorkerRSS() (int64, error) { return s.rss(true) }
+
+func (s *Server) rss(workerOnly bool) (int64, error) {
 	pgid := s.PGID()
 	if pgid == 0 {
 		return 0, fmt.Errorf("%s is not running", s.opts.Name)
@@ -193,6 +199,9 @@ func (s *Server) WorkerdRSS() (int64, error) {
 		}
 		comm, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
 		if strings.TrimSpace(string(comm)) != "workerd" {
+			continue
+		}
+		if cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); workerOnly && strings.Contains(string(cmdline), fmt.Sprintf("127.0.0.1:%d", s.Port)) {
 			continue
 		}
 		status, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
