@@ -95,8 +95,9 @@ func Timestamp(t time.Time) string {
 // checks itself.
 type Raw []byte
 
-// UnmarshalEasyJSON keeps the value's bytes.
-func (r *Raw) UnmarshalEasyJSON(l *jlexer.Lexer) { *r = append((*r)[:0], l.Raw()...) }
+// UnmarshalEasyJSON keeps the value's bytes. They alias the input, which
+// Decode's callers keep unchanged while they use the result.
+func (r *Raw) UnmarshalEasyJSON(l *jlexer.Lexer) { *r = l.Raw() }
 
 // MarshalEasyJSON writes the value back as it was.
 func (r Raw) MarshalEasyJSON(w *jwriter.Writer) { w.Raw(r, nil) }

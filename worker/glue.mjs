@@ -31,8 +31,15 @@ const decoder = new TextDecoder();
 // Go hands over text it made (a frame) as an address and a length in its
 // memory, and takes a frame in the same way: that spares a JS string object
 // per frame, and the bookkeeping Go does for each JS object it holds.
+// Within one call into Go, the same bytes are often handed over twice (a
+// message's insert and its broadcast), so the last text is kept until the
+// call returns: Go changes no bytes it handed over during the call.
+let lastText;
 function goText(ptr, len) {
-  return decoder.decode(new Uint8Array(wasmExports.mem.buffer, ptr, len));
+  if (lastText !== undefined && lastText.ptr === ptr && lastText.len === len) return lastText.text;
+  const text = decoder.decode(new Uint8Array(wasmExports.mem.buffer, ptr, len));
+  lastText = { ptr, len, text };
+  return text;
 }
 
 // broadcast sends one text, at ptr/len in Go's memory, to many sockets: one
@@ -87,12 +94,16 @@ export class ChatRoom {
   }
   call(name, ...args) {
     const exports = gochat();
-    if (this.generation === generation) {
-      const result = exports[name](this.key, ...args);
-      if (result !== null) return result;
+    try {
+      if (this.generation === generation) {
+        const result = exports[name](this.key, ...args);
+        if (result !== null) return result;
+      }
+      this.register();
+      return exports[name](this.key, ...args);
+    } finally {
+      lastText = undefined;
     }
-    this.register();
-    return exports[name](this.key, ...args);
   }
   fetch(request) {
     return this.call("roomFetch", request);
@@ -119,8 +130,9 @@ export class ChatRoom {
         }
       }
       context.event[0] = ws;
+      lastText = undefined;
       const known = wasmExports.roomMessage(this.key, size, tag, kind);
-      context.event[0] = undefined;
+      context.event[0] = lastText = undefined;
       if (known) return;
       this.register();
     }
