@@ -29,7 +29,7 @@ echo "build/app.wasm: $(wc -c < build/app.wasm) bytes raw, $(gzip -9 -c build/ap
 go build -o build/chatbench ./cmd/chatbench
 start=$(date +%s)
 status=0
-build/chatbench -serve bench/wrangler.toml -path go=/api/chat,js=/js/api/chat \
+build/chatbench -serve bench/wrangler.toml -path go=/api/chat,js=/js/api/chat -baseline js \
 	-size "$size" -wasm build/app.wasm -json-file build/bench.json "$@" || status=$?
 echo "bench ($size) took $(($(date +%s) - start)) s; JSON in build/bench.json"
 exit $status
