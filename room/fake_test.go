@@ -90,6 +90,12 @@ type fakeHost struct {
 func (h *fakeHost) SetAlarm(at time.Time) { h.alarm = at; h.alarmSets++ }
 func (h *fakeHost) DeleteAlarm()          { h.alarm = time.Time{} }
 
+func (h *fakeHost) EnsureAlarm(at time.Time) {
+	if h.alarm.IsZero() || h.alarm.After(at) {
+		h.SetAlarm(at)
+	}
+}
+
 func (h *fakeHost) AutoResponseAt(s room.Socket) time.Time { return s.(*fakeSocket).autoPong }
 
 func (h *fakeHost) Store() room.Store { return &h.store }

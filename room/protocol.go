@@ -212,6 +212,12 @@ type MessagesPage struct {
 //easyjson:json
 type Strings []string
 
+// Attachments is a JSON array of attachment strings, null where a socket
+// has none: how the worker reads a whole room's attachments at once.
+//
+//easyjson:json
+type Attachments []*string
+
 // StoredMessages is how a Store hands over a batch of rows in one piece.
 //
 //easyjson:json

@@ -1393,7 +1393,75 @@ func (v ChatMessage) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *ChatMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonE4425964DecodeGithubComChatroomGochatRoom16(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoom17(in *jlexer.Lexer, out *Attachment) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom17(in *jlexer.Lexer, out *Attachments) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		in.Skip()
+		*out = nil
+	} else {
+		in.Delim('[')
+		if *out == nil {
+			if !in.IsDelim(']') {
+				*out = make(Attachments, 0, 8)
+			} else {
+				*out = Attachments{}
+			}
+		} else {
+			*out = (*out)[:0]
+		}
+		for !in.IsDelim(']') {
+			var v22 *string
+			if in.IsNull() {
+				in.Skip()
+				v22 = nil
+			} else {
+				if v22 == nil {
+					v22 = new(string)
+				}
+				if in.IsNull() {
+					in.Skip()
+				} else {
+					*v22 = string(in.String())
+				}
+			}
+			*out = append(*out, v22)
+			in.WantComma()
+		}
+		in.Delim(']')
+	}
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom17(out *jwriter.Writer, in Attachments) {
+	if in == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+		out.RawString("null")
+	} else {
+		out.RawByte('[')
+		for v23, v24 := range in {
+			if v23 > 0 {
+				out.RawByte(',')
+			}
+			if v24 == nil {
+				out.RawString("null")
+			} else {
+				out.String(string(*v24))
+			}
+		}
+		out.RawByte(']')
+	}
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v Attachments) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom17(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *Attachments) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom17(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoom18(in *jlexer.Lexer, out *Attachment) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1447,7 +1515,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom17(in *jlexer.Lexer, out *
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoom17(out *jwriter.Writer, in Attachment) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoom18(out *jwriter.Writer, in Attachment) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1481,10 +1549,10 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom17(out *jwriter.Writer, in
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Attachment) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoom17(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoom18(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Attachment) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoom17(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoom18(l, v)
 }

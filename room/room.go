@@ -47,6 +47,9 @@ type Host interface {
 	// SetAlarm schedules the room's single alarm; DeleteAlarm cancels it.
 	SetAlarm(at time.Time)
 	DeleteAlarm()
+	// EnsureAlarm schedules the alarm at at unless one is already set no
+	// later; it need not take effect before the event ends.
+	EnsureAlarm(at time.Time)
 	// AutoResponseAt is when the runtime last answered s's exact ping on
 	// the room's behalf, or the zero time.
 	AutoResponseAt(s Socket) time.Time
@@ -197,7 +200,9 @@ func (r *Room) Empty() bool { return r.loaded && len(r.sessions) == 0 }
 // load rebuilds the cache from the host's sockets and their attachments, as
 // cloudflare/workers-chat-demo does on every wake, and re-arms the idle alarm
 // at the earliest expiry it finds.
-func (r *Room) load(h Host) {
+func (r *Room) load(h Host) { r.loadAndEnsureAlarm(h, true) }
+
+func (r *Room) loadAndEnsureAlarm(h Host, ensure bool) {
 	if r.loaded {
 		return
 	}
@@ -219,11 +224,13 @@ func (r *Room) load(h Host) {
 		}
 		r.adopt(s, att)
 	}
-	if len(r.sessions) > 0 {
-		// Attachments alone give expiries no later than the real ones (an
-		// exact ping answered by the runtime can only postpone them), so the
-		// alarm may come early, never late, and Alarm looks closer. This
-		// spares one runtime call per socket on every wake.
+	if ensure && len(r.sessions) > 0 {
+		// The alarm set before the eviction is still there; this only
+		// repairs a missing one, without a write on every wake (a write
+		// holds back the event's frames until it is durable). Attachments
+		// alone give expiries no later than the real ones (an exact ping
+		// answered by the runtime can only postpone them), so the alarm may
+		// come early, never late, and Alarm looks closer.
 		r.scheduleBy(h, false)
 	}
 }
@@ -643,7 +650,7 @@ func (r *Room) Error(h Host, s Socket) {
 // alarm again at the earliest expiry left. Exact pings answered by the
 // runtime count as activity.
 func (r *Room) Alarm(h Host) {
-	r.load(h)
+	r.loadAndEnsureAlarm(h, false) // this sets the alarm itself, below
 	if r.cfg.IdleTimeout > 0 {
 		now := h.Now()
 		for _, sess := range r.sorted() {
@@ -675,6 +682,9 @@ func (r *Room) expiry(h Host, sess *session, auto bool) time.Time {
 // never fires late; one that fires early just schedules again.
 func (r *Room) schedule(h Host) { r.scheduleBy(h, true) }
 
+// scheduleBy is schedule; with auto false (a rebuild) it goes by the
+// attachments alone and only ensures an alarm.
+
 func (r *Room) scheduleBy(h Host, auto bool) {
 	if r.cfg.IdleTimeout <= 0 {
 		return
@@ -688,6 +698,10 @@ func (r *Room) scheduleBy(h Host, auto bool) {
 		if e := r.expiry(h, sess, auto); first.IsZero() || e.Before(first) {
 			first = e
 		}
+	}
+	if !auto {
+		h.EnsureAlarm(first)
+		return
 	}
 	h.SetAlarm(first)
 }

@@ -19,6 +19,8 @@ var (
 	jsSQLValue      = js.Global().Get("context").Get("sqlValue")
 	jsSQLText       = js.Global().Get("context").Get("sqlText")
 	jsEvent         = js.Global().Get("context").Get("event")
+	jsSockets       = js.Global().Get("context").Get("sockets")
+	jsEnsureAlarm   = js.Global().Get("context").Get("ensureAlarm")
 )
 
 // export registers fn on the binding object for glue.mjs to call. A panic in

@@ -19,6 +19,10 @@ type socket struct {
 	ws      js.Value
 	tag     js.Value
 	pending bool
+	// prefetched is the attachment as Sockets read it for a rebuild, served
+	// to the first Attachment call only: later ones ask the runtime.
+	prefetched    []byte
+	hasPrefetched bool
 }
 
 var _ room.Socket = (*socket)(nil)
@@ -39,6 +43,10 @@ func (s *socket) Close(code int, reason string) error {
 }
 
 func (s *socket) Attachment() (data []byte, err error) {
+	if s.hasPrefetched {
+		data, s.prefetched, s.hasPrefetched = s.prefetched, nil, false
+		return data, nil
+	}
 	err = try(func() {
 		if v := s.value().Call("deserializeAttachment"); v.Type() == js.TypeString {
 			data = []byte(v.String())
@@ -69,12 +77,6 @@ func (s *socket) Tag() uint64 {
 
 func (s *socket) SetTag(tag uint64) { s.value().Set(tagProperty, float64(tag)) }
 
-// WebSocket readyState values.
-const (
-	wsOpen    = 1
-	wsClosing = 2
-)
-
 // host adapts one event's view of the runtime to room.Host.
 type host struct {
 	st  *roomState
@@ -84,14 +86,18 @@ type host struct {
 var _ room.Host = host{}
 
 func (h host) Sockets() []room.Socket {
-	all := h.st.ctx.Call("getWebSockets")
+	pair := jsSockets.Invoke(h.st.ctx)
+	all := pair.Index(0)
+	var atts room.Attachments
+	_ = room.DecodeJSON([]byte(pair.Index(1).String()), &atts)
 	n := all.Length()
 	out := make([]room.Socket, 0, n)
 	for i := 0; i < n; i++ {
-		ws := all.Index(i)
-		if rs := ws.Get("readyState").Int(); rs == wsOpen || rs == wsClosing {
-			out = append(out, &socket{ws: ws})
+		s := &socket{ws: all.Index(i)}
+		if i < len(atts) && atts[i] != nil {
+			s.prefetched, s.hasPrefetched = []byte(*atts[i]), true
 		}
+		out = append(out, s)
 	}
 	return out
 }
@@ -125,6 +131,10 @@ func (h host) Now() time.Time { return h.now }
 
 func (h host) SetAlarm(at time.Time) {
 	h.st.ctx.Get("storage").Call("setAlarm", at.UnixMilli())
+}
+
+func (h host) EnsureAlarm(at time.Time) {
+	jsEnsureAlarm.Invoke(h.st.ctx, at.UnixMilli())
 }
 
 func (h host) DeleteAlarm() {
