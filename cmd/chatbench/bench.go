@@ -265,8 +265,16 @@ func (r *runner) logf(format string, args ...any) {
 
 // room is a fresh room name for one scenario run, so that no history or
 // member of an earlier run is in it.
+// A target's name goes into room names only after anything a room name may
+// not hold (a target named after its prefix, "/api/chat") becomes a dash.
 func (r *runner) room(scenario string, t Target, n int) string {
-	return fmt.Sprintf("bench-%s-%s-%s-%d", scenario, t.Name, r.runID, n)
+	name := strings.Trim(strings.Map(func(c rune) rune {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' {
+			return c
+		}
+		return '-'
+	}, t.Name), "-")
+	return fmt.Sprintf("bench-%s-%s-%s-%d", scenario, name, r.runID, n)
 }
 
 func (r *runner) url(t Target, room string) (string, error) {

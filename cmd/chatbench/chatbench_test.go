@@ -416,3 +416,16 @@ func TestMetricDropsNonFinite(t *testing.T) {
 		})
 	}
 }
+
+func TestRoomNamesAreValid(t *testing.T) {
+	t.Parallel()
+	r := &runner{runID: "abc123"}
+	for _, name := range []string{"/api/chat", "go", "js/x", "a b"} {
+		room := r.room("fanout", Target{Name: name}, 7)
+		for _, c := range room {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') || len(room) > 64 {
+				t.Fatalf("target %q gives room %q, not ^[A-Za-z0-9_-]{1,64}$", name, room)
+			}
+		}
+	}
+}
