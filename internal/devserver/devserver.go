@@ -179,16 +179,40 @@ func (s *Server) WorkerdRSS() (int64, error) { return s.rss(false) }
 func (s *Server) WorkerRSS() (int64, error) { return s.rss(true) }
 
 func (s *Server) rss(workerOnly bool) (int64, error) {
-	pgid := s.PGID()
-	if pgid == 0 {
-		return 0, fmt.Errorf("%s is not running", s.opts.Name)
-	}
-	entries, err := os.ReadDir("/proc")
+	procs, err := s.workerdProcs(workerOnly)
 	if err != nil {
 		return 0, err
 	}
 	var total int64
-	found := false
+	for _, proc := range procs {
+		status, err := os.ReadFile(filepath.Join(proc, "status"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				total += kb * 1024
+			}
+		}
+	}
+	return total, nil
+}
+
+// workerdProcs lists the /proc directories of the server's workerd
+// processes; with workerOnly, only the Worker's own, not the proxy that
+// wrangler dev runs on the server's port.
+func (s *Server) workerdProcs(workerOnly bool) ([]string, error) {
+	pgid := s.PGID()
+	if pgid == 0 {
+		return nil, fmt.Errorf("%s is not running", s.opts.Name)
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	front := fmt.Sprintf("127.0.0.1:%d", s.Port)
+	var out []string
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -197,29 +221,19 @@ func (s *Server) rss(workerOnly bool) (int64, error) {
 		if g, err := syscall.Getpgid(pid); err != nil || g != pgid {
 			continue
 		}
-		comm, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
-		if strings.TrimSpace(string(comm)) != "workerd" {
+		dir := filepath.Join("/proc", e.Name())
+		if comm, _ := os.ReadFile(filepath.Join(dir, "comm")); strings.TrimSpace(string(comm)) != "workerd" {
 			continue
 		}
-		if cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); workerOnly && strings.Contains(string(cmdline), fmt.Sprintf("127.0.0.1:%d", s.Port)) {
+		if cmdline, _ := os.ReadFile(filepath.Join(dir, "cmdline")); workerOnly && strings.Contains(string(cmdline), front) {
 			continue
 		}
-		status, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(status), "\n") {
-			if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-				kb, _ := strconv.ParseInt(f[1], 10, 64)
-				total += kb * 1024
-				found = true
-			}
-		}
+		out = append(out, dir)
 	}
-	if !found {
-		return 0, fmt.Errorf("%s: no workerd process found", s.opts.Name)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no workerd process found", s.opts.Name)
 	}
-	return total, nil
+	return out, nil
 }
 
 // LogTail returns the last n lines of the server's log.
@@ -245,31 +259,13 @@ func (s *Server) LogTail(n int) string {
 // process that runs the Worker itself, not by the one wrangler puts in front
 // of it as a proxy (which listens on the server's port).
 func (s *Server) WorkerCPU() (time.Duration, error) {
-	pgid := s.PGID()
-	if pgid == 0 {
-		return 0, fmt.Errorf("%s is not running", s.opts.Name)
-	}
-	entries, err := os.ReadDir("/proc")
+	procs, err := s.workerdProcs(true)
 	if err != nil {
 		return 0, err
 	}
-	front := fmt.Sprintf("127.0.0.1:%d", s.Port)
 	var ticks int64
-	found := false
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if g, err := syscall.Getpgid(pid); err != nil || g != pgid {
-			continue
-		}
-		comm, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
-		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if strings.TrimSpace(string(comm)) != "workerd" || strings.Contains(string(cmdline), front) {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+	for _, proc := range procs {
+		stat, err := os.ReadFile(filepath.Join(proc, "stat"))
 		if err != nil {
 			continue
 		}
@@ -279,17 +275,11 @@ func (s *Server) WorkerCPU() (time.Duration, error) {
 		if i := strings.LastIndexByte(rest, ')'); i >= 0 {
 			rest = rest[i+1:]
 		}
-		f := strings.Fields(rest)
-		if len(f) < 13 {
-			continue
+		if f := strings.Fields(rest); len(f) >= 13 {
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			st, _ := strconv.ParseInt(f[12], 10, 64)
+			ticks += u + st
 		}
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		ticks += u + st
-		found = true
-	}
-	if !found {
-		return 0, fmt.Errorf("%s: no Worker workerd process found", s.opts.Name)
 	}
 	const clockTicks = 100 // USER_HZ on Linux
 	return time.Duration(ticks) * time.Second / clockTicks, nil
@@ -302,9 +292,9 @@ func (s *Server) WorkerCPU() (time.Duration, error) {
 // WebSockets. It is found among the Worker process's listening sockets as
 // the one that answers /api/health.
 func (s *Server) WorkerURL() (string, error) {
-	pgid := s.PGID()
-	if pgid == 0 {
-		return "", fmt.Errorf("%s is not running", s.opts.Name)
+	procs, err := s.workerdProcs(true)
+	if err != nil {
+		return "", err
 	}
 	listening := map[string]int{} // socket inode -> port
 	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
@@ -321,24 +311,11 @@ func (s *Server) WorkerURL() (string, error) {
 			}
 		}
 	}
-	front := fmt.Sprintf("127.0.0.1:%d", s.Port)
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if g, err := syscall.Getpgid(pid); err != nil || g != pgid {
-			continue
-		}
-		comm, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
-		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if strings.TrimSpace(string(comm)) != "workerd" || strings.Contains(string(cmdline), front) {
-			continue
-		}
-		fds, _ := os.ReadDir(filepath.Join("/proc", e.Name(), "fd"))
+	client := http.Client{Timeout: 2 * time.Second}
+	for _, proc := range procs {
+		fds, _ := os.ReadDir(filepath.Join(proc, "fd"))
 		for _, fd := range fds {
-			link, err := os.Readlink(filepath.Join("/proc", e.Name(), "fd", fd.Name()))
+			link, err := os.Readlink(filepath.Join(proc, "fd", fd.Name()))
 			if err != nil || !strings.HasPrefix(link, "socket:[") {
 				continue
 			}
@@ -347,7 +324,6 @@ func (s *Server) WorkerURL() (string, error) {
 				continue
 			}
 			u := fmt.Sprintf("http://127.0.0.1:%d", port)
-			client := http.Client{Timeout: 2 * time.Second}
 			if res, err := client.Get(u + "/api/health"); err == nil {
 				res.Body.Close()
 				if res.StatusCode == 200 {
