@@ -68,9 +68,27 @@ func eventHost(key int) (*roomState, host, bool) {
 	return st, host{st: st, now: time.Now()}, true
 }
 
+// lastEnv and lastConfig cache configFrom for the env object the runtime
+// passes to every constructor: vars only change with a new deployment, and
+// a wake then costs no reading of a dozen vars.
+var (
+	lastEnv    js.Value
+	lastConfig room.Config
+	haveConfig bool
+)
+
 // configFrom reads the room's tunables from the Worker's vars; a var that is
 // unset keeps the default, and a malformed one is logged and ignored.
 func configFrom(env js.Value) room.Config {
+	if haveConfig && env.Equal(lastEnv) {
+		return lastConfig
+	}
+	cfg := readConfig(env)
+	lastEnv, lastConfig, haveConfig = env, cfg, true
+	return cfg
+}
+
+func readConfig(env js.Value) room.Config {
 	cfg := room.DefaultConfig()
 	idle := int(cfg.IdleTimeout / time.Second)
 	rate := int(cfg.RatePerSecond)
