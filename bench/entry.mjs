@@ -5,6 +5,7 @@
 //   /js/api/chat[/{room}]  the plain-JavaScript baseline room (JsChatRoom)
 //   /__test/evict          evict every Durable Object now (workerd:unsafe)
 //   /__test/constructed    how many times each room class was constructed
+import { evictAll } from "../e2e/evict.mjs";
 import worker, { ChatRoom as GoRoom } from "../worker/glue.mjs";
 import { JsChatRoom as JsRoom } from "./js-room.mjs";
 
@@ -36,10 +37,7 @@ export default {
   async fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
     if (pathname === "/__test/evict") {
-      // A non-literal specifier: esbuild cannot resolve workerd's built-ins.
-      const unsafe = await import(["workerd", "unsafe"].join(":"));
-      await unsafe.default.evictAllDurableObjects({ webSockets: "hibernate" });
-      return Response.json({ evicted: true });
+      return evictAll();
     }
     if (pathname === "/__test/constructed") {
       return Response.json(constructed);

@@ -2,6 +2,7 @@
 // main of e2e/wrangler.toml and is never part of the deployed config: it adds
 //   /__test/evict        evict every Durable Object now (workerd:unsafe)
 //   /__test/constructed  how many times a ChatRoom constructor has run
+import { evictAll } from "./evict.mjs";
 import worker, { ChatRoom as Base } from "../worker/glue.mjs";
 
 let constructed = 0;
@@ -17,10 +18,7 @@ export default {
   async fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
     if (pathname === "/__test/evict") {
-      // A non-literal specifier: esbuild cannot resolve workerd's built-ins.
-      const unsafe = await import(["workerd", "unsafe"].join(":"));
-      await unsafe.default.evictAllDurableObjects({ webSockets: "hibernate" });
-      return Response.json({ evicted: true });
+      return evictAll();
     }
     if (pathname === "/__test/constructed") {
       return Response.json({ constructed });
