@@ -108,7 +108,17 @@ func (r Raw) MarshalEasyJSON(w *jwriter.Writer) { w.Raw(r, nil) }
 // It is generic, not an interface parameter, so that each type's decoder
 // stays out of the build unless something decodes that type.
 func marshal[T interface{ MarshalEasyJSON(*jwriter.Writer) }](v T) ([]byte, error) {
+	return marshalSized(v, 0)
+}
+
+// marshalSized is marshal into one buffer of about size bytes, so that a
+// frame with a long text is written without growing the writer's buffer in
+// steps (and without copying the steps together at the end).
+func marshalSized[T interface{ MarshalEasyJSON(*jwriter.Writer) }](v T, size int) ([]byte, error) {
 	w := jwriter.Writer{}
+	if size > 0 {
+		w.Buffer.Buf = make([]byte, 0, size)
+	}
 	v.MarshalEasyJSON(&w)
 	return w.BuildBytes()
 }
