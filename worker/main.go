@@ -6,16 +6,10 @@
 package main
 
 import (
-	"runtime/debug"
 	"syscall/js"
 )
 
-// gcPercent trades memory for CPU: the Go heap here is a few MB, and
-// collecting it less often cuts the collector's share of every event.
-const gcPercent = 400
-
 func main() {
-	debug.SetGCPercent(gcPercent)
 	binding := js.Global().Get("context").Get("binding")
 	export(binding, "fetch", fetch)
 	export(binding, "roomInit", roomInit)
