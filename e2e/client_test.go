@@ -39,9 +39,15 @@ type received struct {
 
 func dial(t *testing.T, srv *server, path, name string) *client {
 	t.Helper()
+	return dialHeader(t, srv, path, nil, name)
+}
+
+// dialHeader is dial with extra request headers (Origin, a spoofed identity).
+func dialHeader(t *testing.T, srv *server, path string, header http.Header, name string) *client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	conn, res, err := websocket.Dial(ctx, srv.WS+path, nil)
+	conn, res, err := websocket.Dial(ctx, srv.WS+path, &websocket.DialOptions{HTTPHeader: header})
 	if err != nil {
 		t.Fatalf("%s: dial %s: %v", name, path, err)
 	}

@@ -45,17 +45,13 @@ func refused(t *testing.T, url string, header http.Header, status int, code stri
 	}
 }
 
-func dialHeader(t *testing.T, srv *server, path string, header http.Header, name string) *client {
+// signedIn connects to room on the protected server with a token for user,
+// and joins as that user.
+func signedIn(t *testing.T, room, user string) *client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-	defer cancel()
-	conn, _, err := websocket.Dial(ctx, srv.WS+path, &websocket.DialOptions{HTTPHeader: header})
-	if err != nil {
-		t.Fatalf("%s: dial: %v", name, err)
-	}
-	c := &client{t: t, name: name, conn: conn, frames: make(chan received, 1024), done: make(chan struct{})}
-	go c.read()
-	t.Cleanup(func() { c.conn.CloseNow() })
+	c := dial(t, protected, room+"?token="+token(t, user, time.Hour, testSecret), user)
+	c.send(`{"type":"join"}`)
+	c.welcome(user)
 	return c
 }
 
@@ -175,12 +171,8 @@ type errFrame struct {
 func TestFloodIsLimitedAndOthersFlow(t *testing.T) {
 	t.Parallel()
 	room := "/api/chat/" + uniqueRoom(t)
-	flood := dial(t, protected, room+"?token="+token(t, "flooder", time.Hour, testSecret), "flooder")
-	calm := dial(t, protected, room+"?token="+token(t, "calm", time.Hour, testSecret), "calm")
-	flood.send(`{"type":"join"}`)
-	flood.welcome("flooder")
-	calm.send(`{"type":"join"}`)
-	calm.welcome("calm")
+	flood := signedIn(t, room, "flooder")
+	calm := signedIn(t, room, "calm")
 	flood.expect(joinedT("calm"))
 
 	const n = 30 // over the burst of 10, under the 50 rejects that close
@@ -242,12 +234,8 @@ func TestFloodIsLimitedAndOthersFlow(t *testing.T) {
 func TestSustainedAbuseIsClosed(t *testing.T) {
 	t.Parallel()
 	room := "/api/chat/" + uniqueRoom(t)
-	abuser := dial(t, protected, room+"?token="+token(t, "abuser", time.Hour, testSecret), "abuser")
-	watcher := dial(t, protected, room+"?token="+token(t, "watcher", time.Hour, testSecret), "watcher")
-	abuser.send(`{"type":"join"}`)
-	abuser.welcome("abuser")
-	watcher.send(`{"type":"join"}`)
-	watcher.welcome("watcher")
+	abuser := signedIn(t, room, "abuser")
+	watcher := signedIn(t, room, "watcher")
 	abuser.expect(joinedT("watcher"))
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
@@ -283,12 +271,8 @@ func TestSustainedAbuseIsClosed(t *testing.T) {
 func TestBlockedWordsAndControlCharacters(t *testing.T) {
 	t.Parallel()
 	room := "/api/chat/" + uniqueRoom(t)
-	a := dial(t, protected, room+"?token="+token(t, "alice", time.Hour, testSecret), "alice")
-	b := dial(t, protected, room+"?token="+token(t, "bob", time.Hour, testSecret), "bob")
-	a.send(`{"type":"join"}`)
-	a.welcome("alice")
-	b.send(`{"type":"join"}`)
-	b.welcome("bob")
+	a := signedIn(t, room, "alice")
+	b := signedIn(t, room, "bob")
 	a.expect(joinedT("bob"))
 	for _, text := range []string{"oh DARN it", "Heck!", "darn"} {
 		a.send(`{"type":"message","text":"` + text + `"}`)
@@ -315,12 +299,8 @@ func TestIdleClose(t *testing.T) {
 	for _, hibernate := range []bool{false, true} {
 		t.Run("hibernate="+strconv.FormatBool(hibernate), func(t *testing.T) {
 			room := "/api/chat/" + uniqueRoom(t)
-			a := dial(t, protected, room+"?token="+token(t, "alice", time.Hour, testSecret), "alice")
-			b := dial(t, protected, room+"?token="+token(t, "bob", time.Hour, testSecret), "bob")
-			a.send(`{"type":"join"}`)
-			a.welcome("alice")
-			b.send(`{"type":"join"}`)
-			b.welcome("bob")
+			a := signedIn(t, room, "alice")
+			b := signedIn(t, room, "bob")
 			a.expect(joinedT("bob"))
 			if hibernate {
 				evictOn(t, protected)

@@ -68,8 +68,8 @@ func rejectHTTP(status int, rej *Reject) (int, []byte) {
 	if rej.Code == CodeStorage {
 		status = 503
 	}
-	body, _ := marshal(HTTPError{Error: rej.Code, Message: rej.Message})
-	return status, body
+	r := HTTPErrorRoute(status, rej.Code, rej.Message)
+	return r.Status, r.Body
 }
 
 func storageHTTPError() (int, []byte) { return rejectHTTP(503, storageError) }

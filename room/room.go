@@ -772,6 +772,12 @@ func reciprocalCode(code int) int {
 // broadcast sends frame to every joined member. Members whose send fails have
 // gone away; they are dropped and announced like any other leave.
 func (r *Room) broadcast(h Host, frame []byte) {
+	r.dropFailed(h, h.Broadcast(frame, r.memberSockets()))
+}
+
+// memberSockets is the joined members' sockets in accept order, cached until
+// membership changes.
+func (r *Room) memberSockets() []Socket {
 	if r.members == nil {
 		r.members = make([]Socket, 0, len(r.sessions))
 		for _, sess := range r.sorted() {
@@ -780,16 +786,17 @@ func (r *Room) broadcast(h Host, frame []byte) {
 			}
 		}
 	}
-	r.dropFailed(h, h.Broadcast(frame, r.members))
+	return r.members
 }
 
 // broadcastExcept is broadcast without one session; it is rare (a room
-// crossing PresenceLimit), so it builds its own list.
+// crossing PresenceLimit), so it copies the member list.
 func (r *Room) broadcastExcept(h Host, frame []byte, except *session) {
-	to := make([]Socket, 0, len(r.sessions))
-	for _, sess := range r.sorted() {
-		if sess.userID != "" && sess != except {
-			to = append(to, sess.sock)
+	members := r.memberSockets()
+	to := make([]Socket, 0, len(members))
+	for _, s := range members {
+		if s != except.sock {
+			to = append(to, s)
 		}
 	}
 	r.dropFailed(h, h.Broadcast(frame, to))

@@ -71,14 +71,14 @@ func Decide(method, path, upgrade string) Route {
 		if path != "/api/chat" {
 			name = path[len("/api/chat/"):]
 			if !roomName.MatchString(name) {
-				return httpError(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
+				return HTTPErrorRoute(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
 			}
 		}
 		if method != "GET" {
 			return methodNotAllowed("GET")
 		}
 		if !strings.EqualFold(strings.TrimSpace(upgrade), "websocket") {
-			return httpError(426, "upgrade_required", "this endpoint speaks WebSocket; send Upgrade: websocket")
+			return HTTPErrorRoute(426, "upgrade_required", "this endpoint speaks WebSocket; send Upgrade: websocket")
 		}
 		return Route{Room: name, Kind: KindSocket}
 	case strings.HasPrefix(path, "/api/rooms/"):
@@ -89,9 +89,9 @@ func Decide(method, path, upgrade string) Route {
 		}
 		if !roomName.MatchString(rest) {
 			if strings.Contains(rest, "/") && kind == KindInfo {
-				return httpError(404, "not_found", "rooms have /api/rooms/{room} and /api/rooms/{room}/messages")
+				return HTTPErrorRoute(404, "not_found", "rooms have /api/rooms/{room} and /api/rooms/{room}/messages")
 			}
-			return httpError(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
+			return HTTPErrorRoute(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
 		}
 		if method != "GET" && method != "HEAD" {
 			return methodNotAllowed("GET, HEAD")
@@ -100,29 +100,27 @@ func Decide(method, path, upgrade string) Route {
 	case strings.HasPrefix(path, "/r/"):
 		name := strings.TrimSuffix(path[len("/r/"):], "/")
 		if !roomName.MatchString(name) {
-			return httpError(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
+			return HTTPErrorRoute(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
 		}
 		if method != "GET" && method != "HEAD" {
 			return methodNotAllowed("GET, HEAD")
 		}
 		return Route{Room: name, Kind: KindPage}
 	default:
-		return httpError(404, "not_found", "no such endpoint; chat is at /api/chat and /api/chat/{room}")
+		return HTTPErrorRoute(404, "not_found", "no such endpoint; chat is at /api/chat and /api/chat/{room}")
 	}
 }
 
 var healthOK, _ = marshal(Health{OK: true})
 
 func methodNotAllowed(allow string) Route {
-	r := httpError(405, "method_not_allowed", "use "+allow)
+	r := HTTPErrorRoute(405, "method_not_allowed", "use "+allow)
 	r.Allow = allow
 	return r
 }
 
 // HTTPErrorRoute is an error answer in the JSON error shape.
-func HTTPErrorRoute(status int, code, message string) Route { return httpError(status, code, message) }
-
-func httpError(status int, code, message string) Route {
+func HTTPErrorRoute(status int, code, message string) Route {
 	body, _ := marshal(HTTPError{Error: code, Message: message})
 	return Route{Status: status, Body: body}
 }

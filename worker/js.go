@@ -9,7 +9,6 @@ import (
 
 // JS globals the worker uses, looked up once per Go program.
 var (
-	jsObject        = js.Global().Get("Object")
 	jsURL           = js.Global().Get("URL")
 	jsResponse      = js.Global().Get("Response")
 	jsWebSocketPair = js.Global().Get("WebSocketPair")
