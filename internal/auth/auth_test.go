@@ -1,6 +1,8 @@
 package auth_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -30,9 +32,14 @@ func sign(t *testing.T, method jwt.SigningMethod, key any, claims jwt.Claims) st
 func TestVerify(t *testing.T) {
 	t.Parallel()
 	good, _ := auth.Mint("alice", time.Hour, secret, now)
+	parts := strings.Split(good, ".")
 	noneTok := sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, jwt.RegisteredClaims{Subject: "alice", ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))})
 	hs512 := sign(t, jwt.SigningMethodHS512, secret, jwt.RegisteredClaims{Subject: "alice", ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))})
-	parts := strings.Split(good, ".")
+	expiredOther := mustMint(t, "alice", -time.Minute, []byte("other"), now)
+	// An RS256 header over an HMAC made with the secret: the classic
+	// algorithm-confusion forgery.
+	rsHeader := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","typ":"JWT"}`))
+	rsForged := rsHeader + "." + parts[1] + "." + hmacSig(rsHeader+"."+parts[1])
 	forgedPayload := base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"mallory","exp":` + "9999999999" + `}`))
 	tests := []struct {
 		name  string
@@ -45,6 +52,11 @@ func TestVerify(t *testing.T) {
 		{"garbage", "not.a.jwt", "", auth.ErrInvalid},
 		{"other secret", mustMint(t, "alice", time.Hour, []byte("other"), now), "", auth.ErrInvalid},
 		{"expired", mustMint(t, "alice", -time.Minute, secret, now), "", auth.ErrExpired},
+		{"expired under another secret is invalid, not expired", expiredOther, "", auth.ErrInvalid},
+		{"RS256 header signed with the HMAC secret", rsForged, "", auth.ErrInvalid},
+		{"unknown alg", base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"XX1"}`)) + "." + parts[1] + "." + parts[2], "", auth.ErrInvalid},
+		{"signature not base64", parts[0] + "." + parts[1] + ".!!", "", auth.ErrInvalid},
+		{"four segments", good + ".x", "", auth.ErrInvalid},
 		{"alg none", noneTok, "", auth.ErrInvalid},
 		{"HS512 is not accepted", hs512, "", auth.ErrInvalid},
 		{"payload swapped under the same signature", parts[0] + "." + forgedPayload + "." + parts[2], "", auth.ErrInvalid},
@@ -62,6 +74,13 @@ func TestVerify(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hmacSig is an HS256 signature of text under the test secret.
+func hmacSig(text string) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(text))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
 func mustMint(t *testing.T, user string, ttl time.Duration, key []byte, at time.Time) string {
