@@ -222,11 +222,11 @@ type MessagesPage struct {
 //easyjson:json
 type Strings []string
 
-// Attachments is a JSON array of attachment strings, null where a socket
-// has none: how the worker reads a whole room's attachments at once.
+// Attachments is a JSON array of the sockets' attachments, null where a
+// socket has none: how the worker reads a whole room's attachments at once.
 //
 //easyjson:json
-type Attachments []*string
+type Attachments []*Attachment
 
 // StoredMessages is how a Store hands over a batch of rows in one piece.
 //

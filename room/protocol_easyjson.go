@@ -1410,18 +1410,18 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoom17(in *jlexer.Lexer, out *
 			*out = (*out)[:0]
 		}
 		for !in.IsDelim(']') {
-			var v22 *string
+			var v22 *Attachment
 			if in.IsNull() {
 				in.Skip()
 				v22 = nil
 			} else {
 				if v22 == nil {
-					v22 = new(string)
+					v22 = new(Attachment)
 				}
 				if in.IsNull() {
 					in.Skip()
 				} else {
-					*v22 = string(in.String())
+					(*v22).UnmarshalEasyJSON(in)
 				}
 			}
 			*out = append(*out, v22)
@@ -1445,7 +1445,7 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoom17(out *jwriter.Writer, in
 			if v24 == nil {
 				out.RawString("null")
 			} else {
-				out.String(string(*v24))
+				(*v24).MarshalEasyJSON(out)
 			}
 		}
 		out.RawByte(']')

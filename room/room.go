@@ -207,14 +207,17 @@ func (r *Room) loadAndEnsureAlarm(h Host, ensure bool) {
 		return
 	}
 	r.loaded = true
-	r.sessions = make(map[uint64]*session)
-	r.presence = make(map[string]int)
+	sockets := h.Sockets()
+	// Sized for the sockets found, so that a wake of a large room does not
+	// grow its maps step by step.
+	r.sessions = make(map[uint64]*session, len(sockets))
+	r.presence = make(map[string]int, len(sockets))
 	r.buckets = make(map[string]*bucket)
 	r.members = nil
 	r.nextSID = 1
 	r.lastID = -1
 	r.epoch = (rand.Uint64N(1<<20) + 1) << tagSIDBits
-	for _, s := range h.Sockets() {
+	for _, s := range sockets {
 		att, ok := readAttachment(s)
 		if !ok || att.Gone {
 			continue
@@ -249,8 +252,25 @@ func (r *Room) adopt(s Socket, att Attachment) *session {
 	return sess
 }
 
+// Predecoded is a Socket that can hand over its attachment already decoded:
+// a host that read a whole room's attachments in one piece (Attachments)
+// spares the room decoding each socket's own. It answers ok false when it has
+// nothing to hand over; it hands over only what it read, once, since the
+// attachment may change after.
+type Predecoded interface {
+	Predecoded() (att *Attachment, ok bool)
+}
+
 func readAttachment(s Socket) (Attachment, bool) {
 	var att Attachment
+	if p, ok := s.(Predecoded); ok {
+		if pre, ok := p.Predecoded(); ok {
+			if pre == nil || pre.SID == 0 {
+				return att, false
+			}
+			return *pre, true
+		}
+	}
 	data, err := s.Attachment()
 	if err != nil || len(data) == 0 {
 		return att, false

@@ -8,6 +8,9 @@ let go; // the running Go program
 let wasmExports; // its instance's exports: the hot path calls Go directly
 let context; // what Go sees as globalThis.context: its exports and our helpers
 let generation = 0; // counts Go programs started in this isolate
+let area; // frameArea: the address and a view of the standing frame buffer Go lends
+let current; // the ChatRoom whose event Go is handling: the one its imports act on
+let failed; // the fan-out indexes whose send threw in the last broadcast
 
 // gochat returns the Go program's exports, starting Go on first use and again
 // if it ever exited. go.run runs main until it blocks, so the exports exist as
@@ -15,11 +18,25 @@ let generation = 0; // counts Go programs started in this isolate
 // loses nothing.
 function gochat() {
   if (go === undefined || go.exited) {
-    context = { binding: {}, broadcast, sqlValue, sqlText, sockets, ensureAlarm, event: [undefined, undefined] };
+    context = {
+      binding: {},
+      sqlValue,
+      sockets,
+      select,
+      ensureAlarm,
+      setFanout,
+      failedSends,
+      statements: [],
+      event: [undefined, undefined],
+    };
     go = new Go();
+    // Go's hot path calls these as Wasm imports (//go:wasmimport gochat …):
+    // a direct call, with no JS values to convert on either side.
+    go.importObject.gochat = { execText, fanout };
     const instance = new WebAssembly.Instance(wasm, go.importObject);
     go.run(instance, context);
     wasmExports = instance.exports;
+    area = { ptr: wasmExports.frameArea(), size: wasmExports.frameAreaSize(), view: undefined };
     generation++;
   }
   return context.binding;
@@ -27,6 +44,22 @@ function gochat() {
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+// memory is a view of Go's linear memory. Growing the memory detaches the old
+// buffer (its views then have length 0), so the view is renewed only then.
+let memoryView;
+function memory() {
+  if (memoryView === undefined || memoryView.byteLength === 0) memoryView = new Uint8Array(wasmExports.mem.buffer);
+  return memoryView;
+}
+
+// areaView is the standing frame buffer as a view, renewed like memory's.
+function areaView() {
+  if (area.view === undefined || area.view.byteLength === 0) {
+    area.view = new Uint8Array(wasmExports.mem.buffer, area.ptr, area.size);
+  }
+  return area.view;
+}
 
 // Go hands over text it made (a frame) as an address and a length in its
 // memory, and takes a frame in the same way: that spares a JS string object
@@ -37,17 +70,17 @@ const decoder = new TextDecoder();
 let lastText;
 function goText(ptr, len) {
   if (lastText !== undefined && lastText.ptr === ptr && lastText.len === len) return lastText.text;
-  const text = decoder.decode(new Uint8Array(wasmExports.mem.buffer, ptr, len));
+  const text = decoder.decode(memory().subarray(ptr, ptr + len));
   lastText = { ptr, len, text };
   return text;
 }
 
-// broadcast sends one text, at ptr/len in Go's memory, to many sockets: one
-// call from Go per fan-out instead of one per socket. It returns the indexes
-// whose send threw.
-function broadcast(ptr, len, sockets) {
+// fanout (a Wasm import) sends the text at ptr/len to the current object's
+// fan-out list, which Go set with setFanout, and returns how many sends threw.
+function fanout(ptr, len) {
   const text = goText(ptr, len);
-  let failed;
+  const sockets = current.gochatFanout;
+  failed = undefined;
   for (let i = 0; i < sockets.length; i++) {
     try {
       sockets[i].send(text);
@@ -55,15 +88,37 @@ function broadcast(ptr, len, sockets) {
       (failed ??= []).push(i);
     }
   }
+  return failed === undefined ? 0 : failed.length;
+}
+
+// setFanout keeps the list of sockets Go broadcasts to for the current object,
+// until Go sets another (it does when the membership changes).
+function setFanout(sockets) {
+  current.gochatFanout = sockets;
+}
+
+// failedSends tells which sends of the last fan-out threw.
+function failedSends() {
   return failed;
 }
 
 // sockets returns the object's open and closing sockets, with all their
-// attachments in one JSON array (null where a socket has none): a wake costs
-// Go one call instead of several per socket.
+// attachments (Go's JSON text, or null) in one JSON array: a wake costs Go one
+// call instead of several per socket.
 function sockets(ctx) {
   const open = ctx.getWebSockets().filter((ws) => ws.readyState === 1 || ws.readyState === 2);
-  return [open, JSON.stringify(open.map((ws) => ws.deserializeAttachment() ?? null))];
+  let json = "[";
+  for (let i = 0; i < open.length; i++) json += (i ? "," : "") + (open[i].deserializeAttachment() ?? "null");
+  return [open, json + "]"];
+}
+
+// select returns list's items at the indexes Go wrote as int32s at ptr
+// (undefined at -1: Go fills those in).
+function select(list, ptr, n) {
+  const idx = new Int32Array(memory().buffer, ptr, n);
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = list[idx[i]];
+  return out;
 }
 
 // ensureAlarm sets the object's alarm at `at` (ms) unless one is set no later.
@@ -82,9 +137,18 @@ function sqlValue(sql, query, ...bindings) {
   for (const row of sql.exec(query, ...bindings).raw()) return row[0];
 }
 
-// sqlText is sqlValue with one binding: text at ptr/len in Go's memory.
-function sqlText(sql, query, ptr, len) {
-  return sqlValue(sql, query, goText(ptr, len));
+// execText (a Wasm import) runs statement number stmt (Go registered its text
+// in context.statements) on the current object's database, with one binding:
+// text at ptr/len in Go's memory. It returns 0, or 1 when SQLite threw; the
+// error is then in context.sqlError.
+function execText(stmt, ptr, len) {
+  try {
+    sqlValue(current.ctx.storage.sql, context.statements[stmt], goText(ptr, len));
+    return 0;
+  } catch (err) {
+    context.sqlError = String(err);
+    return 1;
+  }
 }
 
 export default {
@@ -102,15 +166,26 @@ export class ChatRoom {
   constructor(ctx, env) {
     this.ctx = ctx;
     this.env = env;
-    this.key = gochat().roomInit(ctx, env);
-    this.generation = generation;
+    this.register();
   }
+  // register hands the object to Go (roomInit, a Wasm export: the object's
+  // ctx and env wait for it in context.event).
   register() {
-    this.key = gochat().roomInit(this.ctx, this.env);
+    gochat();
+    context.event[0] = this.ctx;
+    context.event[1] = this.env;
+    current = this;
+    try {
+      this.key = wasmExports.roomInit();
+    } finally {
+      context.event[0] = context.event[1] = undefined;
+    }
+    if (this.key === 0) throw new Error("gochat: the room could not be registered");
     this.generation = generation;
   }
   call(name, ...args) {
     const exports = gochat();
+    current = this;
     try {
       if (this.generation === generation) {
         const result = exports[name](this.key, ...args);
@@ -128,9 +203,10 @@ export class ChatRoom {
   // webSocketMessage is the hot path. It calls Go's exported roomMessage
   // directly (go:wasmexport) instead of through a js.FuncOf, whose dispatch
   // costs several calls between Go and JS per event. A text frame is written
-  // as UTF-8 straight into a buffer Go lends (frameBuffer answers 0 when the
-  // frame is over Go's limit, and then it is not copied at all); the socket
-  // waits for Go in context.event. The socket's tag comes along (Room.find).
+  // as UTF-8 straight into Go's standing frame buffer, or, when it may not
+  // fit, into one frameBuffer lends (it answers 0 when the frame is over Go's
+  // limit, and then it is not copied at all); the socket waits for Go in
+  // context.event. The socket's tag and the event's time come along.
   webSocketMessage(ws, message) {
     const size = typeof message === "string" ? message.length : message.byteLength;
     const tag = ws.gochatTag ?? 0;
@@ -140,15 +216,18 @@ export class ChatRoom {
       let kind = -2; // binary
       if (typeof message === "string") {
         // At most 3 UTF-8 bytes per UTF-16 unit.
-        const ptr = wasmExports.frameBuffer(this.key, size * 3);
-        kind = -1; // over the limit: not copied
-        if (ptr !== 0) {
-          kind = encoder.encodeInto(message, new Uint8Array(wasmExports.mem.buffer, ptr, size * 3)).written;
+        if (size * 3 <= area.size) {
+          kind = encoder.encodeInto(message, areaView()).written;
+        } else {
+          const ptr = wasmExports.frameBuffer(this.key, size * 3);
+          kind = -1; // over the limit: not copied
+          if (ptr !== 0) kind = encoder.encodeInto(message, memory().subarray(ptr, ptr + size * 3)).written;
         }
       }
       context.event[0] = ws;
+      current = this;
       lastText = undefined;
-      const known = wasmExports.roomMessage(this.key, size, tag, kind);
+      const known = wasmExports.roomMessage(this.key, size, tag, kind, Date.now());
       context.event[0] = lastText = undefined;
       if (known) return;
       this.register();

@@ -12,7 +12,6 @@ import (
 func main() {
 	binding := js.Global().Get("context").Get("binding")
 	export(binding, "fetch", fetch)
-	export(binding, "roomInit", roomInit)
 	export(binding, "roomFetch", roomFetch)
 	export(binding, "roomClose", roomClose)
 	export(binding, "roomError", roomError)

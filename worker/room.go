@@ -30,10 +30,9 @@ type roomState struct {
 	ctx  js.Value // the object's DurableObjectState
 	sql  js.Value // ctx.storage.sql
 	room *room.Room
-	// fanout is the JS array of the sockets in the room's current member
-	// slice, kept so that a broadcast to an unchanged membership costs one
-	// call into JS.
-	fanout    js.Value
+	// fanoutKey and fanoutLen name the member slice whose sockets the
+	// object holds as its fan-out list (glue.mjs setFanout), so that a
+	// broadcast to an unchanged membership costs one call into JS.
 	fanoutKey *room.Socket
 	fanoutLen int
 	// schemaReady caches that the messages table exists, and prunedTo the
@@ -61,11 +60,17 @@ var unknownRoom = js.Null()
 // eventHost returns the room for key and a host for one event, stamped with
 // the event's time.
 func eventHost(key int) (*roomState, host, bool) {
+	return eventHostAt(key, time.Now())
+}
+
+// eventHostAt is eventHost at a time the glue read (Date.now()): the hot path
+// saves the two calls into JS that time.Now makes.
+func eventHostAt(key int, now time.Time) (*roomState, host, bool) {
 	st, ok := rooms[key]
 	if !ok {
 		return nil, host{}, false
 	}
-	return st, host{st: st, now: time.Now()}, true
+	return st, host{st: st, now: now}, true
 }
 
 // lastEnv and lastConfig cache configFrom for the env object the runtime
@@ -129,21 +134,32 @@ var (
 )
 
 // roomInit registers an object with Go: in its constructor, and again when
-// Go no longer holds its key. A constructor means the object may have been
-// evicted, so whatever Go cached for it is dropped. It also installs the ping
-// auto-response, which answers without waking the object.
-func roomInit(args []js.Value) any {
-	ctx, env := args[0], args[1]
+// Go no longer holds its key. The object's ctx and env wait in context.event.
+// A constructor means the object may have been evicted, so whatever Go cached
+// for it is dropped. It also installs the ping auto-response, which answers
+// without waking the object. It is a Wasm export, like roomMessage: a wake
+// runs it first, and a js.FuncOf dispatch costs a trip through Go's
+// scheduler. It answers the new key, or 0 when registering failed.
+//
+//go:wasmexport roomInit
+func roomInit() (key int32) {
+	defer func() {
+		if p := recover(); p != nil {
+			jsConsole.Call("error", fmt.Sprintf("gochat: roomInit: %v", p))
+			key = 0
+		}
+	}()
+	ctx, env := jsEvent.Index(0), jsEvent.Index(1)
 	id := ctx.Get("id").Call("toString").String()
 	if old, ok := byID[id]; ok {
 		delete(rooms, old)
 	}
-	key := nextKey
+	k := nextKey
 	nextKey++
-	rooms[key] = &roomState{id: id, ctx: ctx, sql: ctx.Get("storage").Get("sql"), room: room.New(configFrom(env))}
-	byID[id] = key
+	rooms[k] = &roomState{id: id, ctx: ctx, sql: ctx.Get("storage").Get("sql"), room: room.New(configFrom(env))}
+	byID[id] = k
 	ctx.Call("setWebSocketAutoResponse", jsPairClass.New(autoPing, autoPong))
-	return key
+	return int32(k)
 }
 
 // roomFetch serves what the front worker forwarded: a WebSocket upgrade,
@@ -180,13 +196,24 @@ func roomFetch(args []js.Value) any {
 	return jsResponse.New(nil, map[string]any{"status": 101, "webSocket": client})
 }
 
-// frameBuf is the buffer glue.mjs writes a text frame into. It grows for a
-// large frame and is dropped again after one, so that a rare big frame does
-// not pin memory.
-var frameBuf []byte
+// frameArea is the standing buffer glue.mjs writes a text frame into when it
+// surely fits (at most 3 UTF-8 bytes per UTF-16 unit): its address is read
+// once per Go program, so most frames cost no call to ask for room.
+var frameArea [smallFrame]byte
 
-// smallFrame is the most frameBuf keeps between frames.
+// smallFrame is frameArea's size.
 const smallFrame = 64 << 10
+
+//go:wasmexport frameArea
+func frameAreaAddr() uint32 { return uint32(uintptr(unsafe.Pointer(&frameArea[0]))) }
+
+//go:wasmexport frameAreaSize
+func frameAreaSize() int32 { return smallFrame }
+
+// frameBuf is where the current frame is: frameArea, or for a frame that
+// might not fit there, a buffer frameBuffer lent, which is dropped again
+// after the frame so that a rare big frame does not pin memory.
+var frameBuf = frameArea[:]
 
 // frameBuffer lends glue.mjs room for a text frame of up to n UTF-8 bytes and
 // returns its address, or 0 when the frame (of n/3 UTF-16 units) is over the
@@ -198,10 +225,10 @@ func frameBuffer(key, n int32) uint32 {
 	if !ok || int(n/3) > st.room.MaxFrameBytes() || n <= 0 {
 		return 0
 	}
-	if cap(frameBuf) < int(n) {
+	if int(n) > len(frameArea) {
 		frameBuf = make([]byte, n)
 	}
-	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(frameBuf[:cap(frameBuf)]))))
+	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(frameBuf))))
 }
 
 // roomMessage handles a frame: glue.mjs calls it directly as a Wasm export,
@@ -209,20 +236,19 @@ func frameBuffer(key, n int32) uint32 {
 // UTF-16 units (text) or bytes (binary); tag is the socket's tag property, 0
 // when unset; kind is the number of UTF-8 bytes of a text frame in frameBuf,
 // -1 for a text frame not copied because it is over the limit, or -2 for a
-// binary frame. It answers 0 for a key Go no longer holds, and 1 otherwise.
+// binary frame; nowMs is the event's time (Date.now()). It answers 0 for a
+// key Go no longer holds, and 1 otherwise.
 //
 //go:wasmexport roomMessage
-func roomMessage(key, size int32, tag float64, kind int32) (known int32) {
+func roomMessage(key, size int32, tag float64, kind int32, nowMs float64) (known int32) {
 	defer func() {
 		if p := recover(); p != nil {
 			jsConsole.Call("error", fmt.Sprintf("gochat: roomMessage: %v", p))
 			known = 1
 		}
-		if cap(frameBuf) > smallFrame {
-			frameBuf = nil
-		}
+		frameBuf = frameArea[:]
 	}()
-	st, h, ok := eventHost(int(key))
+	st, h, ok := eventHostAt(int(key), time.UnixMilli(int64(nowMs)))
 	if !ok {
 		return 0
 	}

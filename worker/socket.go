@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"syscall/js"
 	"time"
+	"unsafe"
 
 	"github.com/chatroom/gochat/room"
 )
@@ -14,22 +15,41 @@ import (
 // socket's tag property as the glue read it for this event. A socket made
 // with pending set takes its WebSocket from context.event on first use: on
 // the hot path the room finds the session by tag and sends through the socket
-// it already holds, so the event's own is never fetched.
+// it already holds, so the event's own is never fetched. A socket from a
+// rebuild (host.Sockets) is entry index of the list the glue returned, and
+// is fetched from it only when used one by one: a wake touches few of them.
 type socket struct {
 	ws      js.Value
 	tag     js.Value
 	pending bool
-	// prefetched is the attachment as Sockets read it for a rebuild, served
-	// to the first Attachment call only: later ones ask the runtime.
-	prefetched    []byte
-	hasPrefetched bool
+	list    *socketList
+	index   int
+	// predecoded is the attachment as Sockets read it for a rebuild (nil
+	// for none), served once (room.Predecoded): later reads ask the runtime.
+	predecoded    *room.Attachment
+	hasPredecoded bool
 }
 
-var _ room.Socket = (*socket)(nil)
+// socketList is the object's sockets as one JS array, from one rebuild.
+type socketList struct{ all js.Value }
+
+var (
+	_ room.Socket     = (*socket)(nil)
+	_ room.Predecoded = (*socket)(nil)
+)
+
+func (s *socket) Predecoded() (*room.Attachment, bool) {
+	att, ok := s.predecoded, s.hasPredecoded
+	s.predecoded, s.hasPredecoded = nil, false
+	return att, ok
+}
 
 func (s *socket) value() js.Value {
-	if s.pending {
+	switch {
+	case s.pending:
 		s.ws, s.pending = jsEvent.Index(0), false
+	case s.list != nil:
+		s.ws, s.list = s.list.all.Index(s.index), nil
 	}
 	return s.ws
 }
@@ -43,10 +63,7 @@ func (s *socket) Close(code int, reason string) error {
 }
 
 func (s *socket) Attachment() (data []byte, err error) {
-	if s.hasPrefetched {
-		data, s.prefetched, s.hasPrefetched = s.prefetched, nil, false
-		return data, nil
-	}
+	s.predecoded, s.hasPredecoded = nil, false
 	err = try(func() {
 		if v := s.value().Call("deserializeAttachment"); v.Type() == js.TypeString {
 			data = []byte(v.String())
@@ -56,6 +73,7 @@ func (s *socket) Attachment() (data []byte, err error) {
 }
 
 func (s *socket) SetAttachment(data []byte) error {
+	s.predecoded, s.hasPredecoded = nil, false
 	return try(func() { s.value().Call("serializeAttachment", string(data)) })
 }
 
@@ -87,17 +105,21 @@ var _ room.Host = host{}
 
 func (h host) Sockets() []room.Socket {
 	pair := jsSockets.Invoke(h.st.ctx)
-	all := pair.Index(0)
+	list := &socketList{all: pair.Index(0)}
 	var atts room.Attachments
-	_ = room.DecodeJSON([]byte(pair.Index(1).String()), &atts)
-	n := all.Length()
-	out := make([]room.Socket, 0, n)
-	for i := 0; i < n; i++ {
-		s := &socket{ws: all.Index(i)}
-		if i < len(atts) && atts[i] != nil {
-			s.prefetched, s.hasPrefetched = []byte(*atts[i]), true
+	if room.DecodeJSON([]byte(pair.Index(1).String()), &atts) != nil {
+		atts = nil // each socket then reads its own
+	}
+	n := list.all.Length()
+	out := make([]room.Socket, n)
+	backing := make([]socket, n)
+	for i := range out {
+		s := &backing[i]
+		s.list, s.index = list, i
+		if i < len(atts) {
+			s.predecoded, s.hasPredecoded = atts[i], true
 		}
-		out = append(out, s)
+		out[i] = s
 	}
 	return out
 }
@@ -107,26 +129,71 @@ func (h host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
 		return nil
 	}
 	st := h.st
-	if st.fanoutKey != &to[0] || st.fanoutLen != len(to) {
-		arr := js.Global().Get("Array").New(len(to))
-		for i, s := range to {
-			arr.SetIndex(i, s.(*socket).value())
-		}
-		st.fanout, st.fanoutKey, st.fanoutLen = arr, &to[0], len(to)
-	}
 	ptr, n := goText(frame)
-	failed := jsBroadcast.Invoke(ptr, n, st.fanout)
+	var failed int32
+	if st.fanoutKey == &to[0] && st.fanoutLen == len(to) {
+		// The object still holds this list (setFanout): one Wasm import.
+		failed = fanout(int32(ptr), int32(n))
+	} else {
+		// A new membership: the object keeps its list until the next one.
+		jsSetFanout.Invoke(jsList(to))
+		st.fanoutKey, st.fanoutLen = &to[0], len(to)
+		failed = fanout(int32(ptr), int32(n))
+	}
 	runtime.KeepAlive(frame)
-	if failed.IsUndefined() {
+	if failed == 0 {
 		return nil
 	}
-	out := make([]room.Socket, failed.Length())
+	idx := jsFailedSends.Invoke()
+	out := make([]room.Socket, idx.Length())
 	for i := range out {
-		out[i] = to[failed.Index(i).Int()]
+		out[i] = to[idx.Index(i).Int()]
 	}
 	return out
 }
 
+// fanout sends the text at ptr/n in Go's memory to the list the current
+// object holds (setFanout), and answers how many sends threw.
+//
+//go:wasmimport gochat fanout
+func fanout(ptr, n int32) int32
+
+// jsList makes the JS array of sockets. Those still in their rebuild's list
+// (a wake's members, but for the few that sent a frame since) are picked
+// from it in one call (select); the others are set one by one.
+func jsList(to []room.Socket) js.Value {
+	var list *socketList
+	idx := make([]int32, len(to))
+	rest := 0
+	for i, s := range to {
+		s := s.(*socket)
+		if s.list != nil && (list == nil || s.list == list) {
+			list, idx[i] = s.list, int32(s.index)
+		} else {
+			idx[i] = -1
+			rest++
+		}
+	}
+	if list == nil {
+		arr := js.Global().Get("Array").New(len(to))
+		for i, s := range to {
+			arr.SetIndex(i, s.(*socket).value())
+		}
+		return arr
+	}
+	arr := jsSelect.Invoke(list.all, int(uintptr(unsafe.Pointer(unsafe.SliceData(idx)))), len(idx))
+	runtime.KeepAlive(idx)
+	for i, s := range to {
+		if rest == 0 {
+			break
+		}
+		if idx[i] < 0 {
+			arr.SetIndex(i, s.(*socket).value())
+			rest--
+		}
+	}
+	return arr
+}
 func (h host) Now() time.Time { return h.now }
 
 func (h host) SetAlarm(at time.Time) {

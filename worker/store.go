@@ -124,14 +124,29 @@ func (s sqlStore) Append(m room.StoredMessage, frame []byte, keep int) error {
 		return err
 	}
 	ptr, n := goText(frame)
-	err := try(func() { jsSQLText.Invoke(s.st.sql, insertMessage, ptr, n) })
+	failed := execText(insertMessage, int32(ptr), int32(n))
 	runtime.KeepAlive(frame)
-	return err
+	if failed != 0 {
+		return errors.New(jsContext.Get("sqlError").String())
+	}
+	return nil
 }
 
-// insertMessage is the statement of every message, converted to a JS string
-// once.
-var insertMessage = js.ValueOf(`INSERT INTO messages (id, user_id, text, ts) VALUES (
+// execText runs statement number stmt (see statement) on the current
+// object's database with one text binding at ptr/n in Go's memory, and
+// answers 0, or 1 when SQLite threw (the error is then context.sqlError).
+//
+//go:wasmimport gochat execText
+func execText(stmt, ptr, n int32) int32
+
+// statement registers a SQL text with the glue, once per Go program, and
+// returns the number execText takes for it.
+func statement(query string) int32 {
+	return int32(jsStatements.Call("push", query).Int() - 1)
+}
+
+// insertMessage is the statement of every message.
+var insertMessage = statement(`INSERT INTO messages (id, user_id, text, ts) VALUES (
 	json_extract(?1, '$.id'), json_extract(?1, '$.userId'), json_extract(?1, '$.text'), json_extract(?1, '$.timestamp'))`)
 
 // After reads the window in one round trip: SQLite builds the JSON array and

@@ -1,0 +1,93 @@
+package room_test
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chatroom/gochat/room"
+)
+
+// Benchmarks of the room's own work per event, over a host that keeps
+// nothing: what the Wasm build pays for on top of the runtime's sends and
+// SQLite. Run with: go test ./room -run '^$' -bench . -benchmem
+
+// nullSocket drops what it is sent and keeps its attachment.
+type nullSocket struct {
+	att []byte
+	tag uint64
+}
+
+var _ room.Socket = (*nullSocket)(nil)
+
+func (s *nullSocket) Send([]byte) error               { return nil }
+func (s *nullSocket) Close(int, string) error         { return nil }
+func (s *nullSocket) Attachment() ([]byte, error)     { return s.att, nil }
+func (s *nullSocket) SetAttachment(data []byte) error { s.att = append(s.att[:0], data...); return nil }
+func (s *nullSocket) Tag() uint64                     { return s.tag }
+func (s *nullSocket) SetTag(tag uint64)               { s.tag = tag }
+
+// nullHost is a runtime whose clock moves as told and whose store only
+// counts.
+type nullHost struct {
+	sockets []room.Socket
+	now     time.Time
+	last    int64
+}
+
+var _ room.Host = (*nullHost)(nil)
+
+func (h *nullHost) Sockets() []room.Socket                            { return h.sockets }
+func (h *nullHost) Broadcast(_ []byte, _ []room.Socket) []room.Socket { return nil }
+func (h *nullHost) Now() time.Time                                    { return h.now }
+func (h *nullHost) Store() room.Store                                 { return h }
+func (h *nullHost) SetAlarm(time.Time)                                {}
+func (h *nullHost) DeleteAlarm()                                      {}
+func (h *nullHost) EnsureAlarm(time.Time)                             {}
+func (h *nullHost) AutoResponseAt(room.Socket) time.Time              { return time.Time{} }
+
+func (h *nullHost) Append(m room.StoredMessage, _ []byte, _ int) error { h.last = m.ID; return nil }
+func (h *nullHost) After(int64, int) ([]room.StoredMessage, bool, error) {
+	return nil, false, nil
+}
+func (h *nullHost) LastID() (int64, error) { return h.last, nil }
+
+// joinedRoom is a room of n joined members, as after a fanout's joins.
+func joinedRoom(b *testing.B, n int) (*room.Room, *nullHost) {
+	cfg := room.DefaultConfig()
+	cfg.RateBurst, cfg.RatePerSecond = 1<<30, 1<<30
+	h := &nullHost{now: testNow}
+	r := room.New(cfg)
+	for i := 0; i < n; i++ {
+		s := &nullSocket{}
+		h.sockets = append(h.sockets, s)
+		if err := r.Accept(h, s, ""); err != nil {
+			b.Fatal(err)
+		}
+		r.Message(h, s, []byte(`{"type":"join","userId":"user`+strconv.Itoa(i)+`"}`), false)
+	}
+	return r, h
+}
+
+var chatFrame = []byte(`{"type":"message","text":"r1 0 12 1764149000123456789 hello world, some chat text here"}`)
+
+func BenchmarkMessage(b *testing.B) {
+	r, h := joinedRoom(b, 50)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		h.now = h.now.Add(time.Millisecond)
+		r.Message(h, h.sockets[i%50], chatFrame, false)
+	}
+}
+
+func BenchmarkWake(b *testing.B) {
+	r, h := joinedRoom(b, 50)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		for _, s := range h.sockets {
+			s.(*nullSocket).tag = 0
+		}
+		r.Reset()
+		r.Message(h, h.sockets[i%50], chatFrame, false)
+	}
+}
