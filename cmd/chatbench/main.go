@@ -64,6 +64,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	} {
 		sz[f.name] = fs.Int(f.name, 0, f.usage+" (0: the -size preset)")
 	}
+	warmup := fs.Int("fanout-warmup", -1, "fanout: unmeasured warm-up rounds per target, 0 for none (-1: the -size preset)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,6 +81,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	override(&sizes, sz)
+	if *warmup >= 0 {
+		sizes.FanoutWarmup = *warmup
+	}
 	cfg := Config{
 		BaseURL: *base, Targets: targets, Scenarios: scs, SizeName: *size, Sizes: sizes,
 		EvictURL: *evictURL, Idle: *idle, Timeout: *timeout, HoldJoinTimeout: *holdJoin,

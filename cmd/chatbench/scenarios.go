@@ -136,6 +136,15 @@ func (r *runner) fanout(ctx context.Context, targets []Target) []Result {
 		accs[i] = &acc{res: Result{Scenario: "fanout", Target: t.Name, Path: t.Path, Params: map[string]int{"clients": n, "messages": m, "rounds": rounds},
 			Expected: int64(n) * int64(n) * int64(m) * int64(rounds)}}
 	}
+	for w := 0; w < r.cfg.Sizes.FanoutWarmup; w++ {
+		for i, t := range targets {
+			fr := r.fanoutRound(ctx, t, r.room("fanout-warmup", t, w), fmt.Sprintf("%s-fw%d", r.runID, w), n, m)
+			closeAll(fr.clients)
+			if fr.err != nil {
+				accs[i].res.note("warm-up round %d: %v", w+1, fr.err)
+			}
+		}
+	}
 	for round := 0; round < rounds; round++ {
 		for i, t := range targets {
 			a := accs[i]
@@ -179,6 +188,9 @@ func (r *runner) fanout(ctx context.Context, targets []Target) []Result {
 		}
 		if rounds > 1 {
 			res.note("rates are the median of %d rounds, interleaved with the other targets: inbound %s msgs/s", rounds, list(a.inbound))
+		}
+		if w := r.cfg.Sizes.FanoutWarmup; w > 0 {
+			res.note("after %d unmeasured warm-up round(s) per target", w)
 		}
 		finish(&res, a.cs)
 		out[i] = res
