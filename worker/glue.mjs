@@ -25,6 +25,8 @@ function gochat() {
       select,
       ensureAlarm,
       setFanout,
+      sendText,
+      attachText,
       failedSends,
       statements: [],
       event: [undefined, undefined],
@@ -95,6 +97,15 @@ function fanout(ptr, len) {
 // until Go sets another (it does when the membership changes).
 function setFanout(sockets) {
   current.gochatFanout = sockets;
+}
+
+// sendText sends the text at ptr/len to one socket; attachText stores it as
+// the socket's attachment.
+function sendText(ws, ptr, len) {
+  ws.send(goText(ptr, len));
+}
+function attachText(ws, ptr, len) {
+  ws.serializeAttachment(goText(ptr, len));
 }
 
 // failedSends tells which sends of the last fan-out threw.

@@ -18,6 +18,8 @@ var (
 	jsSQLValue      = jsContext.Get("sqlValue")
 	jsSelect        = jsContext.Get("select")
 	jsSetFanout     = jsContext.Get("setFanout")
+	jsSendText      = jsContext.Get("sendText")
+	jsAttachText    = jsContext.Get("attachText")
 	jsFailedSends   = jsContext.Get("failedSends")
 	jsStatements    = jsContext.Get("statements")
 	jsEvent         = jsContext.Get("event")

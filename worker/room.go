@@ -43,14 +43,20 @@ type roomState struct {
 }
 
 // goText is how Go hands text it made to the glue: its address and length
-// in Go's memory (see glue.mjs). The bytes must stay alive and unchanged for
-// the call they are passed to.
+// in Go's memory (see glue.mjs). The bytes must stay unchanged for the call
+// they are passed to. The glue keeps the last text it decoded and reuses it
+// for the same address and length within one call into Go; lastHanded keeps
+// that text's memory alive, so that no later text can be allocated at its
+// address while the glue may still take it for the old one.
 func goText(b []byte) (ptr, n int) {
 	if len(b) == 0 {
 		return 0, 0
 	}
+	lastHanded = b
 	return int(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), len(b)
 }
+
+var lastHanded []byte
 
 // unknownRoom (null) is the answer to an event for a key Go no longer holds;
 // the object registers again and repeats the event. Every other answer is

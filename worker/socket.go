@@ -54,8 +54,19 @@ func (s *socket) value() js.Value {
 	return s.ws
 }
 
+// Send and SetAttachment hand their text to the glue as bytes in Go's memory
+// (goText): a JS string made by Go would be a JS value Go holds, with a
+// finalizer to register and later run for each one.
 func (s *socket) Send(frame []byte) error {
-	return try(func() { s.value().Call("send", string(frame)) })
+	return s.callText(jsSendText, frame)
+}
+
+// callText calls fn(ws, ptr, len) in the glue with the socket and text.
+func (s *socket) callText(fn js.Value, text []byte) error {
+	ptr, n := goText(text)
+	err := try(func() { fn.Invoke(s.value(), ptr, n) })
+	runtime.KeepAlive(text)
+	return err
 }
 
 func (s *socket) Close(code int, reason string) error {
@@ -74,7 +85,7 @@ func (s *socket) Attachment() (data []byte, err error) {
 
 func (s *socket) SetAttachment(data []byte) error {
 	s.predecoded, s.hasPredecoded = nil, false
-	return try(func() { s.value().Call("serializeAttachment", string(data)) })
+	return s.callText(jsAttachText, data)
 }
 
 // tagProperty is an expando property on the runtime's WebSocket object
