@@ -108,19 +108,22 @@ func (r Raw) MarshalEasyJSON(w *jwriter.Writer) { w.Raw(r, nil) }
 // It is generic, not an interface parameter, so that each type's decoder
 // stays out of the build unless something decodes that type.
 func marshal[T interface{ MarshalEasyJSON(*jwriter.Writer) }](v T) ([]byte, error) {
-	return marshalSized(v, 0)
-}
-
-// marshalSized is marshal into one buffer of about size bytes, so that a
-// frame with a long text is written without growing the writer's buffer in
-// steps (and without copying the steps together at the end).
-func marshalSized[T interface{ MarshalEasyJSON(*jwriter.Writer) }](v T, size int) ([]byte, error) {
 	w := jwriter.Writer{}
-	if size > 0 {
-		w.Buffer.Buf = make([]byte, 0, size)
-	}
 	v.MarshalEasyJSON(&w)
 	return w.BuildBytes()
+}
+
+// frame marshals a message frame into one buffer of about size bytes, so
+// that a long text is written without growing the writer's buffer in steps
+// (and without copying the steps together at the end). It is a method, not
+// the generic marshal, so that the compiler keeps the message and the
+// writer on the stack: a message costs one allocation, its frame.
+func (m ChatMessage) frame(size int) []byte {
+	w := jwriter.Writer{}
+	w.Buffer.Buf = make([]byte, 0, size)
+	m.MarshalEasyJSON(&w)
+	b, _ := w.BuildBytes()
+	return b
 }
 
 // unmarshal decodes a wire struct with its generated code, requiring that

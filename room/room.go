@@ -524,7 +524,7 @@ func (r *Room) message(h Host, sess *session, req Request) {
 	m := StoredMessage{ID: r.lastID + 1, UserID: sess.userID, Text: req.Text, Timestamp: Timestamp(h.Now())}
 	// Room for the fields, and for some escaping in the text.
 	size := 96 + len(m.UserID) + len(m.Text) + len(m.Text)/8
-	frame, _ := marshalSized(ChatMessage{Type: TypeMessage, ID: m.ID, UserID: m.UserID, Text: m.Text, Timestamp: m.Timestamp}, size)
+	frame := ChatMessage{Type: TypeMessage, ID: m.ID, UserID: m.UserID, Text: m.Text, Timestamp: m.Timestamp}.frame(size)
 	if err := h.Store().Append(m, frame, r.cfg.KeepMessages); err != nil {
 		r.lastID = -1 // read it again: the store is the truth
 		r.sendError(h, sess, storageError)

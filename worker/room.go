@@ -30,6 +30,7 @@ type roomState struct {
 	ctx  js.Value // the object's DurableObjectState
 	sql  js.Value // ctx.storage.sql
 	room *room.Room
+	host host // the current event's (eventHost)
 	// fanoutKey and fanoutLen name the member slice whose sockets the
 	// object holds as its fan-out list (glue.mjs setFanout), so that a
 	// broadcast to an unchanged membership costs one call into JS.
@@ -65,18 +66,22 @@ var unknownRoom = js.Null()
 
 // eventHost returns the room for key and a host for one event, stamped with
 // the event's time.
-func eventHost(key int) (*roomState, host, bool) {
+func eventHost(key int) (*roomState, *host, bool) {
 	return eventHostAt(key, time.Now())
 }
 
 // eventHostAt is eventHost at a time the glue read (Date.now()): the hot path
 // saves the two calls into JS that time.Now makes.
-func eventHostAt(key int, now time.Time) (*roomState, host, bool) {
+func eventHostAt(key int, now time.Time) (*roomState, *host, bool) {
 	st, ok := rooms[key]
 	if !ok {
-		return nil, host{}, false
+		return nil, nil, false
 	}
-	return st, host{st: st, now: now}, true
+	// One host per room, restamped for each event: events run one at a
+	// time, the room keeps no Host past an event, and a pointer becomes a
+	// room.Host without an allocation.
+	st.host = host{st: st, now: now}
+	return st, &st.host, true
 }
 
 // lastEnv and lastConfig cache configFrom for the env object the runtime

@@ -112,9 +112,9 @@ type host struct {
 	now time.Time // read once per event: time only moves across I/O anyway
 }
 
-var _ room.Host = host{}
+var _ room.Host = (*host)(nil)
 
-func (h host) Sockets() []room.Socket {
+func (h *host) Sockets() []room.Socket {
 	pair := jsSockets.Invoke(h.st.ctx)
 	list := &socketList{all: pair.Index(0)}
 	var atts room.Attachments
@@ -135,7 +135,7 @@ func (h host) Sockets() []room.Socket {
 	return out
 }
 
-func (h host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
+func (h *host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
 	if len(to) == 0 {
 		return nil
 	}
@@ -205,21 +205,21 @@ func jsList(to []room.Socket) js.Value {
 	}
 	return arr
 }
-func (h host) Now() time.Time { return h.now }
+func (h *host) Now() time.Time { return h.now }
 
-func (h host) SetAlarm(at time.Time) {
+func (h *host) SetAlarm(at time.Time) {
 	h.st.ctx.Get("storage").Call("setAlarm", at.UnixMilli())
 }
 
-func (h host) EnsureAlarm(at time.Time) {
+func (h *host) EnsureAlarm(at time.Time) {
 	jsEnsureAlarm.Invoke(h.st.ctx, at.UnixMilli())
 }
 
-func (h host) DeleteAlarm() {
+func (h *host) DeleteAlarm() {
 	h.st.ctx.Get("storage").Call("deleteAlarm")
 }
 
-func (h host) AutoResponseAt(s room.Socket) time.Time {
+func (h *host) AutoResponseAt(s room.Socket) time.Time {
 	v := h.st.ctx.Call("getWebSocketAutoResponseTimestamp", s.(*socket).value())
 	if v.Type() != js.TypeObject {
 		return time.Time{}
@@ -227,4 +227,4 @@ func (h host) AutoResponseAt(s room.Socket) time.Time {
 	return time.UnixMilli(int64(v.Call("getTime").Float()))
 }
 
-func (h host) Store() room.Store { return sqlStore{st: h.st} }
+func (h *host) Store() room.Store { return sqlStore{st: h.st} }
