@@ -156,6 +156,11 @@ type session struct {
 	active int64
 	// rejects counts the socket's rate-limited messages in a row.
 	rejects int
+	// bucket is the rate limit of bucketOf, the user this socket last spoke
+	// as: a message then costs no lookup by name. The room's buckets map
+	// stays the owner; buckets are never replaced while the cache lives.
+	bucket   *bucket
+	bucketOf string
 }
 
 func (s *session) attachment(gone bool) Attachment {
@@ -538,10 +543,13 @@ func (r *Room) message(h Host, sess *session, req Request) {
 // answered with rate_limited and the time until the next token; a socket
 // that keeps sending into a full bucket is closed with 1008.
 func (r *Room) allow(h Host, sess *session, speaker string) bool {
-	b := r.buckets[speaker]
-	if b == nil {
-		b = &bucket{}
-		r.buckets[speaker] = b
+	b := sess.bucket
+	if b == nil || sess.bucketOf != speaker {
+		if b = r.buckets[speaker]; b == nil {
+			b = &bucket{}
+			r.buckets[speaker] = b
+		}
+		sess.bucket, sess.bucketOf = b, speaker
 	}
 	ok, wait := b.take(h.Now(), r.cfg.RatePerSecond, r.cfg.RateBurst)
 	if ok {
