@@ -58,41 +58,34 @@ func Decode(data []byte) (Request, *Reject) {
 	if err := l.Error(); err != nil {
 		return req, reject(CodeInvalidJSON, "frame is not valid JSON")
 	}
-	if f.Type == nil {
+	if !f.Type.Present {
 		return req, reject(CodeUnknownType, `frame has no "type"; expected join, message or ping`)
 	}
-	// The type is only compared, so it may alias the frame: no copy.
-	t, ok := rawStringIn(f.Type, true)
-	if !ok {
+	if !f.Type.IsString {
 		return req, reject(CodeUnknownType, `"type" must be a string; expected join, message or ping`)
 	}
-	switch t {
-	case TypeJoin:
-		req.Type = TypeJoin
-	case TypeMessage:
-		req.Type = TypeMessage
-	case TypePing:
-		req.Type = TypePing
+	switch t := f.Type.Name; t {
+	case TypeJoin, TypeMessage, TypePing:
+		req.Type = t
 	default:
 		return req, reject(CodeUnknownType, "unknown type %q; expected join, message or ping", truncate(t, 64))
 	}
-	if f.UserID != nil {
+	if f.UserID.Present {
 		req.HasUserID = true
-		if s, ok := rawString(f.UserID); !ok {
+		if !f.UserID.IsString {
 			req.UserIDErr = reject(CodeInvalidUserID, `"userId" must be a string`)
-		} else if err := ValidUserID(s); err != nil {
+		} else if err := ValidUserID(f.UserID.Str); err != nil {
 			req.UserIDErr = err
 		} else {
-			req.UserID = s
+			req.UserID = f.UserID.Str
 		}
 	}
-	if f.Text != nil {
+	if f.Text.Present {
 		req.HasText = true
-		s, ok := rawString(f.Text)
-		if !ok {
+		if !f.Text.IsString {
 			return req, reject(CodeInvalidMessage, `"text" must be a string`)
 		}
-		req.Text = s
+		req.Text = f.Text.Str
 	}
 	if f.Since != nil && string(bytes.TrimSpace(f.Since)) != "null" {
 		req.HasSince = true
@@ -109,29 +102,6 @@ func ParseSince(s string) (int64, *Reject) {
 		return 0, reject(CodeInvalidSince, `"since" must be a non-negative integer message id`)
 	}
 	return n, nil
-}
-
-// rawString decodes a raw JSON value that must be a string; a number, bool,
-// null, object or array is not one.
-func rawString(raw []byte) (string, bool) { return rawStringIn(raw, false) }
-
-// rawStringIn is rawString; with alias set, a string that needs no
-// unescaping shares raw's memory instead of being copied, for a caller that
-// keeps it no longer than raw.
-func rawStringIn(raw []byte, alias bool) (string, bool) {
-	v := bytes.TrimLeft(raw, " \t\r\n")
-	if len(v) == 0 || v[0] != '"' {
-		return "", false
-	}
-	l := jlexer.Lexer{Data: v}
-	var s string
-	if alias {
-		s = l.UnsafeString()
-	} else {
-		s = l.String()
-	}
-	l.Consumed()
-	return s, l.Error() == nil
 }
 
 // MaxUserIDChars bounds a userId; it is repeated in every frame the user causes.

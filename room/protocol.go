@@ -1,6 +1,7 @@
 package room
 
 import (
+	"strings"
 	"time"
 
 	"github.com/mailru/easyjson/jlexer"
@@ -140,14 +141,91 @@ func DecodeJSON[T interface{ UnmarshalEasyJSON(*jlexer.Lexer) }](data []byte, v 
 	return unmarshal(data, v)
 }
 
-// Frame is an inbound frame as decoded from JSON. Fields stay raw so that the
-// validator can tell "absent" from "present with the wrong type" and name the
-// field that is wrong instead of answering every mistake with invalid_json.
+// Frame is an inbound frame as decoded from JSON. Each field records whether
+// it was there and whether it was a string, so that the validator can tell
+// "absent" from "present with the wrong type" and name the field that is
+// wrong instead of answering every mistake with invalid_json. A null field
+// counts as absent.
 type Frame struct {
-	Type   Raw `json:"type"`
-	UserID Raw `json:"userId"`
-	Text   Raw `json:"text"`
-	Since  Raw `json:"since"`
+	Type   TypeField `json:"type"`
+	UserID Field     `json:"userId"`
+	Text   Field     `json:"text"`
+	Since  Raw       `json:"since"`
+}
+
+// Field is a frame field read in one pass: Str holds a string value (a
+// copy, since a userId outlives the frame); Raw holds any other value as
+// written. The zero Field is an absent one.
+//
+//easyjson:skip
+type Field struct {
+	Present  bool
+	IsString bool
+	Str      string
+	Raw      []byte
+}
+
+// UnmarshalEasyJSON reads the field's value; a repeated field replaces it.
+func (f *Field) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	*f = Field{Present: true}
+	if l.CurrentToken() != jlexer.TokenString {
+		f.Raw = l.Raw()
+		return
+	}
+	f.IsString, f.Str = true, l.String()
+}
+
+// MarshalEasyJSON writes the value back: the string, the raw value, or null.
+func (f Field) MarshalEasyJSON(w *jwriter.Writer) {
+	switch {
+	case f.IsString:
+		w.String(f.Str)
+	case f.Raw != nil:
+		w.Raw(f.Raw, nil)
+	default:
+		w.RawString("null")
+	}
+}
+
+// TypeField is the frame's "type": Name is the type's constant when it is
+// one of the inbound types, a copy of any other string, and empty when the
+// value is not a string. Known types cost no copy of the frame's bytes.
+//
+//easyjson:skip
+type TypeField struct {
+	Present  bool
+	IsString bool
+	Name     string
+}
+
+// UnmarshalEasyJSON reads the type; a repeated field replaces it.
+func (k *TypeField) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	*k = TypeField{Present: true}
+	if l.CurrentToken() != jlexer.TokenString {
+		l.SkipRecursive()
+		return
+	}
+	k.IsString = true
+	switch s := l.UnsafeString(); s {
+	case TypeJoin:
+		k.Name = TypeJoin
+	case TypeMessage:
+		k.Name = TypeMessage
+	case TypePing:
+		k.Name = TypePing
+	default:
+		k.Name = strings.Clone(s)
+	}
+}
+
+// MarshalEasyJSON writes the type back, or null for a value that was not a
+// string.
+func (k TypeField) MarshalEasyJSON(w *jwriter.Writer) {
+	if k.IsString {
+		w.String(k.Name)
+		return
+	}
+	w.RawString("null")
 }
 
 // UserJoined announces that a user is present in the room.
