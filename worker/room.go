@@ -263,7 +263,7 @@ func roomMessage(key, size int32, tag float64, kind int32, nowMs float64) (known
 	if !ok {
 		return 0
 	}
-	s := &socket{tag: js.ValueOf(tag), pending: true}
+	s := &socket{tag: tag, hasTag: true, pending: true}
 	switch {
 	case kind == -1 || int(size) > st.room.MaxFrameBytes():
 		// A string of n UTF-16 units has at least n UTF-8 bytes: refused

@@ -11,8 +11,8 @@ import (
 	"github.com/chatroom/gochat/room"
 )
 
-// socket adapts a runtime WebSocket to room.Socket. tag, when defined, is the
-// socket's tag property as the glue read it for this event. A socket made
+// socket adapts a runtime WebSocket to room.Socket. tag, when hasTag, is the
+// socket's tag property as the glue read it for this event (0 when unset). A socket made
 // with pending set takes its WebSocket from context.event on first use: on
 // the hot path the room finds the session by tag and sends through the socket
 // it already holds, so the event's own is never fetched. A socket from a
@@ -20,7 +20,8 @@ import (
 // is fetched from it only when used one by one: a wake touches few of them.
 type socket struct {
 	ws      js.Value
-	tag     js.Value
+	tag     float64
+	hasTag  bool
 	pending bool
 	list    *socketList
 	index   int
@@ -94,12 +95,14 @@ func (s *socket) SetAttachment(data []byte) error {
 const tagProperty = "gochatTag"
 
 func (s *socket) Tag() uint64 {
-	v := s.tag
-	if v.IsUndefined() {
-		v = s.value().Get(tagProperty)
+	tag := s.tag
+	if !s.hasTag {
+		if v := s.value().Get(tagProperty); v.Type() == js.TypeNumber {
+			tag = v.Float()
+		}
 	}
-	if v.Type() == js.TypeNumber && v.Float() > 0 {
-		return uint64(v.Float())
+	if tag > 0 {
+		return uint64(tag)
 	}
 	return 0
 }
