@@ -87,9 +87,10 @@ type Sizes struct {
 	FanoutClients  int `json:"fanoutClients"`
 	FanoutMessages int `json:"fanoutMessages"`
 	FanoutRounds   int `json:"fanoutRounds"`
-	// FanoutWarmup rounds run first, unmeasured, for every target: the
-	// runtime compiles hot code (V8 tiers Wasm and JS up) in its first
-	// rounds, and a long-lived room runs in the steady state after that.
+	// FanoutWarmup rounds run first, unmeasured, for every target: V8 tiers
+	// hot code up in the first rounds (TurboFan was still compiling the Go
+	// room's 5 MB of Wasm after two rounds), and a long-lived room runs in
+	// the steady state after that.
 	FanoutWarmup       int `json:"fanoutWarmup"`
 	Connects           int `json:"connects"`
 	ConnectConcurrency int `json:"connectConcurrency"`
@@ -112,10 +113,10 @@ func sizesFor(name string) (Sizes, error) {
 		return Sizes{FanoutClients: 3, FanoutMessages: 2, FanoutRounds: 1, FanoutWarmup: 1, Connects: 4, ConnectConcurrency: 2,
 			WakeClients: 2, WakeRounds: 1, Hold: 5, HoldConcurrency: 5, Rooms: 3, RoomClients: 2}, nil
 	case "quick":
-		return Sizes{FanoutClients: 50, FanoutMessages: 20, FanoutRounds: 5, FanoutWarmup: 1, Connects: 200, ConnectConcurrency: 10,
+		return Sizes{FanoutClients: 50, FanoutMessages: 20, FanoutRounds: 5, FanoutWarmup: 4, Connects: 200, ConnectConcurrency: 10,
 			WakeClients: 10, WakeRounds: 15, Hold: 1000, HoldConcurrency: 32, Rooms: 100, RoomClients: 3}, nil
 	case "full":
-		return Sizes{FanoutClients: 50, FanoutMessages: 20, FanoutRounds: 5, FanoutWarmup: 2, Connects: 500, ConnectConcurrency: 20,
+		return Sizes{FanoutClients: 50, FanoutMessages: 20, FanoutRounds: 5, FanoutWarmup: 8, Connects: 500, ConnectConcurrency: 20,
 			WakeClients: 50, WakeRounds: 20, Hold: FullHold(), HoldConcurrency: 64, Rooms: 100, RoomClients: 3}, nil
 	}
 	return Sizes{}, fmt.Errorf("unknown size %q; want tiny, quick or full", name)
