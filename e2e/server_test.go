@@ -4,8 +4,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -88,4 +90,25 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// TestTakenPort: a server asked for a port that is already taken fails at
+// once, naming the cause, instead of waiting out its start timeout; a server
+// that picks its own port (every other here) would pick another.
+func TestTakenPort(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	srv, err := devserver.Start(devserver.Options{Name: "taken", Root: root, Config: "wrangler.toml", Port: port})
+	if err == nil {
+		srv.Stop()
+		t.Fatalf("a server started on taken port %d", port)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "Address already in use") || strings.Contains(msg, "did not answer within") {
+		t.Errorf("error %q: want the bind failure, reported before the start timeout", msg)
+	}
 }

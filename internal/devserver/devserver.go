@@ -6,6 +6,7 @@ package devserver
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -20,6 +21,14 @@ import (
 
 // StartTimeout bounds how long wrangler dev may take to answer its first request.
 const StartTimeout = 90 * time.Second
+
+// portAttempts bounds the starts on a fresh port when the free port picked
+// was taken before workerd could bind it: any other server starting on the
+// machine (its workerd binds free ports of its own) may take it meanwhile.
+const portAttempts = 3
+
+// errPortTaken is a start that failed because the port was taken.
+var errPortTaken = errors.New("the port was taken before workerd could bind it")
 
 // Options say which configuration to run and how.
 type Options struct {
@@ -48,6 +57,10 @@ type Server struct {
 	LogPath string
 	State   string
 	cmd     *exec.Cmd
+	exited  chan struct{} // closed when cmd has been waited for
+	// pickPort is set when the caller left the port to us: a start that
+	// finds it taken then tries another.
+	pickPort bool
 }
 
 // NextWorkerd is the newer workerd binary installed beside wrangler's own, the
@@ -76,12 +89,23 @@ func Start(opts Options) (*Server, error) {
 	if opts.StateDir == "" {
 		opts.StateDir = filepath.Join(dir, "state")
 	}
-	s := &Server{opts: opts, LogPath: filepath.Join(dir, "wrangler.log"), State: opts.StateDir}
+	s := &Server{opts: opts, LogPath: filepath.Join(dir, "wrangler.log"), State: opts.StateDir, pickPort: opts.Port == 0}
 	return s, s.Restart()
 }
 
 // Restart starts the server again (after Stop) on the same port and state.
+// A port it picked itself that turns out taken is replaced by another.
 func (s *Server) Restart() error {
+	for attempt := 1; ; attempt++ {
+		err := s.start()
+		if err == nil || !errors.Is(err, errPortTaken) || !s.pickPort || attempt == portAttempts {
+			return err
+		}
+		s.opts.Port = 0
+	}
+}
+
+func (s *Server) start() error {
 	port := s.opts.Port
 	if port == 0 {
 		p, err := FreePort()
@@ -124,23 +148,53 @@ func (s *Server) Restart() error {
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}
+	s.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, exited chan struct{}) { _ = cmd.Wait(); close(exited) }(s.cmd, s.exited)
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
-	for {
-		req, _ := http.NewRequestWithContext(ctx, "GET", s.HTTP+"/api/health", nil)
-		if res, err := http.DefaultClient.Do(req); err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return nil
-			}
+	for polls := 1; ; polls++ {
+		if s.healthy(ctx) {
+			return nil
 		}
+		failed := ""
 		select {
 		case <-ctx.Done():
-			s.Stop()
-			return fmt.Errorf("%s: wrangler dev did not answer within %v; log: %s\n%s", s.opts.Name, StartTimeout, s.LogPath, s.LogTail(30))
+			failed = fmt.Sprintf("did not answer within %v", StartTimeout)
+		case <-s.exited:
+			failed = "exited before it answered"
 		case <-time.After(100 * time.Millisecond):
+			if polls%10 == 0 && strings.Contains(s.LogTail(40), "Address already in use") {
+				failed = "could not bind its port"
+			}
 		}
+		if failed == "" {
+			continue
+		}
+		tail := s.LogTail(30)
+		s.Stop()
+		err := fmt.Errorf("%s: wrangler dev %s; log: %s\n%s", s.opts.Name, failed, s.LogPath, tail)
+		if strings.Contains(tail, "Address already in use") {
+			err = fmt.Errorf("%w: %w", errPortTaken, err)
+		}
+		return err
 	}
+}
+
+// pollTimeout bounds one health poll: whatever holds the port may accept the
+// connection and never answer.
+const pollTimeout = 2 * time.Second
+
+// healthy reports whether /api/health answers 200.
+func (s *Server) healthy(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, pollTimeout)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", s.HTTP+"/api/health", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	res.Body.Close()
+	return res.StatusCode == 200
 }
 
 // Stop ends the whole process group and waits for it.
@@ -150,13 +204,11 @@ func (s *Server) Stop() {
 	}
 	pgid := s.cmd.Process.Pid
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.exited:
 	case <-time.After(10 * time.Second):
 		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-done
+		<-s.exited
 	}
 	// workerd may outlive wrangler by a moment; make sure the group is gone.
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
