@@ -185,7 +185,6 @@ export class ChatRoom {
     gochat();
     context.event[0] = this.ctx;
     context.event[1] = this.env;
-    current = this;
     try {
       this.key = wasmExports.roomInit();
     } finally {

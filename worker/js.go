@@ -15,6 +15,7 @@ var (
 	jsPairClass     = js.Global().Get("WebSocketRequestResponsePair")
 	jsConsole       = js.Global().Get("console")
 	jsContext       = js.Global().Get("context")
+	jsNoSockets     = js.Global().Get("Array").New()
 	jsSQLValue      = jsContext.Get("sqlValue")
 	jsSelect        = jsContext.Get("select")
 	jsSetFanout     = jsContext.Get("setFanout")

@@ -12,10 +12,10 @@ import (
 )
 
 // socket adapts a runtime WebSocket to room.Socket. tag, when hasTag, is the
-// socket's tag property as the glue read it for this event (0 when unset). A socket made
-// with pending set takes its WebSocket from context.event on first use: on
-// the hot path the room finds the session by tag and sends through the socket
-// it already holds, so the event's own is never fetched. A socket from a
+// socket's tag property as the glue read it for this event (0 when unset). A
+// socket made with pending set takes its WebSocket from context.event on
+// first use: on the hot path the room finds the session by tag and sends
+// through the socket it already holds, so the event's own is never fetched. A socket from a
 // rebuild (host.Sockets) is entry index of the list the glue returned, and
 // is fetched from it only when used one by one: a wake touches few of them.
 type socket struct {
@@ -143,17 +143,14 @@ func (h *host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
 		return nil
 	}
 	st := h.st
-	ptr, n := goText(frame)
-	var failed int32
-	if st.fanoutKey == &to[0] && st.fanoutLen == len(to) {
-		// The object still holds this list (setFanout): one Wasm import.
-		failed = fanout(int32(ptr), int32(n))
-	} else {
-		// A new membership: the object keeps its list until the next one.
+	if st.fanoutKey != &to[0] || st.fanoutLen != len(to) {
+		// A new membership: the object keeps this list until the next one,
+		// and an unchanged membership costs one Wasm import per broadcast.
 		jsSetFanout.Invoke(jsList(to))
 		st.fanoutKey, st.fanoutLen = &to[0], len(to)
-		failed = fanout(int32(ptr), int32(n))
 	}
+	ptr, n := goText(frame)
+	failed := fanout(int32(ptr), int32(n))
 	runtime.KeepAlive(frame)
 	if failed == 0 {
 		return nil
@@ -178,36 +175,27 @@ func fanout(ptr, n int32) int32
 func jsList(to []room.Socket) js.Value {
 	var list *socketList
 	idx := make([]int32, len(to))
-	rest := 0
 	for i, s := range to {
 		s := s.(*socket)
+		idx[i] = -1
 		if s.list != nil && (list == nil || s.list == list) {
 			list, idx[i] = s.list, int32(s.index)
-		} else {
-			idx[i] = -1
-			rest++
 		}
 	}
-	if list == nil {
-		arr := js.Global().Get("Array").New(len(to))
-		for i, s := range to {
-			arr.SetIndex(i, s.(*socket).value())
-		}
-		return arr
+	all := jsNoSockets // none from a rebuild: every socket is set below
+	if list != nil {
+		all = list.all
 	}
-	arr := jsSelect.Invoke(list.all, int(uintptr(unsafe.Pointer(unsafe.SliceData(idx)))), len(idx))
+	arr := jsSelect.Invoke(all, int(uintptr(unsafe.Pointer(unsafe.SliceData(idx)))), len(idx))
 	runtime.KeepAlive(idx)
 	for i, s := range to {
-		if rest == 0 {
-			break
-		}
 		if idx[i] < 0 {
 			arr.SetIndex(i, s.(*socket).value())
-			rest--
 		}
 	}
 	return arr
 }
+
 func (h *host) Now() time.Time { return h.now }
 
 func (h *host) SetAlarm(at time.Time) {
