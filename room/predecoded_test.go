@@ -106,3 +106,18 @@ func decodeAttachment(t *testing.T, data []byte) room.Attachment {
 	}
 	return att
 }
+
+// TestAcceptTags: an accepted socket is tagged at once, so that its first
+// frame finds its session without reading its attachment back, and the tags
+// of two sockets differ.
+func TestAcceptTags(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, room.DefaultConfig(), false)
+	a, b := e.connect(), e.connect()
+	if a.tag == 0 || b.tag == 0 || a.tag == b.tag {
+		t.Fatalf("tags after accept %d and %d, want two different non-zero tags", a.tag, b.tag)
+	}
+	a.attachment = nil // the first frame is served by the tag alone
+	e.send(a, `{"type":"join","userId":"alice"}`)
+	e.expect(a, welcome("alice", us("alice"))...)
+}

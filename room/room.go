@@ -311,6 +311,9 @@ func (r *Room) Accept(h Host, s Socket, bound string) error {
 		return err
 	}
 	r.sessions[sess.sid] = sess
+	// Tagged now, so that its first frame finds the session without reading
+	// the attachment back.
+	s.SetTag(r.epoch | sess.sid)
 	if len(r.sessions) == 1 {
 		r.schedule(h)
 	}

@@ -28,7 +28,8 @@ const userHeader = "X-Chat-User"
 func fetch(args []js.Value) any {
 	req, env := args[0], args[1]
 	u := jsURL.New(req.Get("url"))
-	route := room.Decide(req.Get("method").String(), u.Get("pathname").String(), header(req, "Upgrade"))
+	reqHeaders := req.Get("headers")
+	route := room.Decide(req.Get("method").String(), u.Get("pathname").String(), header(reqHeaders, jsUpgradeHeader))
 	if route.Status != 0 {
 		return routeResponse(route)
 	}
@@ -36,13 +37,13 @@ func fetch(args []js.Value) any {
 		// Every room has the same page; it reads the room from the URL.
 		return env.Get(assetsBinding).Call("fetch", jsURL.New("/", req.Get("url")).Call("toString"))
 	}
-	if route.Kind == room.KindSocket && !auth.OriginAllowed(auth.ParseOrigins(envString(env, "ALLOWED_ORIGINS")), header(req, "Origin")) {
+	if route.Kind == room.KindSocket && !auth.OriginAllowed(auth.ParseOrigins(envString(env, "ALLOWED_ORIGINS")), header(reqHeaders, jsOriginHeader)) {
 		return routeResponse(room.HTTPErrorRoute(403, "forbidden_origin", "this Origin may not open chat connections"))
 	}
 	headers := js.Global().Get("Headers").New(req.Get("headers"))
 	headers.Call("delete", userHeader)
 	if secret := envString(env, "AUTH_SECRET"); secret != "" {
-		token := auth.FromRequest(searchParam(u, "token"), header(req, "Authorization"))
+		token := auth.FromRequest(searchParam(u, "token"), header(reqHeaders, jsAuthHeader))
 		user, err := auth.Verify(token, []byte(secret), time.Now(), func(s string) bool { return room.ValidUserID(s) == nil })
 		if err != nil {
 			return routeResponse(room.HTTPErrorRoute(401, "unauthorized", err.Error()))

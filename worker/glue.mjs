@@ -28,8 +28,10 @@ function gochat() {
       sendText,
       attachText,
       failedSends,
+      accept,
+      closeText,
       statements: [],
-      event: [undefined, undefined],
+      event: [undefined, undefined, undefined],
     };
     go = new Go();
     // Go's hot path calls these as Wasm imports (//go:wasmimport gochat …):
@@ -108,6 +110,21 @@ function attachText(ws, ptr, len) {
   ws.serializeAttachment(goText(ptr, len));
 }
 
+// closeText closes one socket with code and the reason at ptr/len.
+function closeText(ws, code, ptr, len) {
+  ws.close(code, goText(ptr, len));
+}
+
+// accept makes a WebSocket pair for an upgrade Go decided to take, accepts
+// its server end with the hibernation API, leaves that end in
+// context.event[2] for Go, and returns the 101 that hands over the client end.
+function accept(ctx) {
+  const pair = new WebSocketPair();
+  ctx.acceptWebSocket(pair[1]);
+  context.event[2] = pair[1];
+  return new Response(null, { status: 101, webSocket: pair[0] });
+}
+
 // failedSends tells which sends of the last fan-out threw.
 function failedSends() {
   return failed;
@@ -168,11 +185,13 @@ export default {
   },
 };
 
-// ChatRoom is the Durable Object. Go keys its rooms by a number it hands out
-// when the object registers, and keeps the object's ctx and env with it. Go
-// answers null (0 on the hot path) for a key it no longer holds (it drops a
-// room whose last socket closed, and forgets everything if it was restarted);
-// the object then registers again and repeats the call.
+// ChatRoom is the Durable Object. Each of its events is a Wasm export of Go's
+// (//go:wasmexport), called directly, without js.FuncOf's trip through Go's
+// scheduler. Go keys its rooms by a number it hands out when the object
+// registers, and keeps the object's ctx and env with it. Go answers 0 for a
+// key it no longer holds (it drops a room whose last socket closed, and
+// forgets everything if it was restarted); the object then registers again
+// and repeats the event.
 export class ChatRoom {
   constructor(ctx, env) {
     this.ctx = ctx;
@@ -193,22 +212,32 @@ export class ChatRoom {
     if (this.key === 0) throw new Error("gochat: the room could not be registered");
     this.generation = generation;
   }
-  call(name, ...args) {
-    const exports = gochat();
-    current = this;
-    try {
-      if (this.generation === generation) {
-        const result = exports[name](this.key, ...args);
-        if (result !== null) return result;
-      }
-      this.register();
-      return exports[name](this.key, ...args);
-    } finally {
+  // event runs one of Go's exports for this object, name(key, ...numbers),
+  // with the event's JS value waiting in context.event and text, if any,
+  // written into Go's standing buffer (its length goes last). Go answers 0
+  // for a key it no longer holds; the object then registers again and
+  // repeats the event. An export leaves any answer in context.event[1].
+  event(name, value, numbers = [], text = undefined) {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      gochat();
+      if (this.generation !== generation) this.register();
+      const args = text === undefined ? numbers : [...numbers, encoder.encodeInto(text, areaView()).written];
+      context.event[0] = value;
+      current = this;
       lastText = undefined;
+      let known, answer;
+      try {
+        known = wasmExports[name](this.key, ...args);
+        answer = context.event[1];
+      } finally {
+        context.event[0] = context.event[1] = context.event[2] = lastText = undefined;
+      }
+      if (known) return answer;
+      this.register();
     }
   }
   fetch(request) {
-    return this.call("roomFetch", request);
+    return this.event("roomFetch", request);
   }
   // webSocketMessage is the hot path. It calls Go's exported roomMessage
   // directly (go:wasmexport) instead of through a js.FuncOf, whose dispatch
@@ -243,13 +272,14 @@ export class ChatRoom {
       this.register();
     }
   }
+  // The peer's close reason (at most 123 bytes) goes to Go like a frame.
   webSocketClose(ws, code, reason, wasClean) {
-    this.call("roomClose", ws, code, reason, wasClean);
+    this.event("roomClose", ws, [ws.gochatTag ?? 0, code], reason ?? "");
   }
   webSocketError(ws, error) {
-    this.call("roomError", ws, error);
+    this.event("roomError", ws, [ws.gochatTag ?? 0]);
   }
   alarm() {
-    this.call("roomAlarm");
+    this.event("roomAlarm");
   }
 }

@@ -26,6 +26,8 @@ var (
 	jsEvent         = jsContext.Get("event")
 	jsSockets       = jsContext.Get("sockets")
 	jsEnsureAlarm   = jsContext.Get("ensureAlarm")
+	jsAccept        = jsContext.Get("accept")
+	jsCloseText     = jsContext.Get("closeText")
 )
 
 // export registers fn on the binding object for glue.mjs to call. A panic in
@@ -42,6 +44,19 @@ func export(binding js.Value, name string, fn func(args []js.Value) any) {
 		}()
 		return fn(args)
 	}))
+}
+
+// recovered is deferred by every Wasm export (the object's events): a panic,
+// including one from a JS exception inside js.Value.Call, is logged, then
+// onPanic runs, and the export returns what it had set, so the Go program
+// never exits.
+func recovered(name string, onPanic func()) {
+	if p := recover(); p != nil {
+		jsConsole.Call("error", fmt.Sprintf("gochat: %s: %v", name, p))
+		if onPanic != nil {
+			onPanic()
+		}
+	}
 }
 
 // try runs fn and turns a JS exception (a panic in syscall/js) into an error.
@@ -64,9 +79,18 @@ func jsonResponse(status int, body []byte, extra map[string]any) js.Value {
 	return jsResponse.New(string(body), map[string]any{"status": status, "headers": headers})
 }
 
+// Header names, made once: a Go string passed to JS becomes a new JS string
+// every time.
+var (
+	jsUpgradeHeader = js.ValueOf("Upgrade")
+	jsUserHeader    = js.ValueOf(userHeader)
+	jsOriginHeader  = js.ValueOf("Origin")
+	jsAuthHeader    = js.ValueOf("Authorization")
+)
+
 // header returns a request header, or "" when absent.
-func header(req js.Value, name string) string {
-	v := req.Get("headers").Call("get", name)
+func header(headers, name js.Value) string {
+	v := headers.Call("get", name)
 	if v.IsNull() || v.IsUndefined() {
 		return ""
 	}

@@ -12,10 +12,6 @@ import (
 func main() {
 	binding := js.Global().Get("context").Get("binding")
 	export(binding, "fetch", fetch)
-	export(binding, "roomFetch", roomFetch)
-	export(binding, "roomClose", roomClose)
-	export(binding, "roomError", roomError)
-	export(binding, "roomAlarm", roomAlarm)
 	// Block without a timer: the program then idles between events, and
 	// js.FuncOf callbacks run on demand.
 	select {}

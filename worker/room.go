@@ -3,7 +3,6 @@
 package main
 
 import (
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -58,11 +57,6 @@ func goText(b []byte) (ptr, n int) {
 }
 
 var lastHanded []byte
-
-// unknownRoom (null) is the answer to an event for a key Go no longer holds;
-// the object registers again and repeats the event. Every other answer is
-// undefined or a Response.
-var unknownRoom = js.Null()
 
 // eventHost returns the room for key and a host for one event, stamped with
 // the event's time.
@@ -139,10 +133,9 @@ func readConfig(env js.Value) room.Config {
 	return cfg
 }
 
-var (
-	autoPing = js.ValueOf(room.PingFrame)
-	autoPong = js.ValueOf(room.PongFrame)
-)
+// autoResponse is the ping the runtime answers without waking an object,
+// made once per Go program.
+var autoResponse = jsPairClass.New(room.PingFrame, room.PongFrame)
 
 // roomInit registers an object with Go: in its constructor, and again when
 // Go no longer holds its key. The object's ctx and env wait in context.event.
@@ -154,12 +147,7 @@ var (
 //
 //go:wasmexport roomInit
 func roomInit() (key int32) {
-	defer func() {
-		if p := recover(); p != nil {
-			jsConsole.Call("error", fmt.Sprintf("gochat: roomInit: %v", p))
-			key = 0
-		}
-	}()
+	defer recovered("roomInit", nil) // key stays 0
 	ctx, env := jsEvent.Index(0), jsEvent.Index(1)
 	id := ctx.Get("id").Call("toString").String()
 	if old, ok := byID[id]; ok {
@@ -169,21 +157,34 @@ func roomInit() (key int32) {
 	nextKey++
 	rooms[k] = &roomState{id: id, ctx: ctx, sql: ctx.Get("storage").Get("sql"), room: room.New(configFrom(env))}
 	byID[id] = k
-	ctx.Call("setWebSocketAutoResponse", jsPairClass.New(autoPing, autoPong))
+	ctx.Call("setWebSocketAutoResponse", autoResponse)
 	return int32(k)
 }
 
 // roomFetch serves what the front worker forwarded: a WebSocket upgrade,
 // accepted with the hibernation API, or a room HTTP API read. The request is
 // routed again with the same rules, so the object trusts no other caller.
-func roomFetch(args []js.Value) any {
-	st, h, ok := eventHost(args[0].Int())
+// The request waits in context.event[0]; the Response is left in
+// context.event[1].
+//
+//go:wasmexport roomFetch
+func roomFetch(key int32) (known int32) {
+	defer recovered("roomFetch", func() {
+		jsEvent.SetIndex(1, routeResponse(room.HTTPErrorRoute(500, "internal_error", "the room failed to handle this request")))
+	})
+	st, h, ok := eventHost(int(key))
 	if !ok {
-		return unknownRoom
+		return 0
 	}
-	req := args[1]
+	known = 1
+	jsEvent.SetIndex(1, serveRoom(st, h, jsEvent.Index(0)))
+	return known
+}
+
+func serveRoom(st *roomState, h *host, req js.Value) js.Value {
 	u := jsURL.New(req.Get("url"))
-	route := room.Decide(req.Get("method").String(), u.Get("pathname").String(), header(req, "Upgrade"))
+	headers := req.Get("headers")
+	route := room.Decide(req.Get("method").String(), u.Get("pathname").String(), header(headers, jsUpgradeHeader))
 	switch {
 	case route.Status != 0:
 		return routeResponse(route)
@@ -198,13 +199,15 @@ func roomFetch(args []js.Value) any {
 	if st.room.Full(h) {
 		return routeResponse(room.HTTPErrorRoute(503, "room_full", "this room has reached its connection limit; try again later"))
 	}
-	pair := jsWebSocketPair.New()
-	client, server := pair.Index(0), pair.Index(1)
-	st.ctx.Call("acceptWebSocket", server)
-	if err := st.room.Accept(h, &socket{ws: server}, header(req, userHeader)); err != nil {
-		server.Call("close", room.CloseInternal, "could not register the connection")
+	// The glue makes the pair, accepts its server end with the hibernation
+	// API (leaving it in context.event[2]), and answers the 101 that hands
+	// the client end over.
+	upgraded := jsAccept.Invoke(st.ctx)
+	server := &socket{ws: jsEvent.Index(2)}
+	if err := st.room.Accept(h, server, header(headers, jsUserHeader)); err != nil {
+		_ = server.Close(room.CloseInternal, "could not register the connection")
 	}
-	return jsResponse.New(nil, map[string]any{"status": 101, "webSocket": client})
+	return upgraded
 }
 
 // frameArea is the standing buffer glue.mjs writes a text frame into when it
@@ -252,17 +255,13 @@ func frameBuffer(key, n int32) uint32 {
 //
 //go:wasmexport roomMessage
 func roomMessage(key, size int32, tag float64, kind int32, nowMs float64) (known int32) {
-	defer func() {
-		if p := recover(); p != nil {
-			jsConsole.Call("error", fmt.Sprintf("gochat: roomMessage: %v", p))
-			known = 1
-		}
-		frameBuf = frameArea[:]
-	}()
+	defer func() { frameBuf = frameArea[:] }()
+	defer recovered("roomMessage", nil)
 	st, h, ok := eventHostAt(int(key), time.UnixMilli(int64(nowMs)))
 	if !ok {
 		return 0
 	}
+	known = 1
 	s := &socket{tag: tag, hasTag: true, pending: true}
 	switch {
 	case kind == -1 || int(size) > st.room.MaxFrameBytes():
@@ -275,38 +274,54 @@ func roomMessage(key, size int32, tag float64, kind int32, nowMs float64) (known
 		// The room only reads the frame, so the buffer serves as is.
 		st.room.Message(h, s, frameBuf[:kind], false)
 	}
-	return 1
+	return known
 }
 
-func roomClose(args []js.Value) any {
-	st, h, ok := eventHost(args[0].Int())
+// roomClose is the runtime's close event for the socket waiting in
+// context.event; tag is its tag property (0 when unset), and the peer's
+// reason is in frameArea, reasonLen bytes of UTF-8.
+//
+//go:wasmexport roomClose
+func roomClose(key int32, tag float64, code, reasonLen int32) (known int32) {
+	defer recovered("roomClose", nil)
+	st, h, ok := eventHost(int(key))
 	if !ok {
-		return unknownRoom
+		return 0
 	}
-	st.room.Close(h, &socket{ws: args[1]}, args[2].Int(), args[3].String())
+	known = 1
+	st.room.Close(h, &socket{tag: tag, hasTag: true, pending: true}, int(code), string(frameArea[:reasonLen]))
 	forgetIfEmpty(st)
-	return js.Undefined()
+	return known
 }
 
-func roomError(args []js.Value) any {
-	st, h, ok := eventHost(args[0].Int())
+// roomError is the runtime's error event for the socket in context.event.
+//
+//go:wasmexport roomError
+func roomError(key int32, tag float64) (known int32) {
+	defer recovered("roomError", nil)
+	st, h, ok := eventHost(int(key))
 	if !ok {
-		return unknownRoom
+		return 0
 	}
-	st.room.Error(h, &socket{ws: args[1]})
+	known = 1
+	st.room.Error(h, &socket{tag: tag, hasTag: true, pending: true})
 	forgetIfEmpty(st)
-	return js.Undefined()
+	return known
 }
 
 // roomAlarm is the object's alarm: the idle sweep.
-func roomAlarm(args []js.Value) any {
-	st, h, ok := eventHost(args[0].Int())
+//
+//go:wasmexport roomAlarm
+func roomAlarm(key int32) (known int32) {
+	defer recovered("roomAlarm", nil)
+	st, h, ok := eventHost(int(key))
 	if !ok {
-		return unknownRoom
+		return 0
 	}
+	known = 1
 	st.room.Alarm(h)
 	forgetIfEmpty(st)
-	return js.Undefined()
+	return known
 }
 
 // forgetIfEmpty drops a room with no sockets left, so that objects the

@@ -71,7 +71,11 @@ func (s *socket) callText(fn js.Value, text []byte) error {
 }
 
 func (s *socket) Close(code int, reason string) error {
-	return try(func() { s.value().Call("close", code, reason) })
+	text := []byte(reason)
+	ptr, n := goText(text)
+	err := try(func() { jsCloseText.Invoke(s.value(), code, ptr, n) })
+	runtime.KeepAlive(text)
+	return err
 }
 
 func (s *socket) Attachment() (data []byte, err error) {
