@@ -6,20 +6,19 @@ import wasm from "../build/app.wasm";
 
 let go; // the running Go program
 let wasmExports; // its instance's exports: the hot path calls Go directly
-let context; // what Go sees as globalThis.context: its exports and our helpers
+let context; // what Go sees as globalThis.context: our helpers and the event's values
 let generation = 0; // counts Go programs started in this isolate
 let area; // frameArea: the address and a view of the standing frame buffer Go lends
 let current; // the ChatRoom whose event Go is handling: the one its imports act on
 let failed; // the fan-out indexes whose send threw in the last broadcast
 
-// gochat returns the Go program's exports, starting Go on first use and again
-// if it ever exited. go.run runs main until it blocks, so the exports exist as
-// soon as it returns. State lives in attachments and storage, so a restart
-// loses nothing.
+// gochat starts the Go program on first use, and again if it ever exited.
+// go.run runs main until it blocks, so the exports can be called as soon as
+// it returns. State lives in attachments and storage, so a restart loses
+// nothing.
 function gochat() {
   if (go === undefined || go.exited) {
     context = {
-      binding: {},
       sqlValue,
       sockets,
       select,
@@ -30,6 +29,7 @@ function gochat() {
       failedSends,
       accept,
       closeText,
+      forward,
       statements: [],
       event: [undefined, undefined, undefined],
     };
@@ -43,7 +43,6 @@ function gochat() {
     area = { ptr: wasmExports.frameArea(), size: wasmExports.frameAreaSize(), view: undefined };
     generation++;
   }
-  return context.binding;
 }
 
 const encoder = new TextEncoder();
@@ -125,6 +124,18 @@ function accept(ctx) {
   return new Response(null, { status: 101, webSocket: pair[0] });
 }
 
+// forward sends request on to the room's object: a copy of it without the
+// identity header, which carries the text at userPtr/userLen instead when
+// there is one, to the stub of the object named by the text at
+// namePtr/nameLen. It returns the stub's Promise untouched.
+function forward(request, ns, header, namePtr, nameLen, userPtr, userLen) {
+  const headers = new Headers(request.headers);
+  headers.delete(header);
+  if (userLen > 0) headers.set(header, goText(userPtr, userLen));
+  const stub = ns.get(ns.idFromName(goText(namePtr, nameLen)));
+  return stub.fetch(new Request(request, { headers }));
+}
+
 // failedSends tells which sends of the last fan-out threw.
 function failedSends() {
   return failed;
@@ -180,8 +191,18 @@ function execText(stmt, ptr, len) {
 }
 
 export default {
-  fetch(request, env, ctx) {
-    return gochat().fetch(request, env, ctx);
+  // fetch is the front worker, Go's fetch export; the request and env wait
+  // in context.event, and the answer comes back in context.event[2].
+  fetch(request, env) {
+    gochat();
+    context.event[0] = request;
+    context.event[1] = env;
+    try {
+      wasmExports.fetch();
+      return context.event[2];
+    } finally {
+      context.event[0] = context.event[1] = context.event[2] = lastText = undefined;
+    }
   },
 };
 

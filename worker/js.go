@@ -28,28 +28,12 @@ var (
 	jsEnsureAlarm   = jsContext.Get("ensureAlarm")
 	jsAccept        = jsContext.Get("accept")
 	jsCloseText     = jsContext.Get("closeText")
+	jsForward       = jsContext.Get("forward")
 )
 
-// export registers fn on the binding object for glue.mjs to call. A panic in
-// Go, including one from a JS exception inside js.Value.Call, is recovered
-// here and rethrown to JS as an Error, so the Go program never exits.
-func export(binding js.Value, name string, fn func(args []js.Value) any) {
-	binding.Set(name, js.FuncOf(func(_ js.Value, args []js.Value) (result any) {
-		defer func() {
-			if p := recover(); p != nil {
-				msg := fmt.Sprintf("gochat: %s: %v", name, p)
-				jsConsole.Call("error", msg)
-				result = js.Global().Get("Error").New(msg)
-			}
-		}()
-		return fn(args)
-	}))
-}
-
-// recovered is deferred by every Wasm export (the object's events): a panic,
-// including one from a JS exception inside js.Value.Call, is logged, then
-// onPanic runs, and the export returns what it had set, so the Go program
-// never exits.
+// recovered is deferred by every Wasm export: a panic, including one from a
+// JS exception inside js.Value.Call, is logged, then onPanic runs, and the
+// export returns what it had set, so the Go program never exits.
 func recovered(name string, onPanic func()) {
 	if p := recover(); p != nil {
 		jsConsole.Call("error", fmt.Sprintf("gochat: %s: %v", name, p))

@@ -2,17 +2,12 @@
 
 // Command worker is the Go program behind the Worker and its ChatRoom
 // Durable Objects. One instance runs per isolate: glue.mjs starts it once and
-// forwards every request and WebSocket event to the functions registered here.
+// forwards every request and WebSocket event to its Wasm exports.
 package main
 
-import (
-	"syscall/js"
-)
-
 func main() {
-	binding := js.Global().Get("context").Get("binding")
-	export(binding, "fetch", fetch)
-	// Block without a timer: the program then idles between events, and
-	// js.FuncOf callbacks run on demand.
+	// Every entry point is a Wasm export (//go:wasmexport); main only has
+	// to stay alive, and blocks without a timer, so the program idles
+	// between events.
 	select {}
 }
