@@ -168,16 +168,27 @@ func roomInit() (key int32) {
 // context.event[1].
 //
 //go:wasmexport roomFetch
-func roomFetch(key int32) (known int32) {
-	defer recovered("roomFetch", func() {
+func roomFetch(key int32) int32 {
+	return onRoom(key, "roomFetch", func(st *roomState, h *host) {
+		jsEvent.SetIndex(1, serveRoom(st, h, jsEvent.Index(0)))
+	}, func() {
 		jsEvent.SetIndex(1, routeResponse(room.HTTPErrorRoute(500, "internal_error", "the room failed to handle this request")))
 	})
+}
+
+// onRoom runs one event of the object registered under key: it answers 0
+// when Go no longer holds the key, and 1 otherwise, whatever fn did (a panic
+// is logged, then onPanic runs if given). A room left without sockets is
+// dropped after the event.
+func onRoom(key int32, name string, fn func(*roomState, *host), onPanic func()) (known int32) {
+	defer recovered(name, onPanic)
 	st, h, ok := eventHost(int(key))
 	if !ok {
 		return 0
 	}
 	known = 1
-	jsEvent.SetIndex(1, serveRoom(st, h, jsEvent.Index(0)))
+	fn(st, h)
+	forgetIfEmpty(st)
 	return known
 }
 
@@ -282,46 +293,26 @@ func roomMessage(key, size int32, tag float64, kind int32, nowMs float64) (known
 // reason is in frameArea, reasonLen bytes of UTF-8.
 //
 //go:wasmexport roomClose
-func roomClose(key int32, tag float64, code, reasonLen int32) (known int32) {
-	defer recovered("roomClose", nil)
-	st, h, ok := eventHost(int(key))
-	if !ok {
-		return 0
-	}
-	known = 1
-	st.room.Close(h, &socket{tag: tag, hasTag: true, pending: true}, int(code), string(frameArea[:reasonLen]))
-	forgetIfEmpty(st)
-	return known
+func roomClose(key int32, tag float64, code, reasonLen int32) int32 {
+	return onRoom(key, "roomClose", func(st *roomState, h *host) {
+		st.room.Close(h, &socket{tag: tag, hasTag: true, pending: true}, int(code), string(frameArea[:reasonLen]))
+	}, nil)
 }
 
 // roomError is the runtime's error event for the socket in context.event.
 //
 //go:wasmexport roomError
-func roomError(key int32, tag float64) (known int32) {
-	defer recovered("roomError", nil)
-	st, h, ok := eventHost(int(key))
-	if !ok {
-		return 0
-	}
-	known = 1
-	st.room.Error(h, &socket{tag: tag, hasTag: true, pending: true})
-	forgetIfEmpty(st)
-	return known
+func roomError(key int32, tag float64) int32 {
+	return onRoom(key, "roomError", func(st *roomState, h *host) {
+		st.room.Error(h, &socket{tag: tag, hasTag: true, pending: true})
+	}, nil)
 }
 
 // roomAlarm is the object's alarm: the idle sweep.
 //
 //go:wasmexport roomAlarm
-func roomAlarm(key int32) (known int32) {
-	defer recovered("roomAlarm", nil)
-	st, h, ok := eventHost(int(key))
-	if !ok {
-		return 0
-	}
-	known = 1
-	st.room.Alarm(h)
-	forgetIfEmpty(st)
-	return known
+func roomAlarm(key int32) int32 {
+	return onRoom(key, "roomAlarm", func(st *roomState, h *host) { st.room.Alarm(h) }, nil)
 }
 
 // forgetIfEmpty drops a room with no sockets left, so that objects the
