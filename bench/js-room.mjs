@@ -1,10 +1,11 @@
 // js-room.mjs is the benchmark's baseline: the chat room as a plain
-// JavaScript Durable Object, written the way the seed's TypeScript demo would
-// be on the WebSocket Hibernation API, and speaking the same protocol as the
-// Go room (seed frames, message ids persisted in ctx.storage.sql before the
-// broadcast, presence and history on join, resume with "since"). It exists
+// JavaScript Durable Object on the WebSocket Hibernation API, written as
+// leanly as a careful JavaScript author would, and speaking the same protocol
+// as the Go room (seed frames, message ids persisted in ctx.storage.sql before
+// the broadcast, presence and history on join, resume with "since"). It exists
 // only to be measured against; bench/wrangler.toml serves it beside the Go
-// room and it is never deployed.
+// room and it is never deployed. bench/README.md ("What makes the baseline
+// lean") lists each shortcut and why it keeps the protocol's rules.
 import { DurableObject } from "cloudflare:workers";
 
 // Limits, named as in the Go room and issue 3.
@@ -12,14 +13,26 @@ const MAX_TEXT_CHARS = 4096;
 const MAX_FRAME_BYTES = 1 << 20;
 const MAX_USER_ID_CHARS = 64;
 const KEEP_MESSAGES = 1000; // newest rows kept per room
+const PRUNE_EVERY = 100; // rows are deleted once every this many inserts
 const HISTORY_ON_JOIN = 50; // messages sent to a plain join
 const HISTORY_ON_RESUME = 500; // at most this many after "since"
 
 const PING = '{"type":"ping"}';
 const PONG = '{"type":"pong"}';
 const CONTROL = /\p{Cc}/u;
+// The attachment of a socket the room has let go of (see leave).
+const GONE = { gone: true };
+
+const INSERT = "INSERT INTO messages (id, user_id, text, ts) VALUES (?, ?, ?, ?)";
+const PRUNE = "DELETE FROM messages WHERE id <= ?";
+const HISTORY =
+  "SELECT id, user_id AS userId, text, ts AS timestamp FROM messages WHERE id > ? ORDER BY id DESC LIMIT ?";
 
 const now = () => new Date().toISOString();
+
+// chars counts code points, the unit of the length limits. A string has at
+// most as many code points as UTF-16 units, so callers count only strings
+// whose .length is over the limit: a shorter one is within it.
 const chars = (s) => {
   let n = 0;
   for (const _ of s) n++;
@@ -33,21 +46,31 @@ export class JsChatRoom extends DurableObject {
     this.sql.exec(
       "CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, text TEXT NOT NULL, ts TEXT NOT NULL)",
     );
+    // The newest id, read once per object life. Ids are gapless: each new
+    // one is lastId + 1 (see message).
+    this.lastId = this.sql.exec("SELECT coalesce(max(id), 0) AS id FROM messages").one().id;
     // The runtime answers a byte-identical ping itself, without waking us.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
-    // A constructor may follow an eviction: sessions are rebuilt from the
-    // sockets' attachments, never from memory.
-    this.sessions = new Map();
+
+    // Membership, kept up to date on join and leave so that a broadcast is a
+    // plain loop over an array:
+    //   members  the joined sockets;
+    //   userOf   joined socket -> its userId;
+    //   users    userId -> how many of its sockets are joined (the roster).
+    // A socket that has not joined is in none of them and needs no state.
+    this.members = [];
+    this.userOf = new Map();
+    this.users = new Map();
+    // A constructor may follow an eviction: membership is rebuilt from the
+    // sockets' attachments, never from memory. getWebSockets() may include
+    // CLOSING sockets (readyState 2); CLOSED ones are skipped.
     for (const ws of ctx.getWebSockets()) {
       const att = ws.deserializeAttachment();
-      // getWebSockets() may include CLOSING sockets (readyState 2); CLOSED ones are skipped.
-      if (att && !att.gone && ws.readyState <= 2) {
-        this.sessions.set(ws, att);
-      }
+      if (att && !att.gone && att.userId && ws.readyState <= 2) this.add(ws, att.userId);
     }
   }
 
-  async fetch(request) {
+  fetch(request) {
     if ((request.headers.get("Upgrade") || "").toLowerCase() !== "websocket") {
       return Response.json(
         { error: "upgrade_required", message: "this endpoint speaks WebSocket; send Upgrade: websocket" },
@@ -55,16 +78,24 @@ export class JsChatRoom extends DurableObject {
       );
     }
     const [client, server] = Object.values(new WebSocketPair());
+    // No attachment yet: a socket that has not joined has nothing to keep.
     this.ctx.acceptWebSocket(server);
-    const session = {};
-    server.serializeAttachment(session);
-    this.sessions.set(server, session);
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  async webSocketMessage(ws, message) {
-    const session = this.session(ws);
-    if (!session) return;
+  // The handlers are plain functions: the runtime accepts a non-promise
+  // result, so no promise is made per event.
+  webSocketMessage(ws, message) {
+    let userId = this.userOf.get(ws);
+    if (userId === undefined) {
+      // Not a member: either not joined yet, or let go of (ignore its frames),
+      // or a member the constructor did not see (take it back).
+      const att = ws.deserializeAttachment();
+      if (att) {
+        if (att.gone) return;
+        if (att.userId) this.add(ws, (userId = att.userId));
+      }
+    }
     if (typeof message !== "string") {
       if (message.byteLength > MAX_FRAME_BYTES) return this.drop(ws, 1009, "frame exceeds 1 MiB");
       return this.error(ws, "unsupported_frame", "binary frames are not supported; send JSON text frames");
@@ -80,12 +111,12 @@ export class JsChatRoom extends DurableObject {
       return this.error(ws, "invalid_json", "frame must be a JSON object");
     }
     switch (data.type) {
+      case "message":
+        return this.message(ws, userId, data);
+      case "join":
+        return this.join(ws, userId, data);
       case "ping":
         return this.send(ws, PONG);
-      case "join":
-        return this.join(ws, session, data);
-      case "message":
-        return this.message(ws, session, data);
       default:
         if (typeof data.type !== "string") {
           return this.error(ws, "unknown_type", 'frame has no string "type"; expected join, message or ping');
@@ -94,7 +125,7 @@ export class JsChatRoom extends DurableObject {
     }
   }
 
-  async webSocketClose(ws, code, reason) {
+  webSocketClose(ws, code, reason) {
     this.leave(ws);
     // 1005 and 1006 are reserved for reporting and cannot be sent back.
     try {
@@ -102,136 +133,144 @@ export class JsChatRoom extends DurableObject {
     } catch {}
   }
 
-  async webSocketError(ws) {
+  webSocketError(ws) {
     this.leave(ws);
     try {
       ws.close(1011, "websocket error");
     } catch {}
   }
 
-  // session finds the socket's session; one the map lost comes back from its
-  // attachment.
-  session(ws) {
-    let s = this.sessions.get(ws);
-    if (!s) {
-      s = ws.deserializeAttachment() || {};
-      if (s.gone) return undefined;
-      this.sessions.set(ws, s);
-    }
-    return s;
-  }
-
-  join(ws, session, data) {
+  join(ws, userId, data) {
     const bad = checkUserId(data.userId);
     if (bad) return this.error(ws, "invalid_user_id", bad);
-    if (session.userId === data.userId) return; // joining again is a no-op
-    if (session.userId) {
-      return this.error(ws, "already_joined", `this connection already joined as ${JSON.stringify(session.userId)}`);
+    if (userId === data.userId) return; // joining again is a no-op
+    if (userId !== undefined) {
+      return this.error(ws, "already_joined", `this connection already joined as ${JSON.stringify(userId)}`);
     }
     const since = data.since ?? undefined;
     if (since !== undefined && (!Number.isSafeInteger(since) || since < 0)) {
       return this.error(ws, "invalid_since", '"since" must be a non-negative integer message id');
     }
-    this.bind(ws, session, data.userId, since);
+    this.bind(ws, data.userId, since);
   }
 
-  message(ws, session, data) {
-    if (!session.userId && (data.userId === undefined || checkUserId(data.userId))) {
+  message(ws, userId, data) {
+    if (userId === undefined && (data.userId === undefined || checkUserId(data.userId))) {
       return this.error(ws, "not_joined", 'send {"type":"join","userId":...} first, or include a valid "userId" in the message');
     }
-    if (typeof data.text !== "string" || data.text === "") {
+    const text = data.text;
+    if (typeof text !== "string" || text === "") {
       return this.error(ws, "invalid_message", '"text" must be a non-empty string');
     }
-    const n = chars(data.text);
-    if (n > MAX_TEXT_CHARS) {
-      return this.error(ws, "message_too_long", `text is ${n} characters; the limit is ${MAX_TEXT_CHARS}`);
+    if (text.length > MAX_TEXT_CHARS) {
+      const n = chars(text);
+      if (n > MAX_TEXT_CHARS) {
+        return this.error(ws, "message_too_long", `text is ${n} characters; the limit is ${MAX_TEXT_CHARS}`);
+      }
     }
-    if (!session.userId) this.bind(ws, session, data.userId);
+    if (userId === undefined) this.bind(ws, (userId = data.userId));
     // Persist before broadcast: nobody sees a message that is not durable.
+    // The id is lastId + 1, as SQLite's INTEGER PRIMARY KEY would pick it;
+    // lastId moves only once the row is in.
+    const id = this.lastId + 1;
     const timestamp = now();
-    let id;
     try {
-      id = this.sql
-        .exec("INSERT INTO messages (user_id, text, ts) VALUES (?, ?, ?) RETURNING id", session.userId, data.text, timestamp)
-        .one().id;
-      this.sql.exec("DELETE FROM messages WHERE id <= ?", id - KEEP_MESSAGES);
+      this.sql.exec(INSERT, id, userId, text, timestamp);
     } catch {
       return this.error(ws, "storage_unavailable", "the message could not be stored; try again");
     }
-    this.broadcast(JSON.stringify({ type: "message", id, userId: session.userId, text: data.text, timestamp }));
+    this.lastId = id;
+    // Batch prune: once every PRUNE_EVERY ids, delete everything but the
+    // newest KEEP_MESSAGES. In between the table holds at most
+    // KEEP_MESSAGES + PRUNE_EVERY - 1 rows, which no read can see (history()
+    // floors every read at lastId - KEEP_MESSAGES). A failed prune loses
+    // nothing: the message is stored, and the next prune deletes the same
+    // rows and more.
+    if (id % PRUNE_EVERY === 0) {
+      try {
+        this.sql.exec(PRUNE, id - KEEP_MESSAGES);
+      } catch {}
+    }
+    this.broadcast(JSON.stringify({ type: "message", id, userId, text, timestamp }));
   }
 
   // bind makes the socket a member: user_joined to everyone when this is the
   // user's first connection (else to this socket only), then the roster and
   // the history to the joining socket.
-  bind(ws, session, userId, since) {
-    const first = !this.present(userId);
-    session.userId = userId;
-    ws.serializeAttachment(session);
+  bind(ws, userId, since) {
+    const first = !this.users.has(userId);
+    ws.serializeAttachment({ userId });
+    this.add(ws, userId);
     const joined = JSON.stringify({ type: "user_joined", userId, timestamp: now() });
     if (first) this.broadcast(joined);
     else this.send(ws, joined);
-    this.send(ws, JSON.stringify({ type: "presence", users: this.roster() }));
+    this.send(ws, JSON.stringify({ type: "presence", users: [...this.users.keys()].sort() }));
     this.send(ws, JSON.stringify(this.history(since)));
   }
 
-  present(userId) {
-    for (const s of this.sessions.values()) if (s.userId === userId) return true;
-    return false;
+  add(ws, userId) {
+    this.members.push(ws);
+    this.userOf.set(ws, userId);
+    this.users.set(userId, (this.users.get(userId) ?? 0) + 1);
   }
 
-  roster() {
-    const users = new Set();
-    for (const s of this.sessions.values()) if (s.userId) users.add(s.userId);
-    return [...users].sort();
-  }
-
+  // history is the latest HISTORY_ON_JOIN messages, or with since up to
+  // HISTORY_ON_RESUME after it, oldest first; truncated when more followed.
+  // Only the newest KEEP_MESSAGES ids (lastId - KEEP_MESSAGES, lastId] are
+  // readable, exactly what a prune after every insert would have left, so a
+  // since older than that is truncated as if its rows were already gone.
   history(since) {
     const limit = since === undefined ? HISTORY_ON_JOIN : HISTORY_ON_RESUME;
-    const rows = this.sql
-      .exec(
-        "SELECT id, user_id AS userId, text, ts AS timestamp FROM messages WHERE id > ? ORDER BY id DESC LIMIT ?",
-        since ?? 0,
-        limit + 1,
-      )
-      .toArray();
-    const frame = { type: "history", messages: rows.slice(0, limit).reverse() };
-    if (since !== undefined && rows.length > limit) frame.truncated = true;
+    const floor = Math.max(since ?? 0, this.lastId - KEEP_MESSAGES);
+    const messages = this.sql.exec(HISTORY, floor, limit + 1).toArray();
+    const more = messages.length > limit;
+    if (more) messages.pop(); // the oldest, newest first
+    const frame = { type: "history", messages: messages.reverse() };
+    if (since !== undefined && more) frame.truncated = true;
     return frame;
   }
 
-  // leave forgets a socket once and announces user_left when it was the
-  // user's last connection.
+  // leave lets a socket go, once, and announces user_left when it was the
+  // user's last connection. The GONE attachment keeps a socket that is still
+  // CLOSING out of a rebuild after an eviction, and its late frames ignored.
   leave(ws) {
-    const session = this.sessions.get(ws) ?? ws.deserializeAttachment();
-    this.sessions.delete(ws);
-    if (!session || session.gone) return;
     try {
-      ws.serializeAttachment({ ...session, gone: true });
+      ws.serializeAttachment(GONE);
     } catch {}
-    if (session.userId && !this.present(session.userId)) {
-      this.broadcast(JSON.stringify({ type: "user_left", userId: session.userId, timestamp: now() }));
+    const userId = this.userOf.get(ws);
+    if (userId === undefined) return;
+    this.userOf.delete(ws);
+    const members = this.members;
+    const i = members.indexOf(ws);
+    members[i] = members[members.length - 1]; // order does not matter
+    members.pop();
+    const n = this.users.get(userId) - 1;
+    if (n > 0) {
+      this.users.set(userId, n);
+      return;
     }
+    this.users.delete(userId);
+    this.broadcast(JSON.stringify({ type: "user_left", userId, timestamp: now() }));
   }
 
-  // broadcast sends to every joined member; peers whose send throws have
-  // quit, and are announced after the loop like any other leave.
-  broadcast(text) {
-    const quitters = [];
-    for (const [ws, s] of this.sessions) {
-      if (!s.userId) continue;
+  // broadcast sends one frame to every joined member; peers whose send
+  // throws have quit, and are dropped after the loop like any other leave.
+  broadcast(frame) {
+    const members = this.members;
+    let quitters;
+    for (let i = 0; i < members.length; i++) {
       try {
-        ws.send(text);
+        members[i].send(frame);
       } catch {
-        quitters.push(ws);
+        (quitters ??= []).push(members[i]);
       }
     }
-    for (const ws of quitters) this.drop(ws, 1001, "send failed");
+    if (quitters) for (const ws of quitters) this.drop(ws, 1001, "send failed");
   }
 
-  send(ws, text) {
+  send(ws, frame) {
     try {
-      ws.send(text);
+      ws.send(frame);
     } catch {
       this.drop(ws, 1001, "send failed");
     }
@@ -252,9 +291,11 @@ export class JsChatRoom extends DurableObject {
 function checkUserId(userId) {
   if (userId === undefined) return 'join needs a "userId"';
   if (typeof userId !== "string") return '"userId" must be a string';
-  const n = chars(userId);
-  if (n === 0) return "userId must not be empty";
-  if (n > MAX_USER_ID_CHARS) return `userId must be at most ${MAX_USER_ID_CHARS} characters, got ${n}`;
+  if (userId === "") return "userId must not be empty";
+  if (userId.length > MAX_USER_ID_CHARS) {
+    const n = chars(userId);
+    if (n > MAX_USER_ID_CHARS) return `userId must be at most ${MAX_USER_ID_CHARS} characters, got ${n}`;
+  }
   if (CONTROL.test(userId)) return "userId must not contain control characters";
   return undefined;
 }
