@@ -10,6 +10,7 @@ require (
 
 require (
 	github.com/josharian/intern v1.0.0 // indirect
+	github.com/mattn/go-sqlite3 v1.14.53 // indirect
 	github.com/syumai/workers v0.32.0 // indirect
 )
 

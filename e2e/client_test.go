@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatroom/gochat/room/protocol"
 	"github.com/coder/websocket"
 )
 
@@ -215,11 +216,8 @@ func (c *client) welcome(u string) (users []string, history []map[string]any) {
 	c.t.Helper()
 	c.expect(joinedT(u))
 	f := c.next()
-	var p struct {
-		Type  string   `json:"type"`
-		Users []string `json:"users"`
-	}
-	if err := json.Unmarshal([]byte(f.data), &p); err != nil || p.Type != "presence" || !sort.StringsAreSorted(p.Users) || !slices.Contains(p.Users, u) {
+	var p protocol.Presence
+	if err := json.Unmarshal([]byte(f.data), &p); err != nil || p.Type != protocol.TypePresence || !sort.StringsAreSorted(p.Users) || !slices.Contains(p.Users, u) {
 		c.t.Fatalf("%s: got %s, want a sorted presence roster including %s", c.name, f.data, u)
 	}
 	f = c.next()
@@ -227,7 +225,7 @@ func (c *client) welcome(u string) (users []string, history []map[string]any) {
 		Type     string           `json:"type"`
 		Messages []map[string]any `json:"messages"`
 	}
-	if err := json.Unmarshal([]byte(f.data), &h); err != nil || h.Type != "history" || h.Messages == nil {
+	if err := json.Unmarshal([]byte(f.data), &h); err != nil || h.Type != protocol.TypeHistory || h.Messages == nil {
 		c.t.Fatalf("%s: got %s, want the history frame", c.name, f.data)
 	}
 	return p.Users, h.Messages

@@ -9,17 +9,12 @@ import (
 	"testing"
 
 	"github.com/chatroom/gochat/internal/devserver"
+	"github.com/chatroom/gochat/room/protocol"
 	"github.com/coder/websocket"
 )
 
 // wireMsg is a message as broadcast or as history carries it.
-type wireMsg struct {
-	Type      string `json:"type"`
-	ID        int64  `json:"id"`
-	UserID    string `json:"userId"`
-	Text      string `json:"text"`
-	Timestamp string `json:"timestamp"`
-}
+type wireMsg = protocol.ChatMessage
 
 // nextMessage returns the next frame, which must be a message.
 func (c *client) nextMessage() wireMsg {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatroom/gochat/room/protocol"
+
 	"github.com/chatroom/gochat/room"
 )
 
@@ -18,14 +20,16 @@ type nullSocket struct {
 	tag uint64
 }
 
-var _ room.Socket = (*nullSocket)(nil)
+var _ room.Fast = (*nullSocket)(nil)
 
-func (s *nullSocket) Send([]byte) error               { return nil }
-func (s *nullSocket) Close(int, string) error         { return nil }
-func (s *nullSocket) Attachment() ([]byte, error)     { return s.att, nil }
-func (s *nullSocket) SetAttachment(data []byte) error { s.att = append(s.att[:0], data...); return nil }
-func (s *nullSocket) Tag() uint64                     { return s.tag }
-func (s *nullSocket) SetTag(tag uint64)               { s.tag = tag }
+func (s *nullSocket) Send([]byte) error                    { return nil }
+func (s *nullSocket) Close(int, string) error              { return nil }
+func (s *nullSocket) Attachment() ([]byte, error)          { return s.att, nil }
+func (s *nullSocket) SetAttachment(data []byte) error      { s.att = append(s.att[:0], data...); return nil }
+func (s *nullSocket) Tag() uint64                          { return s.tag }
+func (s *nullSocket) SetTag(tag uint64)                    { s.tag = tag }
+func (s *nullSocket) AutoResponseAt() time.Time            { return time.Time{} }
+func (s *nullSocket) Predecoded() (*room.Attachment, bool) { return nil, false }
 
 // nullHost is a runtime whose clock moves as told and whose store only
 // counts.
@@ -41,13 +45,16 @@ func (h *nullHost) Sockets() []room.Socket                            { return h
 func (h *nullHost) Broadcast(_ []byte, _ []room.Socket) []room.Socket { return nil }
 func (h *nullHost) Now() time.Time                                    { return h.now }
 func (h *nullHost) Store() room.Store                                 { return h }
-func (h *nullHost) SetAlarm(time.Time)                                {}
-func (h *nullHost) DeleteAlarm()                                      {}
-func (h *nullHost) EnsureAlarm(time.Time)                             {}
-func (h *nullHost) AutoResponseAt(room.Socket) time.Time              { return time.Time{} }
+func (h *nullHost) Alarm() room.Alarm                                 { return nullAlarm{} }
 
-func (h *nullHost) Append(m room.StoredMessage, _ []byte, _ int) error { h.last = m.ID; return nil }
-func (h *nullHost) After(int64, int) ([]room.StoredMessage, bool, error) {
+type nullAlarm struct{}
+
+func (nullAlarm) Set(time.Time)    {}
+func (nullAlarm) Ensure(time.Time) {}
+func (nullAlarm) Delete()          {}
+
+func (h *nullHost) Append(m protocol.StoredMessage, _ []byte, _ int) error { h.last = m.ID; return nil }
+func (h *nullHost) After(int64, int) ([]protocol.StoredMessage, bool, error) {
 	return nil, false, nil
 }
 func (h *nullHost) LastID() (int64, error) { return h.last, nil }
@@ -64,7 +71,7 @@ func joinedRoom(b *testing.B, n int) (*room.Room, *nullHost) {
 		if err := r.Accept(h, s, ""); err != nil {
 			b.Fatal(err)
 		}
-		r.Message(h, s, []byte(`{"type":"join","userId":"user`+strconv.Itoa(i)+`"}`), false)
+		r.Message(h, s, room.Inbound{Text: []byte(`{"type":"join","userId":"user` + strconv.Itoa(i) + `"}`)})
 	}
 	return r, h
 }
@@ -76,7 +83,7 @@ func BenchmarkMessage(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		h.now = h.now.Add(time.Millisecond)
-		r.Message(h, h.sockets[i%50], chatFrame, false)
+		r.Message(h, h.sockets[i%50], room.Inbound{Text: chatFrame})
 	}
 }
 
@@ -87,7 +94,7 @@ func BenchmarkWake(b *testing.B) {
 		for _, s := range h.sockets {
 			s.(*nullSocket).tag = 0
 		}
-		r.Reset()
-		r.Message(h, h.sockets[i%50], chatFrame, false)
+		r = room.New(room.DefaultConfig())
+		r.Message(h, h.sockets[i%50], room.Inbound{Text: chatFrame})
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatroom/gochat/room/protocol"
+
 	"github.com/chatroom/gochat/room"
 )
 
@@ -35,7 +37,13 @@ const (
 	wsClosed
 )
 
-var _ room.Socket = (*fakeSocket)(nil)
+var (
+	_ room.Socket = (*fakeSocket)(nil)
+	_ room.Fast   = (*fakeSocket)(nil)
+)
+
+// Predecoded hands nothing over: the fake's attachments are read one by one.
+func (s *fakeSocket) Predecoded() (*room.Attachment, bool) { return nil, false }
 
 var errClosed = errors.New("socket is closed")
 
@@ -87,23 +95,30 @@ type fakeHost struct {
 	alarmSets  int
 }
 
-func (h *fakeHost) SetAlarm(at time.Time) { h.alarm = at; h.alarmSets++ }
-func (h *fakeHost) DeleteAlarm()          { h.alarm = time.Time{} }
+// fakeAlarm is the host's alarm, recorded on the host.
+type fakeAlarm fakeHost
 
-func (h *fakeHost) EnsureAlarm(at time.Time) {
-	if h.alarm.IsZero() || h.alarm.After(at) {
-		h.SetAlarm(at)
+var _ room.Alarm = (*fakeAlarm)(nil)
+
+func (h *fakeHost) Alarm() room.Alarm { return (*fakeAlarm)(h) }
+
+func (a *fakeAlarm) Set(at time.Time) { a.alarm = at; a.alarmSets++ }
+func (a *fakeAlarm) Delete()          { a.alarm = time.Time{} }
+
+func (a *fakeAlarm) Ensure(at time.Time) {
+	if a.alarm.IsZero() || a.alarm.After(at) {
+		a.Set(at)
 	}
 }
 
-func (h *fakeHost) AutoResponseAt(s room.Socket) time.Time { return s.(*fakeSocket).autoPong }
+func (s *fakeSocket) AutoResponseAt() time.Time { return s.autoPong }
 
 func (h *fakeHost) Store() room.Store { return &h.store }
 
 // fakeStore is the room's SQLite table in memory: ids come from the highest
 // stored id, as SQLite's INTEGER PRIMARY KEY does.
 type fakeStore struct {
-	rows []room.StoredMessage
+	rows []protocol.StoredMessage
 	fail bool
 }
 
@@ -111,29 +126,29 @@ var _ room.Store = (*fakeStore)(nil)
 
 var errStorage = errors.New("storage down")
 
-func (s *fakeStore) Append(m room.StoredMessage, frame []byte, keep int) error {
+func (s *fakeStore) Append(m protocol.StoredMessage, frame []byte, keep int) error {
 	if s.fail {
 		return errStorage
 	}
 	if last, _ := s.LastID(); m.ID != last+1 {
 		return errors.New("id is not the next one") // a primary key conflict
 	}
-	var fields room.StoredMessage
+	var fields protocol.StoredMessage
 	if err := json.Unmarshal(frame, &fields); err != nil || fields != m {
 		return errors.New("the frame does not carry the message")
 	}
 	s.rows = append(s.rows, m)
 	if len(s.rows) > keep {
-		s.rows = append([]room.StoredMessage(nil), s.rows[len(s.rows)-keep:]...)
+		s.rows = append([]protocol.StoredMessage(nil), s.rows[len(s.rows)-keep:]...)
 	}
 	return nil
 }
 
-func (s *fakeStore) After(since int64, limit int) ([]room.StoredMessage, bool, error) {
+func (s *fakeStore) After(since int64, limit int) ([]protocol.StoredMessage, bool, error) {
 	if s.fail {
 		return nil, false, errStorage
 	}
-	var out []room.StoredMessage
+	var out []protocol.StoredMessage
 	for _, m := range s.rows {
 		if m.ID > since {
 			out = append(out, m)
@@ -160,7 +175,7 @@ var _ room.Host = (*fakeHost)(nil)
 func (h *fakeHost) Sockets() []room.Socket {
 	var out []room.Socket
 	for _, s := range h.sockets {
-		if s.state != wsClosed {
+		if s.state == wsOpen {
 			out = append(out, s)
 		}
 	}
@@ -223,12 +238,12 @@ func (e *env) connectAs(bound string) *fakeSocket {
 
 func (e *env) send(s *fakeSocket, frame string) {
 	e.before()
-	e.room.Message(e.host, s, []byte(frame), false)
+	e.room.Message(e.host, s, room.Inbound{Text: []byte(frame)})
 }
 
 func (e *env) sendBinary(s *fakeSocket, data []byte) {
 	e.before()
-	e.room.Message(e.host, s, data, true)
+	e.room.Message(e.host, s, room.Inbound{Binary: true})
 }
 
 // peerClose is the client closing (or its TCP connection dropping: 1006).

@@ -56,17 +56,15 @@ func TestPruningAndWindows(t *testing.T) {
 func TestServeHTTP(t *testing.T) {
 	t.Parallel()
 	cfg := room.DefaultConfig()
-	info := room.Route{Room: "r", Kind: room.KindInfo}
-	page := room.Route{Room: "r", Kind: room.KindMessages}
 
 	t.Run("a room that never existed is empty and stays untouched", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, cfg, false)
-		status, body := e.room.ServeHTTP(e.host, info, nil)
+		status, body := e.room.Info(e.host, "r")
 		if status != 200 || string(body) != `{"room":"r","users":[],"connections":0,"lastMessageId":0}` {
 			t.Errorf("info = %d %s", status, body)
 		}
-		status, body = e.room.ServeHTTP(e.host, page, url.Values{})
+		status, body = e.room.Messages(e.host, "r", url.Values{})
 		if status != 200 || string(body) != `{"room":"r","messages":[]}` {
 			t.Errorf("messages = %d %s", status, body)
 		}
@@ -82,7 +80,7 @@ func TestServeHTTP(t *testing.T) {
 	for i := 1; i <= 4; i++ {
 		e.send(a, `{"type":"message","text":"m`+strconv.Itoa(i)+`"}`)
 	}
-	status, body := e.room.ServeHTTP(e.host, info, nil)
+	status, body := e.room.Info(e.host, "r")
 	if status != 200 || string(body) != `{"room":"r","users":["amy","zed"],"connections":3,"lastMessageId":4}` {
 		t.Errorf("info = %d %s", status, body)
 	}
@@ -109,7 +107,7 @@ func TestServeHTTP(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q, _ := url.ParseQuery(tt.query)
-			status, body := e.room.ServeHTTP(e.host, page, q)
+			status, body := e.room.Messages(e.host, "r", q)
 			if status != tt.status {
 				t.Fatalf("status %d, want %d: %s", status, tt.status, body)
 			}
@@ -127,7 +125,7 @@ func TestServeHTTP(t *testing.T) {
 	t.Run("storage down is 503", func(t *testing.T) {
 		e := newEnv(t, cfg, false)
 		e.host.store.fail = true
-		if status, body := e.room.ServeHTTP(e.host, info, nil); status != 503 || !jsonError(body) {
+		if status, body := e.room.Info(e.host, "r"); status != 503 || !jsonError(body) {
 			t.Errorf("info = %d %s", status, body)
 		}
 	})

@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/chatroom/gochat/room"
+	"github.com/chatroom/gochat/room/protocol"
 )
 
 // predecodedSocket is a socket whose host read its attachment in one piece
-// with the room's others (room.Predecoded), as the worker does on a wake.
+// with the room's others (room.Fast), as the worker does on a wake.
 type predecodedSocket struct {
 	*fakeSocket
 	pre    *room.Attachment
@@ -18,8 +19,8 @@ type predecodedSocket struct {
 }
 
 var (
-	_ room.Socket     = (*predecodedSocket)(nil)
-	_ room.Predecoded = (*predecodedSocket)(nil)
+	_ room.Socket = (*predecodedSocket)(nil)
+	_ room.Fast   = (*predecodedSocket)(nil)
 )
 
 func (s *predecodedSocket) Predecoded() (*room.Attachment, bool) {
@@ -65,7 +66,7 @@ func TestPredecodedAttachments(t *testing.T) {
 			e.host.sockets = []*fakeSocket{b} // a comes first, wrapped
 			wrapped := &wrappingHost{fakeHost: e.host, first: pa}
 			r := room.New(room.DefaultConfig()) // the wake: a fresh room
-			r.Message(wrapped, b, []byte(`{"type":"message","text":"after the wake"}`), false)
+			r.Message(wrapped, b, room.Inbound{Text: []byte(`{"type":"message","text":"after the wake"}`)})
 			if pa.reads != tt.wantReads {
 				t.Errorf("the room read the socket's own attachment %d times during the rebuild, want %d", pa.reads, tt.wantReads)
 			}
@@ -101,7 +102,7 @@ func (h *wrappingHost) Sockets() []room.Socket {
 func decodeAttachment(t *testing.T, data []byte) room.Attachment {
 	t.Helper()
 	var att room.Attachment
-	if err := room.DecodeJSON(data, &att); err != nil {
+	if err := protocol.Unmarshal(data, &att); err != nil {
 		t.Fatal(err)
 	}
 	return att

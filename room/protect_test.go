@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chatroom/gochat/room/protocol"
+
 	"github.com/chatroom/gochat/room"
 )
 
@@ -81,7 +83,7 @@ func TestRateLimit(t *testing.T) {
 			}
 		}
 		e.send(a, `{"type":"message","text":"flood"}`)
-		if a.closeCode != room.ClosePolicyViolation {
+		if a.closeCode != protocol.ClosePolicyViolation {
 			t.Fatalf("close code %d, want 1008", a.closeCode)
 		}
 		e.expect(b, left("alice"))
@@ -138,24 +140,24 @@ func TestModeration(t *testing.T) {
 		text string
 		code string
 	}{
-		{"darn", room.CodeContentBlocked},
-		{"Darn!", room.CodeContentBlocked},
-		{"oh DARN it", room.CodeContentBlocked},
-		{"(heck)", room.CodeContentBlocked},
+		{"darn", protocol.CodeContentBlocked},
+		{"Darn!", protocol.CodeContentBlocked},
+		{"oh DARN it", protocol.CodeContentBlocked},
+		{"(heck)", protocol.CodeContentBlocked},
 		{"foo  bar", ""}, // phrases match as written
-		{"x Foo Bar.", room.CodeContentBlocked},
-		{"ärger", room.CodeContentBlocked},
+		{"x Foo Bar.", protocol.CodeContentBlocked},
+		{"ärger", protocol.CodeContentBlocked},
 		{"darning needles", ""},
 		{"undarn", ""},
 		{"heckle", ""},
 		{"darn_it", ""},
 		{"d a r n", ""},
 		{"tab\tand\nnewline are fine", ""},
-		{"carriage\rreturn", room.CodeInvalidMessage},
-		{"nul\u0000", room.CodeInvalidMessage},
-		{"bell\u0007", room.CodeInvalidMessage},
-		{"c1\u0085", room.CodeInvalidMessage},
-		{"del\u007f", room.CodeInvalidMessage},
+		{"carriage\rreturn", protocol.CodeInvalidMessage},
+		{"nul\u0000", protocol.CodeInvalidMessage},
+		{"bell\u0007", protocol.CodeInvalidMessage},
+		{"c1\u0085", protocol.CodeInvalidMessage},
+		{"del\u007f", protocol.CodeInvalidMessage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
@@ -203,7 +205,7 @@ func TestIdleTimeout(t *testing.T) {
 		b.take()
 		e.host.now = e.host.alarm
 		e.alarm()
-		if a.closeCode != room.CloseNormal || a.closeMsg != "idle timeout" {
+		if a.closeCode != protocol.CloseNormal || a.closeMsg != "idle timeout" {
 			t.Fatalf("alice: close %d %q, want 1000 idle timeout", a.closeCode, a.closeMsg)
 		}
 		e.expect(b, strings.Replace(left("alice"), ts, "2025-10-26T05:20:04.000Z", 1))
@@ -260,18 +262,18 @@ func TestSignedInSockets(t *testing.T) {
 	both(t, room.DefaultConfig(), func(e *env) {
 		a, b := e.connectAs("alice"), e.connectAs("bob")
 		e.send(a, `{"type":"join","userId":"mallory"}`)
-		e.expectError(a, room.CodeForbidden)
+		e.expectError(a, protocol.CodeForbidden)
 		e.send(a, `{"type":"join"}`) // the token says who
 		e.expect(a, welcome("alice", us("alice"))...)
 		e.send(a, `{"type":"message","text":"hi","userId":"bob"}`)
-		e.expectError(a, room.CodeForbidden)
+		e.expectError(a, protocol.CodeForbidden)
 		e.send(a, `{"type":"message","text":"hi","userId":"alice"}`)
 		e.expect(a, msg(1, "alice", "hi"))
 		e.send(b, `{"type":"message","text":"implicit"}`) // joins as bob
 		e.expect(b, seq(welcome("bob", us("alice", "bob"), stored(1, "alice", "hi")), msg(2, "bob", "implicit"))...)
 		e.expect(a, joined("bob"), msg(2, "bob", "implicit"))
 		e.send(b, `{"type":"join","userId":"alice"}`)
-		e.expectError(b, room.CodeForbidden)
+		e.expectError(b, protocol.CodeForbidden)
 	})
 }
 

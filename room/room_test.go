@@ -1,9 +1,12 @@
 package room_test
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/chatroom/gochat/room/protocol"
 
 	"github.com/chatroom/gochat/room"
 )
@@ -139,23 +142,23 @@ func TestRoom(t *testing.T) {
 			e.send(a, `{"type":"join","userId":"alice"}`)
 			a.take()
 			e.send(a, `{"type":"join","userId":"bob"}`)
-			e.expectError(a, room.CodeAlreadyJoined)
+			e.expectError(a, protocol.CodeAlreadyJoined)
 			e.send(a, `{"type":"message","text":"still me"}`)
 			e.expect(a, msg(1, "alice", "still me"))
 		}},
 		{"a message without a join or userId is not_joined", func(e *env) {
 			a := e.connect()
 			e.send(a, `{"type":"message","text":"hi"}`)
-			e.expectError(a, room.CodeNotJoined)
+			e.expectError(a, protocol.CodeNotJoined)
 			e.send(a, `{"type":"message","text":"hi","userId":""}`)
-			e.expectError(a, room.CodeNotJoined)
+			e.expectError(a, protocol.CodeNotJoined)
 		}},
 		{"a rejected implicit join joins nobody", func(e *env) {
 			a, b := e.connect(), e.connect()
 			e.send(b, `{"type":"join","userId":"bob"}`)
 			b.take()
 			e.send(a, `{"type":"message","text":"","userId":"alice"}`)
-			e.expectError(a, room.CodeInvalidMessage)
+			e.expectError(a, protocol.CodeInvalidMessage)
 			e.expect(b)
 			e.send(a, `{"type":"join","userId":"carol"}`) // still free to join as anyone
 			e.expect(a, welcome("carol", us("bob", "carol"))...)
@@ -170,7 +173,7 @@ func TestRoom(t *testing.T) {
 		{"binary frames are unsupported_frame", func(e *env) {
 			a := e.connect()
 			e.sendBinary(a, []byte(`{"type":"ping"}`))
-			e.expectError(a, room.CodeUnsupportedFrame)
+			e.expectError(a, protocol.CodeUnsupportedFrame)
 		}},
 		{"a frame over 1 MiB closes with 1009 and the room carries on", func(e *env) {
 			a, b := e.connect(), e.connect()
@@ -193,7 +196,7 @@ func TestRoom(t *testing.T) {
 			frame := `{"type":"message","userId":"alice","text":"`
 			frame += strings.Repeat("x", 1<<20-len(frame)-2) + `"}`
 			e.send(a, frame)
-			e.expectError(a, room.CodeMessageTooLong)
+			e.expectError(a, protocol.CodeMessageTooLong)
 		}},
 		{"history on join holds the latest messages, oldest first", func(e *env) {
 			a := e.connect()
@@ -229,7 +232,7 @@ func TestRoom(t *testing.T) {
 			b.take()
 			for _, since := range []string{`2`, `-1`, `1.5`, `"1"`, `1e0`, `true`, `[]`, `99999999999999999999`} {
 				e.send(a, `{"type":"join","userId":"alice","since":`+since+`}`)
-				e.expectError(a, room.CodeInvalidSince)
+				e.expectError(a, protocol.CodeInvalidSince)
 				e.expect(b)
 			}
 			e.send(a, `{"type":"join","userId":"alice","since":null}`) // null means none
@@ -244,7 +247,7 @@ func TestRoom(t *testing.T) {
 			b.take()
 			e.host.store.fail = true
 			e.send(a, `{"type":"message","text":"lost"}`)
-			e.expectError(a, room.CodeStorage)
+			e.expectError(a, protocol.CodeStorage)
 			e.expect(b)
 			e.host.store.fail = false
 			e.send(a, `{"type":"message","text":"next"}`) // no id was burned
@@ -269,39 +272,39 @@ func TestErrors(t *testing.T) {
 		frame  string
 		code   string
 	}{
-		{"not JSON", false, `hello`, room.CodeInvalidJSON},
-		{"truncated JSON", false, `{"type":"join"`, room.CodeInvalidJSON},
-		{"trailing garbage", false, `{"type":"ping"} x`, room.CodeInvalidJSON},
-		{"array", false, `[1,2]`, room.CodeInvalidJSON},
-		{"string", false, `"join"`, room.CodeInvalidJSON},
-		{"number", false, `42`, room.CodeInvalidJSON},
-		{"null", false, `null`, room.CodeInvalidJSON},
-		{"empty", false, ``, room.CodeInvalidJSON},
-		{"no type", false, `{"userId":"a"}`, room.CodeUnknownType},
-		{"type not a string", false, `{"type":1}`, room.CodeUnknownType},
-		{"type null", false, `{"type":null}`, room.CodeUnknownType},
-		{"unknown type", false, `{"type":"leave"}`, room.CodeUnknownType},
-		{"type is case-sensitive", false, `{"type":"JOIN","userId":"a"}`, room.CodeUnknownType},
-		{"type an object", false, `{"type":{"type":"join"},"userId":"a"}`, room.CodeUnknownType},
-		{"type given twice, last not a string", false, `{"type":"join","type":[1],"userId":"a"}`, room.CodeUnknownType},
-		{"userId given twice, last not a string", false, `{"type":"join","userId":"a","userId":5}`, room.CodeInvalidUserID},
-		{"text with a bad escape", true, `{"type":"message","text":"\x"}`, room.CodeInvalidJSON},
-		{"text an array", true, `{"type":"message","text":["hi"]}`, room.CodeInvalidMessage},
-		{"join without userId", false, `{"type":"join"}`, room.CodeInvalidUserID},
-		{"empty userId", false, `{"type":"join","userId":""}`, room.CodeInvalidUserID},
-		{"userId not a string", false, `{"type":"join","userId":42}`, room.CodeInvalidUserID},
-		{"userId too long", false, `{"type":"join","userId":"` + strings.Repeat("u", 65) + `"}`, room.CodeInvalidUserID},
-		{"userId with a newline", false, `{"type":"join","userId":"a\nb"}`, room.CodeInvalidUserID},
-		{"userId with NUL", false, `{"type":"join","userId":"a\u0000"}`, room.CodeInvalidUserID},
-		{"userId with DEL", false, `{"type":"join","userId":"a\u007f"}`, room.CodeInvalidUserID},
-		{"message not joined", false, `{"type":"message","text":"hi"}`, room.CodeNotJoined},
-		{"message not joined, bad userId", false, `{"type":"message","text":"hi","userId":7}`, room.CodeNotJoined},
-		{"message without text", true, `{"type":"message"}`, room.CodeInvalidMessage},
-		{"message with empty text", true, `{"type":"message","text":""}`, room.CodeInvalidMessage},
-		{"message text not a string", true, `{"type":"message","text":5}`, room.CodeInvalidMessage},
-		{"message text null", true, `{"type":"message","text":null}`, room.CodeInvalidMessage},
-		{"message too long", true, `{"type":"message","text":"` + long + `"}`, room.CodeMessageTooLong},
-		{"message too long in characters", true, `{"type":"message","text":"` + strings.Repeat("é", 4097) + `"}`, room.CodeMessageTooLong},
+		{"not JSON", false, `hello`, protocol.CodeInvalidJSON},
+		{"truncated JSON", false, `{"type":"join"`, protocol.CodeInvalidJSON},
+		{"trailing garbage", false, `{"type":"ping"} x`, protocol.CodeInvalidJSON},
+		{"array", false, `[1,2]`, protocol.CodeInvalidJSON},
+		{"string", false, `"join"`, protocol.CodeInvalidJSON},
+		{"number", false, `42`, protocol.CodeInvalidJSON},
+		{"null", false, `null`, protocol.CodeInvalidJSON},
+		{"empty", false, ``, protocol.CodeInvalidJSON},
+		{"no type", false, `{"userId":"a"}`, protocol.CodeUnknownType},
+		{"type not a string", false, `{"type":1}`, protocol.CodeUnknownType},
+		{"type null", false, `{"type":null}`, protocol.CodeUnknownType},
+		{"unknown type", false, `{"type":"leave"}`, protocol.CodeUnknownType},
+		{"type is case-sensitive", false, `{"type":"JOIN","userId":"a"}`, protocol.CodeUnknownType},
+		{"type an object", false, `{"type":{"type":"join"},"userId":"a"}`, protocol.CodeUnknownType},
+		{"type given twice, last not a string", false, `{"type":"join","type":[1],"userId":"a"}`, protocol.CodeUnknownType},
+		{"userId given twice, last not a string", false, `{"type":"join","userId":"a","userId":5}`, protocol.CodeInvalidUserID},
+		{"text with a bad escape", true, `{"type":"message","text":"\x"}`, protocol.CodeInvalidJSON},
+		{"text an array", true, `{"type":"message","text":["hi"]}`, protocol.CodeInvalidMessage},
+		{"join without userId", false, `{"type":"join"}`, protocol.CodeInvalidUserID},
+		{"empty userId", false, `{"type":"join","userId":""}`, protocol.CodeInvalidUserID},
+		{"userId not a string", false, `{"type":"join","userId":42}`, protocol.CodeInvalidUserID},
+		{"userId too long", false, `{"type":"join","userId":"` + strings.Repeat("u", 65) + `"}`, protocol.CodeInvalidUserID},
+		{"userId with a newline", false, `{"type":"join","userId":"a\nb"}`, protocol.CodeInvalidUserID},
+		{"userId with NUL", false, `{"type":"join","userId":"a\u0000"}`, protocol.CodeInvalidUserID},
+		{"userId with DEL", false, `{"type":"join","userId":"a\u007f"}`, protocol.CodeInvalidUserID},
+		{"message not joined", false, `{"type":"message","text":"hi"}`, protocol.CodeNotJoined},
+		{"message not joined, bad userId", false, `{"type":"message","text":"hi","userId":7}`, protocol.CodeNotJoined},
+		{"message without text", true, `{"type":"message"}`, protocol.CodeInvalidMessage},
+		{"message with empty text", true, `{"type":"message","text":""}`, protocol.CodeInvalidMessage},
+		{"message text not a string", true, `{"type":"message","text":5}`, protocol.CodeInvalidMessage},
+		{"message text null", true, `{"type":"message","text":null}`, protocol.CodeInvalidMessage},
+		{"message too long", true, `{"type":"message","text":"` + long + `"}`, protocol.CodeMessageTooLong},
+		{"message too long in characters", true, `{"type":"message","text":"` + strings.Repeat("é", 4097) + `"}`, protocol.CodeMessageTooLong},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -332,7 +335,7 @@ func TestLimits(t *testing.T) {
 		{"4096 ASCII characters pass", strings.Repeat("x", 4096), ""},
 		{"4096 two-byte characters pass", strings.Repeat("é", 4096), ""},
 		{"4096 astral characters pass", strings.Repeat("😀", 4096), ""},
-		{"4097 characters fail", strings.Repeat("x", 4097), room.CodeMessageTooLong},
+		{"4097 characters fail", strings.Repeat("x", 4097), protocol.CodeMessageTooLong},
 		{"64-character userId passes as part of a message", "ok", ""},
 	}
 	for _, tt := range tests {
@@ -356,7 +359,7 @@ func TestLimits(t *testing.T) {
 		e := newEnv(t, cfg, false)
 		a := e.connect()
 		e.send(a, `{"type":"message","userId":"a","text":"abcd"}`)
-		e.expectError(a, room.CodeMessageTooLong)
+		e.expectError(a, protocol.CodeMessageTooLong)
 		e.send(a, `{"type":"message","userId":"a","text":"abc"}`)
 		e.expect(a, seq(welcome("a", us("a")), msg(1, "a", "abc"))...)
 	})
@@ -408,4 +411,62 @@ func seq(parts ...any) []string {
 		}
 	}
 	return out
+}
+
+// failingAttachSocket is a socket whose next failures attachment writes fail.
+type failingAttachSocket struct {
+	*fakeSocket
+	failures int
+}
+
+func (s *failingAttachSocket) SetAttachment(data []byte) error {
+	if s.failures > 0 {
+		s.failures--
+		return errStorage
+	}
+	return s.fakeSocket.SetAttachment(data)
+}
+
+func TestAFailedLeaveMarkLeavesNoGhost(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name     string
+		failures int
+	}{
+		{"the mark is retried", 1},
+		{"the mark cannot be written", 100},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, room.DefaultConfig(), false)
+			b := e.connect()
+			e.send(b, `{"type":"join","userId":"bob"}`)
+			sock := &failingAttachSocket{fakeSocket: &fakeSocket{name: "a", state: wsOpen}}
+			e.host.sockets = append(e.host.sockets, sock.fakeSocket)
+			if err := e.room.Accept(e.host, sock, ""); err != nil {
+				t.Fatal(err)
+			}
+			e.room.Message(e.host, sock, room.Inbound{Text: []byte(`{"type":"join","userId":"alice"}`)})
+			b.take()
+			sock.failures = tt.failures
+			// The peer goes away abruptly.
+			sock.state = wsClosing
+			e.room.Error(e.host, sock)
+			e.expect(b, left("alice"))
+			if tt.failures == 1 {
+				// The retried mark holds: a late close event announces
+				// nothing twice, even after a rebuild.
+				e.room = room.New(e.cfg)
+				e.room.Close(e.host, sock, 1006, "")
+				e.expect(b)
+			}
+			// A rebuild never counts alice again.
+			e.room = room.New(e.cfg)
+			c := e.connect()
+			e.room.Message(e.host, c, room.Inbound{Text: []byte(`{"type":"join","userId":"carol"}`)})
+			if users := e.room.Users(); !slices.Equal(users, []string{"bob", "carol"}) {
+				t.Errorf("after a rebuild the roster is %q, want [bob carol]: no ghost", users)
+			}
+		})
+	}
 }

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/chatroom/gochat/internal/auth"
-	"github.com/chatroom/gochat/room"
+	"github.com/chatroom/gochat/internal/config"
+	"github.com/chatroom/gochat/internal/router"
+	"github.com/chatroom/gochat/room/protocol"
 )
 
 // roomBinding is the Durable Object namespace of ChatRoom in wrangler.toml.
@@ -26,39 +28,39 @@ const userHeader = "X-Chat-User"
 // object's events): it routes in Go, checks the token and origin before any
 // object is touched, and forwards to the room's object, answering with the
 // stub's Promise untouched so that the 101 and its webSocket reach the client
-// as the object made them. The request and env wait in context.event[0] and
-// [1]; the answer is left in context.event[2].
+// as the object made them. The request and env wait in the event's request
+// and env; the answer is left in its answer.
 //
 //go:wasmexport fetch
 func frontFetch() int32 {
 	defer recovered("fetch", func() {
-		jsEvent.SetIndex(2, routeResponse(room.HTTPErrorRoute(500, "internal_error", "the worker failed to handle this request")))
+		answer(routeResponse(router.Error(500, "internal_error", "the worker failed to handle this request")))
 	})
-	jsEvent.SetIndex(2, front(jsEvent.Index(0), jsEvent.Index(1)))
+	answer(front(eventValue(eventRequest), eventValue(eventEnv)))
 	return 1
 }
 
 func front(req, env js.Value) js.Value {
 	u := jsURL.New(req.Get("url"))
 	headers := req.Get("headers")
-	route := room.Decide(req.Get("method").String(), u.Get("pathname").String(), header(headers, jsUpgradeHeader))
+	route := router.Decide(req.Get("method").String(), u.Get("pathname").String(), header(headers, jsUpgradeHeader))
 	if route.Status != 0 {
 		return routeResponse(route)
 	}
-	if route.Kind == room.KindPage {
+	if route.Kind == router.KindPage {
 		// Every room has the same page; it reads the room from the URL.
 		return env.Get(assetsBinding).Call("fetch", jsURL.New("/", req.Get("url")).Call("toString"))
 	}
 	cfg := frontFrom(env)
-	if route.Kind == room.KindSocket && !auth.OriginAllowed(cfg.origins, header(headers, jsOriginHeader)) {
-		return routeResponse(room.HTTPErrorRoute(403, "forbidden_origin", "this Origin may not open chat connections"))
+	if route.Kind == router.KindSocket && !auth.OriginAllowed(cfg.Origins, header(headers, jsOriginHeader)) {
+		return routeResponse(router.Error(403, "forbidden_origin", "this Origin may not open chat connections"))
 	}
 	var user []byte // empty: open mode, no identity to vouch for
-	if cfg.secret != nil {
+	if cfg.Secret != nil {
 		token := auth.FromRequest(searchParam(u, "token"), header(headers, jsAuthHeader))
-		id, err := auth.Verify(token, cfg.secret, time.Now(), func(s string) bool { return room.ValidUserID(s) == nil })
+		id, err := auth.Verify(token, cfg.Secret, time.Now(), func(s string) bool { return protocol.ValidUserID(s) == nil })
 		if err != nil {
-			return routeResponse(room.HTTPErrorRoute(401, "unauthorized", err.Error()))
+			return routeResponse(router.Error(401, "unauthorized", err.Error()))
 		}
 		user = []byte(id)
 	}
@@ -73,35 +75,25 @@ func front(req, env js.Value) js.Value {
 	return answer
 }
 
-// frontConfig is what the front worker takes from the vars and secrets:
-// ALLOWED_ORIGINS parsed, and AUTH_SECRET (nil in open mode).
-type frontConfig struct {
-	origins []string
-	secret  []byte
-}
-
-// lastFrontEnv and lastFront cache frontFrom for the env object the runtime
-// passes to every request, as configFrom does for the rooms.
+// lastFrontEnv and lastFront cache the front worker's config for the env
+// object the runtime passes to every request, as configFrom does for rooms.
 var (
 	lastFrontEnv js.Value
-	lastFront    frontConfig
+	lastFront    config.Front
 	haveFront    bool
 )
 
-func frontFrom(env js.Value) frontConfig {
+func frontFrom(env js.Value) config.Front {
 	if haveFront && env.Equal(lastFrontEnv) {
 		return lastFront
 	}
-	cfg := frontConfig{origins: auth.ParseOrigins(envString(env, "ALLOWED_ORIGINS"))}
-	if secret := envString(env, "AUTH_SECRET"); secret != "" {
-		cfg.secret = []byte(secret)
-	}
+	cfg := config.FrontFrom(lookup(env))
 	lastFrontEnv, lastFront, haveFront = env, cfg, true
 	return cfg
 }
 
 // routeResponse answers a request the router decided on by itself.
-func routeResponse(route room.Route) js.Value {
+func routeResponse(route router.Route) js.Value {
 	switch route.Status {
 	case 426:
 		return jsonResponse(route.Status, route.Body, map[string]any{"upgrade": "websocket"})
@@ -113,12 +105,15 @@ func routeResponse(route room.Route) js.Value {
 	return jsonResponse(route.Status, route.Body, nil)
 }
 
-// envString reads a var or secret, "" when unset.
-func envString(env js.Value, name string) string {
-	if v := env.Get(name); v.Type() == js.TypeString {
-		return v.String()
+// lookup reads the env's vars and secrets for internal/config: "" when
+// unset or not a string.
+func lookup(env js.Value) config.Lookup {
+	return func(name string) string {
+		if v := env.Get(name); v.Type() == js.TypeString {
+			return v.String()
+		}
+		return ""
 	}
-	return ""
 }
 
 func searchParam(u js.Value, name string) string {

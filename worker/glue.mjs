@@ -31,7 +31,7 @@ function gochat() {
       closeText,
       forward,
       statements: [],
-      event: [undefined, undefined, undefined],
+      event: newEvent(),
     };
     go = new Go();
     // Go's hot path calls these as Wasm imports (//go:wasmimport gochat …):
@@ -44,6 +44,31 @@ function gochat() {
     generation++;
   }
 }
+
+// newEvent is context.event: the current event's values, by name, as Go reads
+// them (worker/js.go names the same fields). Each export reads only those it
+// needs; clearEvent empties them all when the export returns, so that no
+// request or socket is kept alive past its event.
+function newEvent() {
+  return {
+    request: undefined, // fetch, roomFetch: the Request
+    env: undefined, // fetch, roomInit: the Worker's env
+    ctx: undefined, // roomInit: the object's DurableObjectState
+    socket: undefined, // roomMessage, roomClose, roomError: the WebSocket
+    accepted: undefined, // roomFetch: the server end accept() just accepted
+    answer: undefined, // fetch, roomFetch: the Response Go answers with
+  };
+}
+function clearEvent() {
+  const e = context.event;
+  e.request = e.env = e.ctx = e.socket = e.accepted = e.answer = undefined;
+  lastText = undefined;
+}
+
+// The kinds of frame roomMessage gets besides a text frame's byte count;
+// worker/room.go spells them the same way.
+const kindOversize = -1; // a text frame not copied: it is over Go's limit
+const kindBinary = -2; // a binary frame, whose bytes Go never needs
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -69,7 +94,9 @@ function areaView() {
 // per frame, and the bookkeeping Go does for each JS object it holds.
 // Within one call into Go, the same bytes are often handed over twice (a
 // message's insert and its broadcast), so the last text is kept until the
-// call returns: Go changes no bytes it handed over during the call.
+// call returns (clearEvent). That is safe because Go never writes into a
+// buffer it handed over, and keeps the last one alive so that no new text
+// can be made at its address (goText in worker/room.go).
 let lastText;
 function goText(ptr, len) {
   if (lastText !== undefined && lastText.ptr === ptr && lastText.len === len) return lastText.text;
@@ -116,11 +143,12 @@ function closeText(ws, code, ptr, len) {
 
 // accept makes a WebSocket pair for an upgrade Go decided to take, accepts
 // its server end with the hibernation API, leaves that end in
-// context.event[2] for Go, and returns the 101 that hands over the client end.
+// context.event.accepted for Go, and returns the 101 that hands over the
+// client end.
 function accept(ctx) {
   const pair = new WebSocketPair();
   ctx.acceptWebSocket(pair[1]);
-  context.event[2] = pair[1];
+  context.event.accepted = pair[1];
   return new Response(null, { status: 101, webSocket: pair[0] });
 }
 
@@ -141,11 +169,12 @@ function failedSends() {
   return failed;
 }
 
-// sockets returns the object's open and closing sockets, with all their
-// attachments (Go's JSON text, or null) in one JSON array: a wake costs Go one
-// call instead of several per socket.
+// sockets returns the object's open sockets (getWebSockets also lists
+// closing ones, which the room has said goodbye to or soon will: they are
+// never members), with all their attachments (Go's JSON text, or null) in one
+// JSON array: a wake costs Go one call instead of several per socket.
 function sockets(ctx) {
-  const open = ctx.getWebSockets().filter((ws) => ws.readyState === 1 || ws.readyState === 2);
+  const open = ctx.getWebSockets().filter((ws) => ws.readyState === 1);
   let json = "[";
   for (let i = 0; i < open.length; i++) json += (i ? "," : "") + (open[i].deserializeAttachment() ?? "null");
   return [open, json + "]"];
@@ -192,16 +221,16 @@ function execText(stmt, ptr, len) {
 
 export default {
   // fetch is the front worker, Go's fetch export; the request and env wait
-  // in context.event, and the answer comes back in context.event[2].
+  // in context.event, and the answer comes back in context.event.answer.
   fetch(request, env) {
     gochat();
-    context.event[0] = request;
-    context.event[1] = env;
+    context.event.request = request;
+    context.event.env = env;
     try {
       wasmExports.fetch();
-      return context.event[2];
+      return context.event.answer;
     } finally {
-      context.event[0] = context.event[1] = context.event[2] = lastText = undefined;
+      clearEvent();
     }
   },
 };
@@ -223,42 +252,54 @@ export class ChatRoom {
   // ctx and env wait for it in context.event).
   register() {
     gochat();
-    context.event[0] = this.ctx;
-    context.event[1] = this.env;
+    context.event.ctx = this.ctx;
+    context.event.env = this.env;
     try {
       this.key = wasmExports.roomInit();
     } finally {
-      context.event[0] = context.event[1] = undefined;
+      clearEvent();
     }
     if (this.key === 0) throw new Error("gochat: the room could not be registered");
     this.generation = generation;
   }
-  // event runs one of Go's exports for this object, name(key, ...numbers),
-  // with the event's JS value waiting in context.event and text, if any,
-  // written into Go's standing buffer (its length goes last). Go answers 0
-  // for a key it no longer holds; the object then registers again and
-  // repeats the event. An export leaves any answer in context.event[1].
-  event(name, value, numbers = [], text = undefined) {
+  // call runs one of Go's exports for this object: run(key) calls it with
+  // the object's key and returns what it answered. Go answers 0 for a key it
+  // no longer holds (it drops a room whose last socket closed, and forgets
+  // everything if it was restarted); the object then registers again and
+  // runs the export once more. The event's values are cleared after each run.
+  // It returns context.event.answer, for the exports that leave one.
+  call(run) {
     for (let attempt = 0; attempt < 2; attempt++) {
       gochat();
       if (this.generation !== generation) this.register();
-      const args = text === undefined ? numbers : [...numbers, encoder.encodeInto(text, areaView()).written];
-      context.event[0] = value;
       current = this;
       lastText = undefined;
       let known, answer;
       try {
-        known = wasmExports[name](this.key, ...args);
-        answer = context.event[1];
+        known = run(this.key);
+        answer = context.event.answer;
       } finally {
-        context.event[0] = context.event[1] = context.event[2] = lastText = undefined;
+        clearEvent();
       }
       if (known) return answer;
       this.register();
     }
   }
+  // event runs the export name(key, ...numbers) with the event's socket, if
+  // any, in context.event.socket, and text, if any, written into Go's
+  // standing buffer (its length goes last).
+  event(name, socket, numbers = [], text = undefined) {
+    return this.call((key) => {
+      context.event.socket = socket;
+      const args = text === undefined ? numbers : [...numbers, encoder.encodeInto(text, areaView()).written];
+      return wasmExports[name](key, ...args);
+    });
+  }
   fetch(request) {
-    return this.event("roomFetch", request);
+    return this.call((key) => {
+      context.event.request = request;
+      return wasmExports.roomFetch(key);
+    });
   }
   // webSocketMessage is the hot path. It calls Go's exported roomMessage
   // directly (go:wasmexport) instead of through a js.FuncOf, whose dispatch
@@ -266,32 +307,25 @@ export class ChatRoom {
   // as UTF-8 straight into Go's standing frame buffer, or, when it may not
   // fit, into one frameBuffer lends (it answers 0 when the frame is over Go's
   // limit, and then it is not copied at all); the socket waits for Go in
-  // context.event. The socket's tag and the event's time come along.
+  // context.event.socket. The socket's tag and the event's time come along.
   webSocketMessage(ws, message) {
     const size = typeof message === "string" ? message.length : message.byteLength;
     const tag = ws.gochatTag ?? 0;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      gochat();
-      if (this.generation !== generation) this.register();
-      let kind = -2; // binary
+    this.call((key) => {
+      let kind = kindBinary;
       if (typeof message === "string") {
         // At most 3 UTF-8 bytes per UTF-16 unit.
         if (size * 3 <= area.size) {
           kind = encoder.encodeInto(message, areaView()).written;
         } else {
-          const ptr = wasmExports.frameBuffer(this.key, size * 3);
-          kind = -1; // over the limit: not copied
+          const ptr = wasmExports.frameBuffer(key, size * 3);
+          kind = kindOversize; // not copied
           if (ptr !== 0) kind = encoder.encodeInto(message, memory().subarray(ptr, ptr + size * 3)).written;
         }
       }
-      context.event[0] = ws;
-      current = this;
-      lastText = undefined;
-      const known = wasmExports.roomMessage(this.key, size, tag, kind, Date.now());
-      context.event[0] = lastText = undefined;
-      if (known) return;
-      this.register();
-    }
+      context.event.socket = ws;
+      return wasmExports.roomMessage(key, size, tag, kind, Date.now());
+    });
   }
   // The peer's close reason (at most 123 bytes) goes to Go like a frame.
   webSocketClose(ws, code, reason, wasClean) {

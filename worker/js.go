@@ -22,13 +22,30 @@ var (
 	jsAttachText  = jsContext.Get("attachText")
 	jsFailedSends = jsContext.Get("failedSends")
 	jsStatements  = jsContext.Get("statements")
-	jsEvent       = jsContext.Get("event")
+	jsEvent       = jsContext.Get("event") // the current event's values, by name: see eventValue
 	jsSockets     = jsContext.Get("sockets")
 	jsEnsureAlarm = jsContext.Get("ensureAlarm")
 	jsAccept      = jsContext.Get("accept")
 	jsCloseText   = jsContext.Get("closeText")
 	jsForward     = jsContext.Get("forward")
 )
+
+// The names of the current event's values in context.event: glue.mjs sets
+// those an export needs before calling it and clears them all after.
+const (
+	eventRequest  = "request"  // fetch, roomFetch: the Request
+	eventEnv      = "env"      // fetch, roomInit: the Worker's env
+	eventCtx      = "ctx"      // roomInit: the object's DurableObjectState
+	eventSocket   = "socket"   // roomMessage, roomClose, roomError: the WebSocket
+	eventAccepted = "accepted" // roomFetch: the server end accept() just accepted
+	eventAnswer   = "answer"   // fetch, roomFetch: the Response (or its Promise) Go answers
+)
+
+// eventValue returns one of the current event's values.
+func eventValue(name string) js.Value { return jsEvent.Get(name) }
+
+// answer leaves the Response of a fetch event for the glue.
+func answer(v js.Value) { jsEvent.Set(eventAnswer, v) }
 
 // recovered is deferred by every Wasm export: a panic, including one from a
 // JS exception inside js.Value.Call, is logged, then onPanic runs, and the

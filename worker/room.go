@@ -4,13 +4,16 @@ package main
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 	"syscall/js"
 	"time"
 	"unsafe"
 
+	"github.com/chatroom/gochat/internal/config"
+	"github.com/chatroom/gochat/internal/router"
+	"github.com/chatroom/gochat/internal/sqlstore"
 	"github.com/chatroom/gochat/room"
+	"github.com/chatroom/gochat/room/protocol"
 )
 
 // rooms holds the Go side of every ChatRoom object living in this isolate,
@@ -28,26 +31,42 @@ type roomState struct {
 	id   string
 	ctx  js.Value // the object's DurableObjectState
 	sql  js.Value // ctx.storage.sql
+	cfg  room.Config
 	room *room.Room
 	host host // the current event's (eventHost)
 	// fanoutKey and fanoutLen name the member slice whose sockets the
 	// object holds as its fan-out list (glue.mjs setFanout), so that a
 	// broadcast to an unchanged membership costs one call into JS.
+	//
+	// The key is the address of the slice's first element. That is safe as
+	// an identity: the room hands Broadcast the same cached slice until the
+	// membership changes and then makes a new one (room.Host.Broadcast), and
+	// while fanoutKey points into the old array, Go's collector keeps that
+	// array alive, so no new slice can be allocated at the same address and
+	// be taken for the old list.
 	fanoutKey *room.Socket
 	fanoutLen int
-	// schemaReady caches that the messages table exists, and prunedTo the
-	// keep of the prune trigger made in this object's life (0: not yet).
-	schemaReady bool
-	prunedTo    int
-	probed      bool // sqlStore.probe ran
+	// history is the object's message store, and historyState what it
+	// learned of the database in this object's life (the table, the prune
+	// trigger).
+	history      sqlstore.Store
+	historyState sqlstore.State
 }
 
 // goText is how Go hands text it made to the glue: its address and length
 // in Go's memory (see glue.mjs). The bytes must stay unchanged for the call
-// they are passed to. The glue keeps the last text it decoded and reuses it
-// for the same address and length within one call into Go; lastHanded keeps
-// that text's memory alive, so that no later text can be allocated at its
-// address while the glue may still take it for the old one.
+// they are passed to.
+//
+// The glue keeps the last text it decoded and reuses it for the same address
+// and length within one call into Go (a message's insert and its fan-out
+// hand over the same frame). That memo is safe because of two rules:
+//   - Go never writes into a buffer it has handed over: every frame and
+//     attachment is a fresh []byte that is only read after it is made;
+//   - lastHanded keeps the last handed-over buffer alive until the next
+//     one, so the collector cannot free it and hand its address to a new
+//     text of the same length that the glue would take for the old one.
+//
+// The glue forgets the memo when the call into Go returns.
 func goText(b []byte) (ptr, n int) {
 	if len(b) == 0 {
 		return 0, 0
@@ -87,55 +106,21 @@ var (
 	haveConfig bool
 )
 
-// configFrom reads the room's tunables from the Worker's vars; a var that is
-// unset keeps the default, and a malformed one is logged and ignored.
+// configFrom reads the room's tunables from the Worker's vars
+// (internal/config): a var that is unset keeps the default, and a malformed
+// one is logged and ignored.
 func configFrom(env js.Value) room.Config {
 	if haveConfig && env.Equal(lastEnv) {
 		return lastConfig
 	}
-	cfg := readConfig(env)
+	cfg := config.Room(lookup(env), func(warning string) { jsConsole.Call("error", "gochat: "+warning) })
 	lastEnv, lastConfig, haveConfig = env, cfg, true
-	return cfg
-}
-
-func readConfig(env js.Value) room.Config {
-	cfg := room.DefaultConfig()
-	idle := int(cfg.IdleTimeout / time.Second)
-	rate := int(cfg.RatePerSecond)
-	for _, v := range []struct {
-		name string
-		min  int
-		dst  *int
-	}{
-		{"MAX_MESSAGE_CHARS", 1, &cfg.MaxTextChars},
-		{"MAX_STORED_MESSAGES", 1, &cfg.KeepMessages},
-		{"HISTORY_ON_JOIN", 1, &cfg.JoinHistory},
-		{"RATE_LIMIT_BURST", 1, &cfg.RateBurst},
-		{"RATE_LIMIT_PER_SECOND", 1, &rate},
-		{"RATE_LIMIT_CLOSE_AFTER", 1, &cfg.CloseAfterRejects},
-		{"IDLE_TIMEOUT_SECONDS", 0, &idle},
-		{"MAX_CONNECTIONS_PER_ROOM", 1, &cfg.MaxConnections},
-		{"PRESENCE_BROADCAST_LIMIT", 0, &cfg.PresenceLimit},
-	} {
-		s := envString(env, v.name)
-		if s == "" {
-			continue
-		}
-		if n, err := strconv.Atoi(s); err == nil && n >= v.min {
-			*v.dst = n
-		} else {
-			jsConsole.Call("error", "gochat: "+v.name+" must be an integer of at least "+strconv.Itoa(v.min)+"; using the default")
-		}
-	}
-	cfg.IdleTimeout = time.Duration(idle) * time.Second
-	cfg.RatePerSecond = float64(rate)
-	cfg.BlockedWords = room.ParseWords(envString(env, "BLOCKED_WORDS"))
 	return cfg
 }
 
 // autoResponse is the ping the runtime answers without waking an object,
 // made once per Go program.
-var autoResponse = jsPairClass.New(room.PingFrame, room.PongFrame)
+var autoResponse = jsPairClass.New(protocol.PingFrame, protocol.PongFrame)
 
 // roomInit registers an object with Go: in its constructor, and again when
 // Go no longer holds its key. The object's ctx and env wait in context.event.
@@ -143,19 +128,23 @@ var autoResponse = jsPairClass.New(room.PingFrame, room.PongFrame)
 // for it is dropped. It also installs the ping auto-response, which answers
 // without waking the object. It is a Wasm export, like roomMessage: a wake
 // runs it first, and a js.FuncOf dispatch costs a trip through Go's
-// scheduler. It answers the new key, or 0 when registering failed.
+// scheduler. The ctx and env wait in the event's ctx and env. It answers the
+// new key, or 0 when registering failed.
 //
 //go:wasmexport roomInit
 func roomInit() (key int32) {
 	defer recovered("roomInit", nil) // key stays 0
-	ctx, env := jsEvent.Index(0), jsEvent.Index(1)
+	ctx, env := eventValue(eventCtx), eventValue(eventEnv)
 	id := ctx.Get("id").Call("toString").String()
 	if old, ok := byID[id]; ok {
 		delete(rooms, old)
 	}
 	k := nextKey
 	nextKey++
-	rooms[k] = &roomState{id: id, ctx: ctx, sql: ctx.Get("storage").Get("sql"), room: room.New(configFrom(env))}
+	cfg := configFrom(env)
+	st := &roomState{id: id, ctx: ctx, sql: ctx.Get("storage").Get("sql"), cfg: cfg, room: room.New(cfg)}
+	st.history = sqlstore.Store{DB: sqlDB{st: st}, State: &st.historyState, Keep: cfg.KeepMessages}
+	rooms[k] = st
 	byID[id] = k
 	ctx.Call("setWebSocketAutoResponse", autoResponse)
 	return int32(k)
@@ -164,15 +153,15 @@ func roomInit() (key int32) {
 // roomFetch serves what the front worker forwarded: a WebSocket upgrade,
 // accepted with the hibernation API, or a room HTTP API read. The request is
 // routed again with the same rules, so the object trusts no other caller.
-// The request waits in context.event[0]; the Response is left in
-// context.event[1].
+// The request waits in the event's request; the Response is left in its
+// answer.
 //
 //go:wasmexport roomFetch
 func roomFetch(key int32) int32 {
 	return onRoom(key, "roomFetch", func(st *roomState, h *host) {
-		jsEvent.SetIndex(1, serveRoom(st, h, jsEvent.Index(0)))
+		answer(serveRoom(st, h, eventValue(eventRequest)))
 	}, func() {
-		jsEvent.SetIndex(1, routeResponse(room.HTTPErrorRoute(500, "internal_error", "the room failed to handle this request")))
+		answer(routeResponse(router.Error(500, "internal_error", "the room failed to handle this request")))
 	})
 }
 
@@ -195,35 +184,43 @@ func onRoom(key int32, name string, fn func(*roomState, *host), onPanic func()) 
 func serveRoom(st *roomState, h *host, req js.Value) js.Value {
 	u := jsURL.New(req.Get("url"))
 	headers := req.Get("headers")
-	route := room.Decide(req.Get("method").String(), u.Get("pathname").String(), header(headers, jsUpgradeHeader))
+	route := router.Decide(req.Get("method").String(), u.Get("pathname").String(), header(headers, jsUpgradeHeader))
 	switch {
 	case route.Status != 0:
 		return routeResponse(route)
-	case route.Kind == room.KindInfo, route.Kind == room.KindMessages:
+	case route.Kind == router.KindInfo:
+		status, body := st.room.Info(h, route.Room)
+		return jsonResponse(status, body, nil)
+	case route.Kind == router.KindMessages:
 		query, err := url.ParseQuery(strings.TrimPrefix(u.Get("search").String(), "?"))
 		if err != nil {
-			return routeResponse(room.HTTPErrorRoute(400, "invalid_query", "the query string is malformed"))
+			return routeResponse(router.Error(400, "invalid_query", "the query string is malformed"))
 		}
-		status, body := st.room.ServeHTTP(h, route, query)
+		status, body := st.room.Messages(h, route.Room, query)
 		return jsonResponse(status, body, nil)
 	}
 	if st.room.Full(h) {
-		return routeResponse(room.HTTPErrorRoute(503, "room_full", "this room has reached its connection limit; try again later"))
+		return routeResponse(router.Error(503, "room_full", "this room has reached its connection limit; try again later"))
 	}
 	// The glue makes the pair, accepts its server end with the hibernation
-	// API (leaving it in context.event[2]), and answers the 101 that hands
-	// the client end over.
+	// API (leaving it in the event's accepted), and answers the 101 that
+	// hands the client end over.
 	upgraded := jsAccept.Invoke(st.ctx)
-	server := &socket{ws: jsEvent.Index(2)}
+	server := &socket{st: st, ws: eventValue(eventAccepted)}
 	if err := st.room.Accept(h, server, header(headers, jsUserHeader)); err != nil {
-		_ = server.Close(room.CloseInternal, "could not register the connection")
+		_ = server.Close(protocol.CloseInternal, "could not register the connection")
 	}
 	return upgraded
 }
 
-// frameArea is the standing buffer glue.mjs writes a text frame into when it
-// surely fits (at most 3 UTF-8 bytes per UTF-16 unit): its address is read
-// once per Go program, so most frames cost no call to ask for room.
+// frameArea is the standing buffer glue.mjs writes a text frame (or a close
+// reason) into when it surely fits (at most 3 UTF-8 bytes per UTF-16 unit):
+// its address is read once per Go program, so most frames cost no call to
+// ask for room. It is safe to reuse for every event because events run one
+// at a time, the glue writes it only right before calling an export, and the
+// room only reads a frame during the call (room.Inbound): nothing keeps a
+// slice of it past the export's return (a userId or text the room keeps is
+// a copy the decoder made).
 var frameArea [smallFrame]byte
 
 // smallFrame is frameArea's size.
@@ -247,7 +244,7 @@ var frameBuf = frameArea[:]
 //go:wasmexport frameBuffer
 func frameBuffer(key, n int32) uint32 {
 	st, ok := rooms[int(key)]
-	if !ok || int(n/3) > st.room.MaxFrameBytes() || n <= 0 {
+	if !ok || int(n/3) > st.cfg.MaxFrameBytes || n <= 0 {
 		return 0
 	}
 	if int(n) > len(frameArea) {
@@ -256,13 +253,19 @@ func frameBuffer(key, n int32) uint32 {
 	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(frameBuf))))
 }
 
+// The kinds of frame roomMessage gets besides a text frame's byte count;
+// glue.mjs spells them the same way.
+const (
+	kindOversize = -1 // a text frame not copied: it is over the limit
+	kindBinary   = -2 // a binary frame, whose bytes Go never needs
+)
+
 // roomMessage handles a frame: glue.mjs calls it directly as a Wasm export,
-// with the socket waiting in context.event. size is the frame's length in
-// UTF-16 units (text) or bytes (binary); tag is the socket's tag property, 0
-// when unset; kind is the number of UTF-8 bytes of a text frame in frameBuf,
-// -1 for a text frame not copied because it is over the limit, or -2 for a
-// binary frame; nowMs is the event's time (Date.now()). It answers 0 for a
-// key Go no longer holds, and 1 otherwise.
+// with the socket waiting in the event's socket. size is the frame's length
+// in UTF-16 units (text) or bytes (binary); tag is the socket's tag property,
+// 0 when unset; kind is the number of UTF-8 bytes of a text frame in
+// frameBuf, or kindOversize, or kindBinary; nowMs is the event's time
+// (Date.now()). It answers 0 for a key Go no longer holds, and 1 otherwise.
 //
 //go:wasmexport roomMessage
 func roomMessage(key, size int32, tag float64, kind int32, nowMs float64) (known int32) {
@@ -273,38 +276,38 @@ func roomMessage(key, size int32, tag float64, kind int32, nowMs float64) (known
 		return 0
 	}
 	known = 1
-	s := &socket{tag: tag, hasTag: true, pending: true}
+	s := &socket{st: st, tag: tag, hasTag: true, pending: true}
 	switch {
-	case kind == -1 || int(size) > st.room.MaxFrameBytes():
+	case kind == kindOversize || int(size) > st.cfg.MaxFrameBytes:
 		// A string of n UTF-16 units has at least n UTF-8 bytes: refused
 		// before it was copied into Go's memory, which never shrinks.
-		st.room.TooBig(h, s)
-	case kind == -2:
-		st.room.Message(h, s, nil, true)
+		st.room.Message(h, s, room.Inbound{Oversize: true})
+	case kind == kindBinary:
+		st.room.Message(h, s, room.Inbound{Binary: true})
 	default:
 		// The room only reads the frame, so the buffer serves as is.
-		st.room.Message(h, s, frameBuf[:kind], false)
+		st.room.Message(h, s, room.Inbound{Text: frameBuf[:kind]})
 	}
 	return known
 }
 
-// roomClose is the runtime's close event for the socket waiting in
-// context.event; tag is its tag property (0 when unset), and the peer's
+// roomClose is the runtime's close event for the socket waiting in the
+// event's socket; tag is its tag property (0 when unset), and the peer's
 // reason is in frameArea, reasonLen bytes of UTF-8.
 //
 //go:wasmexport roomClose
 func roomClose(key int32, tag float64, code, reasonLen int32) int32 {
 	return onRoom(key, "roomClose", func(st *roomState, h *host) {
-		st.room.Close(h, &socket{tag: tag, hasTag: true, pending: true}, int(code), string(frameArea[:reasonLen]))
+		st.room.Close(h, &socket{st: st, tag: tag, hasTag: true, pending: true}, int(code), string(frameArea[:reasonLen]))
 	}, nil)
 }
 
-// roomError is the runtime's error event for the socket in context.event.
+// roomError is the runtime's error event for the socket in the event's socket.
 //
 //go:wasmexport roomError
 func roomError(key int32, tag float64) int32 {
 	return onRoom(key, "roomError", func(st *roomState, h *host) {
-		st.room.Error(h, &socket{tag: tag, hasTag: true, pending: true})
+		st.room.Error(h, &socket{st: st, tag: tag, hasTag: true, pending: true})
 	}, nil)
 }
 

@@ -11,14 +11,19 @@ import (
 	"github.com/chatroom/gochat/room"
 )
 
-// socket adapts a runtime WebSocket to room.Socket. tag, when hasTag, is the
-// socket's tag property as the glue read it for this event (0 when unset). A
-// socket made with pending set takes its WebSocket from context.event on
-// first use: on the hot path the room finds the session by tag and sends
-// through the socket it already holds, so the event's own is never fetched. A socket from a
-// rebuild (host.Sockets) is entry index of the list the glue returned, and
-// is fetched from it only when used one by one: a wake touches few of them.
+// socket adapts a runtime WebSocket to room.Socket and room.Fast. It has
+// three modes, by where its WebSocket comes from:
+//   - direct: ws is set (an accepted socket);
+//   - pending: the event's socket, fetched from the event on first use. On
+//     the hot path the room finds the session by tag and sends through the
+//     socket it already holds, so the event's own is never fetched;
+//   - listed: entry index of one rebuild's list (host.Sockets), fetched from
+//     it only when used one by one: a wake touches few of them.
+//
+// tag, when hasTag, is the socket's tag property as the glue read it for
+// this event (0 when unset).
 type socket struct {
+	st      *roomState
 	ws      js.Value
 	tag     float64
 	hasTag  bool
@@ -35,8 +40,8 @@ type socket struct {
 type socketList struct{ all js.Value }
 
 var (
-	_ room.Socket     = (*socket)(nil)
-	_ room.Predecoded = (*socket)(nil)
+	_ room.Socket = (*socket)(nil)
+	_ room.Fast   = (*socket)(nil)
 )
 
 func (s *socket) Predecoded() (*room.Attachment, bool) {
@@ -48,7 +53,7 @@ func (s *socket) Predecoded() (*room.Attachment, bool) {
 func (s *socket) value() js.Value {
 	switch {
 	case s.pending:
-		s.ws, s.pending = jsEvent.Index(0), false
+		s.ws, s.pending = eventValue(eventSocket), false
 	case s.list != nil:
 		s.ws, s.list = s.list.all.Index(s.index), nil
 	}
@@ -124,8 +129,8 @@ var _ room.Host = (*host)(nil)
 func (h *host) Sockets() []room.Socket {
 	pair := jsSockets.Invoke(h.st.ctx)
 	list := &socketList{all: pair.Index(0)}
-	var atts room.Attachments
-	if room.DecodeJSON([]byte(pair.Index(1).String()), &atts) != nil {
+	atts, err := room.DecodeAttachments([]byte(pair.Index(1).String()))
+	if err != nil {
 		atts = nil // each socket then reads its own
 	}
 	n := list.all.Length()
@@ -133,7 +138,7 @@ func (h *host) Sockets() []room.Socket {
 	backing := make([]socket, n)
 	for i := range out {
 		s := &backing[i]
-		s.list, s.index = list, i
+		s.st, s.list, s.index = h.st, list, i
 		if i < len(atts) {
 			s.predecoded, s.hasPredecoded = atts[i], true
 		}
@@ -202,24 +207,31 @@ func jsList(to []room.Socket) js.Value {
 
 func (h *host) Now() time.Time { return h.now }
 
-func (h *host) SetAlarm(at time.Time) {
-	h.st.ctx.Get("storage").Call("setAlarm", at.UnixMilli())
-}
-
-func (h *host) EnsureAlarm(at time.Time) {
-	jsEnsureAlarm.Invoke(h.st.ctx, at.UnixMilli())
-}
-
-func (h *host) DeleteAlarm() {
-	h.st.ctx.Get("storage").Call("deleteAlarm")
-}
-
-func (h *host) AutoResponseAt(s room.Socket) time.Time {
-	v := h.st.ctx.Call("getWebSocketAutoResponseTimestamp", s.(*socket).value())
+func (s *socket) AutoResponseAt() time.Time {
+	v := s.st.ctx.Call("getWebSocketAutoResponseTimestamp", s.value())
 	if v.Type() != js.TypeObject {
 		return time.Time{}
 	}
 	return time.UnixMilli(int64(v.Call("getTime").Float()))
 }
 
-func (h *host) Store() room.Store { return sqlStore{st: h.st} }
+// Store is the object's history; a pointer, so that it costs no allocation
+// per message.
+func (h *host) Store() room.Store { return &h.st.history }
+
+func (h *host) Alarm() room.Alarm { return (*alarm)(h.st) }
+
+// alarm is the object's alarm (ctx.storage's).
+type alarm roomState
+
+func (a *alarm) Set(at time.Time) {
+	a.ctx.Get("storage").Call("setAlarm", at.UnixMilli())
+}
+
+func (a *alarm) Ensure(at time.Time) {
+	jsEnsureAlarm.Invoke(a.ctx, at.UnixMilli())
+}
+
+func (a *alarm) Delete() {
+	a.ctx.Get("storage").Call("deleteAlarm")
+}

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/chatroom/gochat/room/protocol"
 	"github.com/coder/websocket"
 )
 
@@ -290,12 +291,12 @@ func (c *client) send(ctx context.Context, frame string) error {
 }
 
 func (c *client) join(ctx context.Context) error {
-	b, _ := json.Marshal(map[string]string{"type": "join", "userId": c.user})
+	b := protocol.Marshal(protocol.JoinRequest{Type: protocol.TypeJoin, UserID: c.user})
 	return c.send(ctx, string(b))
 }
 
 func (c *client) message(ctx context.Context, text string) error {
-	b, _ := json.Marshal(map[string]string{"type": "message", "text": text})
+	b := protocol.Marshal(protocol.MessageRequest{Type: protocol.TypeMessage, Text: text})
 	return c.send(ctx, string(b))
 }
 

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/chatroom/gochat/internal/auth"
-	"github.com/chatroom/gochat/room"
+	"github.com/chatroom/gochat/room/protocol"
 )
 
 func main() {
@@ -31,7 +31,7 @@ func main() {
 }
 
 func run(user string, ttl time.Duration, varsPath string) error {
-	if rej := room.ValidUserID(user); rej != nil {
+	if rej := protocol.ValidUserID(user); rej != nil {
 		return fmt.Errorf("-user: %s", rej.Message)
 	}
 	if ttl <= 0 {

@@ -1,7 +1,14 @@
-package room
+// Package router decides what the Worker does with a request, from its
+// method, path and Upgrade header alone: answer it directly (health, 404,
+// 405, 426, a bad room name), serve the chat page, or forward it to a room.
+// Both the front worker and the room's object route with it, so the object
+// trusts no other caller. It is pure Go, tested natively.
+package router
 
 import (
 	"strings"
+
+	"github.com/chatroom/gochat/room/protocol"
 )
 
 // LobbyRoom is the shared room served at /api/chat.
@@ -71,14 +78,14 @@ func Decide(method, path, upgrade string) Route {
 		if path != "/api/chat" {
 			name = path[len("/api/chat/"):]
 			if !roomName.MatchString(name) {
-				return HTTPErrorRoute(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
+				return Error(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
 			}
 		}
 		if method != "GET" {
 			return methodNotAllowed("GET")
 		}
 		if !strings.EqualFold(strings.TrimSpace(upgrade), "websocket") {
-			return HTTPErrorRoute(426, "upgrade_required", "this endpoint speaks WebSocket; send Upgrade: websocket")
+			return Error(426, "upgrade_required", "this endpoint speaks WebSocket; send Upgrade: websocket")
 		}
 		return Route{Room: name, Kind: KindSocket}
 	case strings.HasPrefix(path, "/api/rooms/"):
@@ -89,9 +96,9 @@ func Decide(method, path, upgrade string) Route {
 		}
 		if !roomName.MatchString(rest) {
 			if strings.Contains(rest, "/") && kind == KindInfo {
-				return HTTPErrorRoute(404, "not_found", "rooms have /api/rooms/{room} and /api/rooms/{room}/messages")
+				return Error(404, "not_found", "rooms have /api/rooms/{room} and /api/rooms/{room}/messages")
 			}
-			return HTTPErrorRoute(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
+			return Error(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
 		}
 		if method != "GET" && method != "HEAD" {
 			return methodNotAllowed("GET, HEAD")
@@ -100,27 +107,26 @@ func Decide(method, path, upgrade string) Route {
 	case strings.HasPrefix(path, "/r/"):
 		name := strings.TrimSuffix(path[len("/r/"):], "/")
 		if !roomName.MatchString(name) {
-			return HTTPErrorRoute(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
+			return Error(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
 		}
 		if method != "GET" && method != "HEAD" {
 			return methodNotAllowed("GET, HEAD")
 		}
 		return Route{Room: name, Kind: KindPage}
 	default:
-		return HTTPErrorRoute(404, "not_found", "no such endpoint; chat is at /api/chat and /api/chat/{room}")
+		return Error(404, "not_found", "no such endpoint; chat is at /api/chat and /api/chat/{room}")
 	}
 }
 
-var healthOK, _ = marshal(Health{OK: true})
+var healthOK = protocol.Marshal(protocol.Health{OK: true})
 
 func methodNotAllowed(allow string) Route {
-	r := HTTPErrorRoute(405, "method_not_allowed", "use "+allow)
+	r := Error(405, "method_not_allowed", "use "+allow)
 	r.Allow = allow
 	return r
 }
 
-// HTTPErrorRoute is an error answer in the JSON error shape.
-func HTTPErrorRoute(status int, code, message string) Route {
-	body, _ := marshal(HTTPError{Error: code, Message: message})
-	return Route{Status: status, Body: body}
+// Error is an error answer in the JSON error shape.
+func Error(status int, code, message string) Route {
+	return Route{Status: status, Body: protocol.Marshal(protocol.HTTPError{Error: code, Message: message})}
 }

@@ -1,4 +1,9 @@
-package room
+// Package protocol is gochat's wire protocol, the one place that defines it:
+// every frame and HTTP body as a Go struct with its easyjson code, the frame
+// types and error codes, the decoder of inbound frames (with its fuzz
+// target), and the timestamp format. The room, the worker, cmd/chatbench,
+// the e2e tests and the Go client all import it.
+package protocol
 
 import (
 	"strings"
@@ -53,6 +58,15 @@ const (
 	CodeContentBlocked   = "content_blocked"
 )
 
+// Close codes the room sends.
+const (
+	CloseNormal          = 1000
+	CloseGoingAway       = 1001
+	ClosePolicyViolation = 1008
+	CloseMessageTooBig   = 1009
+	CloseInternal        = 1011
+)
+
 // TimeLayout is the wire timestamp: UTC ISO-8601 with milliseconds, as in the
 // seed (2025-10-26T05:20:00.000Z).
 const TimeLayout = "2006-01-02T15:04:05.000Z"
@@ -103,23 +117,32 @@ func (r *Raw) UnmarshalEasyJSON(l *jlexer.Lexer) { *r = l.Raw() }
 // MarshalEasyJSON writes the value back as it was.
 func (r Raw) MarshalEasyJSON(w *jwriter.Writer) { w.Raw(r, nil) }
 
-// marshal encodes a wire struct with its generated code. It avoids
+// Marshaler is a wire struct with its generated encoder.
+type Marshaler interface{ MarshalEasyJSON(*jwriter.Writer) }
+
+// Marshal encodes a wire struct with its generated code. It avoids
 // easyjson.Marshal, whose package pulls net/http into the Wasm build.
+//
+// It cannot fail: jwriter records an error only when a marshaler hands one to
+// Writer.Raw, and no wire type does (Raw and Field write their bytes back
+// with a nil error); strings, numbers and bools always encode.
 //
 // It is generic, not an interface parameter, so that each type's decoder
 // stays out of the build unless something decodes that type.
-func marshal[T interface{ MarshalEasyJSON(*jwriter.Writer) }](v T) ([]byte, error) {
+func Marshal[T Marshaler](v T) []byte {
 	w := jwriter.Writer{}
 	v.MarshalEasyJSON(&w)
-	return w.BuildBytes()
+	b, _ := w.BuildBytes() // see above: never an error
+	return b
 }
 
-// frame marshals a message frame into one buffer of about size bytes, so
+// Frame marshals a message frame into one buffer of about size bytes, so
 // that a long text is written without growing the writer's buffer in steps
 // (and without copying the steps together at the end). It is a method, not
-// the generic marshal, so that the compiler keeps the message and the
-// writer on the stack: a message costs one allocation, its frame.
-func (m ChatMessage) frame(size int) []byte {
+// the generic Marshal, so that the compiler keeps the message and the
+// writer on the stack: a message costs one allocation, its frame. It cannot
+// fail, for Marshal's reason.
+func (m ChatMessage) Frame(size int) []byte {
 	w := jwriter.Writer{}
 	w.Buffer.Buf = make([]byte, 0, size)
 	m.MarshalEasyJSON(&w)
@@ -127,18 +150,13 @@ func (m ChatMessage) frame(size int) []byte {
 	return b
 }
 
-// unmarshal decodes a wire struct with its generated code, requiring that
+// Unmarshal decodes a wire struct with its generated code, requiring that
 // nothing follows the value.
-func unmarshal[T interface{ UnmarshalEasyJSON(*jlexer.Lexer) }](data []byte, v T) error {
+func Unmarshal[T interface{ UnmarshalEasyJSON(*jlexer.Lexer) }](data []byte, v T) error {
 	l := jlexer.Lexer{Data: data}
 	v.UnmarshalEasyJSON(&l)
 	l.Consumed()
 	return l.Error()
-}
-
-// DecodeJSON decodes data into a wire struct, for the worker.
-func DecodeJSON[T interface{ UnmarshalEasyJSON(*jlexer.Lexer) }](data []byte, v T) error {
-	return unmarshal(data, v)
 }
 
 // Frame is an inbound frame as decoded from JSON. Each field records whether
@@ -228,6 +246,22 @@ func (k TypeField) MarshalEasyJSON(w *jwriter.Writer) {
 	w.RawString("null")
 }
 
+// JoinRequest is a client's join frame: userId may be left out on a
+// signed-in connection, and Since asks for a resume after that message id.
+type JoinRequest struct {
+	Type   string `json:"type"`
+	UserID string `json:"userId,omitempty"`
+	Since  *int64 `json:"since,omitempty"`
+}
+
+// MessageRequest is a client's message frame. UserID is needed only on an
+// unjoined connection, which it then joins (the seed's quick test).
+type MessageRequest struct {
+	Type   string `json:"type"`
+	Text   string `json:"text"`
+	UserID string `json:"userId,omitempty"`
+}
+
 // UserJoined announces that a user is present in the room.
 type UserJoined struct {
 	Type      string `json:"type"`
@@ -298,17 +332,6 @@ type MessagesPage struct {
 	Truncated bool            `json:"truncated,omitempty"`
 }
 
-// Strings is a JSON array of strings, as SQLite's json_group_array returns.
-//
-//easyjson:json
-type Strings []string
-
-// Attachments is a JSON array of the sockets' attachments, null where a
-// socket has none: how the worker reads a whole room's attachments at once.
-//
-//easyjson:json
-type Attachments []*Attachment
-
 // StoredMessages is how a Store hands over a batch of rows in one piece.
 //
 //easyjson:json
@@ -333,22 +356,6 @@ type RateLimited struct {
 	Code         string `json:"code"`
 	Message      string `json:"message"`
 	RetryAfterMs int64  `json:"retryAfterMs"`
-}
-
-// Attachment is what a socket carries through hibernation: the only per-socket
-// state that survives eviction. Keys are short because it is stored per socket.
-type Attachment struct {
-	// SID identifies the session within the room; unique among open sockets.
-	SID uint64 `json:"s"`
-	// UserID is the joined identity, empty until the socket joins.
-	UserID string `json:"u,omitempty"`
-	// Bound is the identity a verified token gave the socket at accept.
-	Bound string `json:"b,omitempty"`
-	// Active is the last second (Unix, rounded up) the socket sent anything.
-	Active int64 `json:"a,omitempty"`
-	// Gone marks a socket the room has already said goodbye to, so that a late
-	// close or error event for it announces nothing twice.
-	Gone bool `json:"g,omitempty"`
 }
 
 // HTTPError is the JSON body of every error response of the HTTP edge.

@@ -1,9 +1,10 @@
-package room_test
+package router_test
 
 import (
+	"encoding/json"
 	"testing"
 
-	"github.com/chatroom/gochat/room"
+	"github.com/chatroom/gochat/internal/router"
 )
 
 func TestDecide(t *testing.T) {
@@ -44,7 +45,7 @@ func TestDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got := room.Decide(tt.method, tt.path, tt.upgrade)
+			got := router.Decide(tt.method, tt.path, tt.upgrade)
 			if got.Status != tt.status || got.Room != tt.room {
 				t.Fatalf("Decide = status %d room %q, want %d %q", got.Status, got.Room, tt.status, tt.room)
 			}
@@ -64,4 +65,12 @@ func make64(c byte) []byte {
 		b[i] = c
 	}
 	return b
+}
+
+func jsonError(body []byte) bool {
+	var v struct {
+		Error   *string `json:"error"`
+		Message *string `json:"message"`
+	}
+	return json.Unmarshal(body, &v) == nil && v.Error != nil && *v.Error != "" && v.Message != nil && *v.Message != ""
 }

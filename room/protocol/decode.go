@@ -1,4 +1,4 @@
-package room
+package protocol
 
 import (
 	"bytes"
@@ -36,7 +36,8 @@ type Reject struct {
 
 func (r *Reject) Error() string { return r.Code + ": " + r.Message }
 
-func reject(code, format string, args ...any) *Reject {
+// Rejectf makes a Reject with a formatted message.
+func Rejectf(code, format string, args ...any) *Reject {
 	return &Reject{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
@@ -46,7 +47,7 @@ func Decode(data []byte) (Request, *Reject) {
 	var req Request
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return req, reject(CodeInvalidJSON, "frame must be a JSON object")
+		return req, Rejectf(CodeInvalidJSON, "frame must be a JSON object")
 	}
 	// The concrete method, not the generic unmarshal: it lets the compiler
 	// keep the lexer and the frame on the stack, two allocations fewer on
@@ -56,24 +57,24 @@ func Decode(data []byte) (Request, *Reject) {
 	f.UnmarshalEasyJSON(&l)
 	l.Consumed()
 	if err := l.Error(); err != nil {
-		return req, reject(CodeInvalidJSON, "frame is not valid JSON")
+		return req, Rejectf(CodeInvalidJSON, "frame is not valid JSON")
 	}
 	if !f.Type.Present {
-		return req, reject(CodeUnknownType, `frame has no "type"; expected join, message or ping`)
+		return req, Rejectf(CodeUnknownType, `frame has no "type"; expected join, message or ping`)
 	}
 	if !f.Type.IsString {
-		return req, reject(CodeUnknownType, `"type" must be a string; expected join, message or ping`)
+		return req, Rejectf(CodeUnknownType, `"type" must be a string; expected join, message or ping`)
 	}
 	switch t := f.Type.Name; t {
 	case TypeJoin, TypeMessage, TypePing:
 		req.Type = t
 	default:
-		return req, reject(CodeUnknownType, "unknown type %q; expected join, message or ping", truncate(t, 64))
+		return req, Rejectf(CodeUnknownType, "unknown type %q; expected join, message or ping", truncate(t, 64))
 	}
 	if f.UserID.Present {
 		req.HasUserID = true
 		if !f.UserID.IsString {
-			req.UserIDErr = reject(CodeInvalidUserID, `"userId" must be a string`)
+			req.UserIDErr = Rejectf(CodeInvalidUserID, `"userId" must be a string`)
 		} else if err := ValidUserID(f.UserID.Str); err != nil {
 			req.UserIDErr = err
 		} else {
@@ -83,7 +84,7 @@ func Decode(data []byte) (Request, *Reject) {
 	if f.Text.Present {
 		req.HasText = true
 		if !f.Text.IsString {
-			return req, reject(CodeInvalidMessage, `"text" must be a string`)
+			return req, Rejectf(CodeInvalidMessage, `"text" must be a string`)
 		}
 		req.Text = f.Text.Str
 	}
@@ -99,7 +100,7 @@ func Decode(data []byte) (Request, *Reject) {
 func ParseSince(s string) (int64, *Reject) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 || (len(s) > 1 && s[0] == '0') || s[0] == '+' {
-		return 0, reject(CodeInvalidSince, `"since" must be a non-negative integer message id`)
+		return 0, Rejectf(CodeInvalidSince, `"since" must be a non-negative integer message id`)
 	}
 	return n, nil
 }
@@ -111,26 +112,26 @@ const MaxUserIDChars = 64
 func ValidUserID(s string) *Reject {
 	n := utf8.RuneCountInString(s)
 	if n == 0 {
-		return reject(CodeInvalidUserID, "userId must not be empty")
+		return Rejectf(CodeInvalidUserID, "userId must not be empty")
 	}
 	if n > MaxUserIDChars {
-		return reject(CodeInvalidUserID, "userId must be at most %d characters, got %d", MaxUserIDChars, n)
+		return Rejectf(CodeInvalidUserID, "userId must be at most %d characters, got %d", MaxUserIDChars, n)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return reject(CodeInvalidUserID, "userId must not contain control characters")
+			return Rejectf(CodeInvalidUserID, "userId must not contain control characters")
 		}
 	}
 	return nil
 }
 
-// validText checks a message text against the length limit.
-func validText(s string, maxChars int) *Reject {
+// ValidText checks a message text against the length limit.
+func ValidText(s string, maxChars int) *Reject {
 	if s == "" {
-		return reject(CodeInvalidMessage, `"text" must be a non-empty string`)
+		return Rejectf(CodeInvalidMessage, `"text" must be a non-empty string`)
 	}
 	if n := utf8.RuneCountInString(s); n > maxChars {
-		return reject(CodeMessageTooLong, "text is %d characters; the limit is %d", n, maxChars)
+		return Rejectf(CodeMessageTooLong, "text is %d characters; the limit is %d", n, maxChars)
 	}
 	return nil
 }

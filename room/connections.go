@@ -1,0 +1,143 @@
+package room
+
+import (
+	"time"
+
+	"github.com/chatroom/gochat/room/protocol"
+)
+
+// Full reports whether the room is at MaxConnections; the worker answers the
+// upgrade with 503 room_full instead of accepting it.
+func (r *Room) Full(h Host) bool {
+	r.load(h)
+	return len(r.sessions) >= r.cfg.MaxConnections
+}
+
+// Accept registers a socket the runtime has just accepted. bound is the
+// verified identity of a protected room's token, or "" in open mode.
+func (r *Room) Accept(h Host, s Socket, bound string) error {
+	r.load(h)
+	sess := &session{sid: r.nextSID, sock: s, bound: bound, active: ceilSecond(h.Now())}
+	r.nextSID++
+	if err := writeAttachment(s, sess.attachment(false)); err != nil {
+		return err
+	}
+	r.sessions[sess.sid] = sess
+	// Tagged now, so that its first frame finds the session without reading
+	// the attachment back.
+	if f, ok := s.(Fast); ok {
+		f.SetTag(r.epoch | sess.sid)
+	}
+	if len(r.sessions) == 1 {
+		r.schedule(h)
+	}
+	return nil
+}
+
+// touch records that the socket sent something. The attachment keeps whole
+// seconds, rounded up, so it is written at most once a second per socket and
+// an idle close is never early.
+func (r *Room) touch(h Host, sess *session) {
+	if sec := ceilSecond(h.Now()); sec > sess.active {
+		sess.active = sec
+		// A failed write leaves the stored second older, so a rebuilt
+		// expiry can only come early, never late; memory keeps the real one.
+		_ = writeAttachment(sess.sock, sess.attachment(false))
+	}
+}
+
+func ceilSecond(t time.Time) int64 {
+	sec := t.Unix()
+	if t.Nanosecond() > 0 {
+		sec++
+	}
+	return sec
+}
+
+// Close handles the runtime's close event for a socket: it completes the
+// handshake and, if this was the user's last connection, announces user_left.
+func (r *Room) Close(h Host, s Socket, code int, reason string) {
+	r.load(h)
+	if sess, ok := r.find(h, s); ok {
+		r.leave(h, sess)
+	}
+	_ = s.Close(reciprocalCode(code), reason) // fails only if already closed
+}
+
+// Error handles the runtime's error event; the socket is unusable, so it is
+// treated as an abrupt close.
+func (r *Room) Error(h Host, s Socket) {
+	r.load(h)
+	if sess, ok := r.find(h, s); ok {
+		r.leave(h, sess)
+	}
+	_ = s.Close(protocol.CloseInternal, "websocket error") // fails only if already closed
+}
+
+// drop closes a socket from the server side and says goodbye for it.
+func (r *Room) drop(h Host, sess *session, code int, reason string) {
+	r.leave(h, sess)
+	_ = sess.sock.Close(code, reason) // fails only if already closed
+}
+
+// leave forgets a session, marks its socket so that no later event announces
+// it again, and sends user_left if its user has no connection left. The last
+// socket to go takes the idle alarm with it.
+func (r *Room) leave(h Host, sess *session) {
+	if r.sessions[sess.sid] != sess {
+		return // already gone
+	}
+	delete(r.sessions, sess.sid)
+	r.markGone(sess)
+	if len(r.sessions) == 0 && r.cfg.IdleTimeout > 0 {
+		h.Alarm().Delete()
+	}
+	if sess.userID == "" {
+		return
+	}
+	r.members = nil
+	r.presence[sess.userID]--
+	if r.presence[sess.userID] > 0 {
+		return
+	}
+	delete(r.presence, sess.userID)
+	switch {
+	case len(r.presence) == r.cfg.PresenceLimit:
+		// Small again: the full roster, once, and per-user frames from now on.
+		r.broadcast(h, r.presenceFrame())
+	case !r.large():
+		frame := protocol.Marshal(protocol.UserLeft{Type: protocol.TypeUserLeft, UserID: sess.userID, Timestamp: protocol.Timestamp(h.Now())})
+		r.broadcast(h, frame)
+	}
+}
+
+// reciprocalCode is the code to answer a peer's close with. 1005 (no code)
+// and 1006 (abnormal) are reserved for reporting and cannot be sent, and
+// neither can codes outside the ranges a peer may use.
+func reciprocalCode(code int) int {
+	switch {
+	case code == 1005 || code == 1006 || code == 1015:
+		return protocol.CloseNormal
+	case code >= 1000 && code <= 1014, code >= 3000 && code <= 4999:
+		return code
+	default:
+		return protocol.CloseNormal
+	}
+}
+
+// markGoneAttempts is how many times markGone tries to write the gone mark:
+// a write can fail transiently.
+const markGoneAttempts = 2
+
+// markGone records in the socket's attachment that the room has said
+// goodbye to it, so that a late close or error event for it announces
+// nothing twice. Even when every attempt fails, the socket never comes back
+// as a ghost member: every leave closes its socket (drop, Close, Error), and
+// a rebuild takes only open sockets (Host.Sockets).
+func (r *Room) markGone(sess *session) {
+	for range markGoneAttempts {
+		if writeAttachment(sess.sock, sess.attachment(true)) == nil {
+			return
+		}
+	}
+}

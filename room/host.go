@@ -1,0 +1,99 @@
+package room
+
+import (
+	"time"
+
+	"github.com/chatroom/gochat/room/protocol"
+)
+
+// Socket is one accepted WebSocket as the room sees it.
+type Socket interface {
+	// Send sends one text frame. It fails when the peer is gone.
+	Send(frame []byte) error
+	// Close starts or completes the closing handshake.
+	Close(code int, reason string) error
+	// Attachment returns what SetAttachment stored, or nil if nothing was.
+	Attachment() ([]byte, error)
+	// SetAttachment stores a small value that survives hibernation.
+	SetAttachment(data []byte) error
+	// AutoResponseAt is when the runtime last answered this socket's exact
+	// ping on the room's behalf, or the zero time.
+	AutoResponseAt() time.Time
+}
+
+// Fast is what a Socket may also offer to spare the room work on the hot
+// path. The room works the same without it; it only reads less.
+type Fast interface {
+	// Tag returns what SetTag stored on this socket's runtime object, or 0.
+	// Unlike the attachment it is lost when the object is evicted; it saves
+	// decoding the attachment on every frame. The room puts a per-rebuild
+	// epoch into every tag, so a tag from before a rebuild never matches.
+	Tag() uint64
+	SetTag(tag uint64)
+	// Predecoded hands over the socket's attachment as the host already
+	// decoded it with the whole room's in one piece (DecodeAttachments), so
+	// that a wake decodes one array instead of one attachment per socket.
+	// ok is false when there is nothing to hand over; the host hands over
+	// only what it read, once, since the attachment may change after.
+	Predecoded() (att *Attachment, ok bool)
+}
+
+// Host is the runtime around a room for the duration of one event.
+type Host interface {
+	// Now is the time of the current event.
+	Now() time.Time
+	// Sockets returns every accepted socket that is open. A closing one is
+	// left out: the room closes every socket it says goodbye to, so a
+	// closing socket is never a member, even if its gone mark could not be
+	// written; its close event, if it comes, still finds it by attachment.
+	Sockets() []Socket
+	// Broadcast sends one text frame to every socket in to, in one call to the
+	// runtime, and returns the sockets whose send failed. to is the room's
+	// cached member list: the same slice until the membership changes, so a
+	// host may cache what it derives from it.
+	Broadcast(frame []byte, to []Socket) []Socket
+	// Store is the room's durable message history.
+	Store() Store
+	// Alarm is the room's single alarm.
+	Alarm() Alarm
+}
+
+// Alarm is a room's single alarm, which wakes the object (Room.Alarm).
+type Alarm interface {
+	// Set schedules it at at.
+	Set(at time.Time)
+	// Ensure schedules it at at unless one is already set no later; it need
+	// not take effect before the event ends.
+	Ensure(at time.Time)
+	// Delete cancels it.
+	Delete()
+}
+
+// Store is the room's message history. Writes are durable once the event
+// that made them ends; the runtime holds back every frame the event sent
+// until then, so nobody sees a message that could still be lost.
+type Store interface {
+	// Append stores m, whose id is one above the last stored, and prunes all
+	// but the latest keep messages. frame is m's broadcast frame (the JSON
+	// of a ChatMessage), which a store may persist from instead of m's
+	// fields. On error nothing is stored.
+	Append(m protocol.StoredMessage, frame []byte, keep int) error
+	// After returns the latest limit messages with an id above since, oldest
+	// first, and whether more such messages were left out. Ids have no gaps:
+	// an Append that fails uses none.
+	After(since int64, limit int) ([]protocol.StoredMessage, bool, error)
+	// LastID is the highest id stored, or 0.
+	LastID() (int64, error)
+}
+
+// Inbound is one frame as the runtime delivered it.
+type Inbound struct {
+	// Text is a text frame's UTF-8. The room only reads it, during the call.
+	Text []byte
+	// Binary marks a binary frame; its bytes are not needed.
+	Binary bool
+	// Oversize marks a frame the host found larger than
+	// Config.MaxFrameBytes before copying it (a host that can tell a frame's
+	// size first should not copy such a frame at all).
+	Oversize bool
+}

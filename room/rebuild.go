@@ -1,0 +1,143 @@
+package room
+
+import (
+	"math/rand/v2"
+
+	"github.com/chatroom/gochat/room/protocol"
+)
+
+// load rebuilds the cache from the host's sockets and their attachments, as
+// cloudflare/workers-chat-demo does on every wake, and re-arms the idle alarm
+// at the earliest expiry it finds.
+func (r *Room) load(h Host) { r.loadAndEnsureAlarm(h, true) }
+
+func (r *Room) loadAndEnsureAlarm(h Host, ensure bool) {
+	if r.loaded {
+		return
+	}
+	r.loaded = true
+	sockets := h.Sockets()
+	// Sized for the sockets found, so that a wake of a large room does not
+	// grow its maps step by step.
+	r.sessions = make(map[uint64]*session, len(sockets))
+	r.presence = make(map[string]int, len(sockets))
+	r.buckets = make(map[string]*bucket)
+	r.members = nil
+	r.nextSID = 1
+	r.lastID = -1
+	r.epoch = (rand.Uint64N(1<<20) + 1) << tagSIDBits
+	for _, s := range sockets {
+		att, ok := readAttachment(s)
+		if !ok || att.Gone {
+			continue
+		}
+		if _, dup := r.sessions[att.SID]; dup {
+			continue
+		}
+		r.adopt(s, att)
+	}
+	if ensure && len(r.sessions) > 0 {
+		// The alarm set before the eviction is still there; this only
+		// repairs a missing one, without a write on every wake (a write
+		// holds back the event's frames until it is durable). Attachments
+		// alone give expiries no later than the real ones (an exact ping
+		// answered by the runtime can only postpone them), so the alarm may
+		// come early, never late, and Alarm looks closer.
+		r.scheduleBy(h, false)
+	}
+}
+
+// adopt caches a session known from its attachment.
+func (r *Room) adopt(s Socket, att Attachment) *session {
+	sess := &session{sid: att.SID, sock: s, userID: att.UserID, bound: att.Bound, active: att.Active}
+	r.sessions[att.SID] = sess
+	if att.UserID != "" {
+		r.presence[att.UserID]++
+		r.members = nil
+	}
+	if att.SID >= r.nextSID {
+		r.nextSID = att.SID + 1
+	}
+	return sess
+}
+
+func readAttachment(s Socket) (Attachment, bool) {
+	var att Attachment
+	if p, ok := s.(Fast); ok {
+		if pre, ok := p.Predecoded(); ok {
+			if pre == nil || pre.SID == 0 {
+				return att, false
+			}
+			return *pre, true
+		}
+	}
+	data, err := s.Attachment()
+	if err != nil || len(data) == 0 {
+		return att, false
+	}
+	if protocol.Unmarshal(data, &att) != nil || att.SID == 0 {
+		return att, false
+	}
+	return att, true
+}
+
+func writeAttachment(s Socket, att Attachment) error {
+	return s.SetAttachment(protocol.Marshal(att))
+}
+
+// tagSIDBits is how many low bits of a socket tag hold the session id; the
+// bits above hold the epoch. Tags stay below 2^53, exact as a JS number.
+const tagSIDBits = 32
+
+// find returns the session of the socket an event arrived on: by its tag
+// when it carries this rebuild's, else from its attachment.
+func (r *Room) find(h Host, s Socket) (*session, bool) {
+	f, fast := s.(Fast)
+	if !fast {
+		return r.findByAttachment(h, s)
+	}
+	if tag := f.Tag(); tag&^(1<<tagSIDBits-1) == r.epoch {
+		if sess, ok := r.sessions[tag&(1<<tagSIDBits-1)]; ok {
+			// The session's socket is the same runtime object as s; keeping
+			// it spares the host handing over s at all.
+			return sess, true
+		}
+	}
+	sess, ok := r.findByAttachment(h, s)
+	if ok {
+		f.SetTag(r.epoch | sess.sid)
+	}
+	return sess, ok
+}
+
+func (r *Room) findByAttachment(h Host, s Socket) (*session, bool) {
+	att, ok := readAttachment(s)
+	if !ok {
+		// Not ours, or its attachment was lost: give it a fresh session so
+		// that it can still join.
+		sess := &session{sid: r.nextSID, sock: s, active: ceilSecond(h.Now())}
+		r.nextSID++
+		if writeAttachment(s, sess.attachment(false)) != nil {
+			return nil, false
+		}
+		r.sessions[sess.sid] = sess
+		return sess, true
+	}
+	if att.Gone {
+		return nil, false
+	}
+	if sess, ok := r.sessions[att.SID]; ok {
+		sess.sock = s
+		return sess, true
+	}
+	return r.adopt(s, att), true
+}
+
+func (r *Room) bySocket(s Socket) (*session, bool) {
+	att, ok := readAttachment(s)
+	if !ok || att.Gone {
+		return nil, false
+	}
+	sess, ok := r.sessions[att.SID]
+	return sess, ok
+}
