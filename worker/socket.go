@@ -31,7 +31,7 @@ type socket struct {
 	list    *socketList
 	index   int
 	// predecoded is the attachment as Sockets read it for a rebuild (nil
-	// for none), served once (room.Predecoded): later reads ask the runtime.
+	// for none), served once (room.Fast.Predecoded): later reads ask the runtime.
 	predecoded    *room.Attachment
 	hasPredecoded bool
 }
