@@ -63,8 +63,11 @@ export function fakeSocketClass() {
     onmessage = null;
     onclose = null;
     onerror = null;
-    constructor(url) {
+    constructor(url, protocols) {
       this.url = url;
+      // What the client offered, as given (undefined when it offered none).
+      this.protocols = protocols;
+      this.protocol = ""; // the server's choice, set by open()
       sockets.push(this);
     }
     send(data) {
@@ -76,7 +79,8 @@ export function fakeSocketClass() {
       this.readyState = 3;
     }
     // --- the server's side ---
-    open() {
+    open(protocol = Array.isArray(this.protocols) ? this.protocols[0] : "") {
+      this.protocol = protocol;
       this.readyState = 1;
       this.onopen?.({});
     }
@@ -84,10 +88,10 @@ export function fakeSocketClass() {
       this.onmessage?.({ data: typeof frame === "string" ? frame : JSON.stringify(frame) });
     }
     /** drop ends the connection from the far side. */
-    drop(code = 1006) {
+    drop(code = 1006, reason = "") {
       this.readyState = 3;
-      this.onerror?.({});
-      this.onclose?.({ code, reason: "", wasClean: false });
+      if (code === 1006) this.onerror?.({});
+      this.onclose?.({ code, reason, wasClean: code !== 1006 });
     }
     /** frames are the parsed frames the client sent. */
     frames() {
@@ -95,4 +99,20 @@ export function fakeSocketClass() {
     }
   }
   return { FakeSocket, sockets };
+}
+
+// fakeFetch returns a fetch stand-in that records each request and answers
+// with respond(url, init), which returns {status, body} (or a promise of it).
+export function fakeFetch(respond) {
+  const calls = [];
+  async function fetch(url, init = {}) {
+    calls.push({ url: String(url), init });
+    const { status = 200, body = {} } = await respond(new URL(url), init);
+    return {
+      status,
+      ok: status >= 200 && status < 300,
+      json: async () => (typeof body === "string" ? JSON.parse(body) : body),
+    };
+  }
+  return { fetch, calls };
 }

@@ -22,6 +22,12 @@
 //   - A text sent on a connection that died before the room echoed it back is
 //     checked against the resumed history: if the room has it, it is not sent
 //     again; if not, it is sent again on the new connection.
+//   - A token never goes into a URL (URLs end up in logs and histories): the
+//     socket offers it as the subprotocol "bearer.<token>" next to "gochat",
+//     and loadOlder() sends it as "Authorization: Bearer". getToken, if given,
+//     is asked for a token before every connect. A socket the server closes
+//     with 4001 (token expired) reconnects at once with a fresh token and
+//     resumes; without getToken that is a fatal "token_expired" error.
 //
 // Timers, the WebSocket constructor and the random source are options, so
 // tests can drive the client with a fake socket and a fake clock.
@@ -48,6 +54,23 @@ const FATAL_JOIN_ERRORS = new Set(["invalid_user_id", "forbidden", "already_join
 
 const OPEN = 1; // WebSocket.OPEN, which fakes may not define
 
+/** The subprotocol the server selects; the token rides next to it. */
+export const SUBPROTOCOL = "gochat";
+/** The close code of a socket whose token expired. */
+export const CLOSE_TOKEN_EXPIRED = 4001;
+
+// A subprotocol must be an RFC 7230 token; a JWT (base64url and dots) is one.
+const TOKEN_CHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * protocolsFor is what a socket offers for token: ["gochat", "bearer." +
+ * token], or nothing at all without a token (so that a server that does not
+ * select a subprotocol still accepts the socket).
+ */
+export function protocolsFor(token) {
+  return token ? [SUBPROTOCOL, `bearer.${token}`] : undefined;
+}
+
 /**
  * Defaults for the tunables. Each can be overridden in the constructor's
  * options; tests shrink them.
@@ -67,6 +90,8 @@ export const DEFAULTS = Object.freeze({
   maxQueue: 100,
   /** How many recent message ids are remembered for deduplication. */
   dedupeWindow: 2000,
+  /** How many messages loadOlder() asks for at a time. */
+  olderPageSize: 50,
 });
 
 /**
@@ -81,8 +106,11 @@ export function backoffDelay(attempt, { initialMs, maxMs, random }) {
 
 /**
  * chatURL is the WebSocket URL of a room: /api/chat for the lobby,
- * /api/chat/{room} for others, with ?token= when a token is given. base is
- * the page's origin (http or https); the scheme becomes ws or wss.
+ * /api/chat/{room} for others. base is the page's origin (http or https); the
+ * scheme becomes ws or wss. The token argument adds ?token=, which the server
+ * still accepts for scripts and wscat; ChatClient never passes it, since a
+ * URL ends up in server, proxy and browser logs. It offers the token as a
+ * subprotocol instead (see protocolsFor).
  */
 export function chatURL(base, room = "lobby", token) {
   if (!ROOM_NAME.test(room)) {
@@ -120,15 +148,25 @@ export class ChatClient {
   #inflight = []; // texts sent on the current connection, not yet echoed or refused
   #unconfirmed = []; // in flight when the previous connection died
   #pendingReset = false; // the room forgot our resume point; the next history starts over
+  #oldestId = null; // lowest message id delivered since the last reset, loadOlder's "before"
+  #older = null; // the loadOlder() in progress
+  #generation = 0; // bumped whenever the current connect attempt is abandoned
+  #token; // the token of the latest connect
+  #fetch;
+  #httpBase; // the http(s) origin of the room API
+  #expiredStreak = 0; // 4001 closes since the last successful join
 
   /**
    * @param {object} options
    * @param {string} options.userId        who to join as
    * @param {string} [options.room]        room name, default "lobby"
-   * @param {string} [options.token]       auth token, sent as ?token=
-   * @param {string} [options.url]         full WebSocket URL; overrides room/token/baseUrl
+   * @param {string} [options.token]       auth token, offered as the subprotocol "bearer.<token>"
+   * @param {Function} [options.getToken]  async () => token, asked before every connect
+   *                                       and reconnect; overrides token
+   * @param {string} [options.url]         full WebSocket URL; overrides room/baseUrl
    * @param {string} [options.baseUrl]     origin to connect to; default location.href
    * @param {Function} [options.WebSocket] WebSocket constructor; default globalThis.WebSocket
+   * @param {Function} [options.fetch]     fetch for loadOlder(); default globalThis.fetch
    * @param {object} [options.timers]      {setTimeout, clearTimeout, setInterval, clearInterval}
    * @param {Function} [options.random]    () => [0,1); default Math.random
    * and any of DEFAULTS' tunables.
@@ -151,7 +189,15 @@ export class ChatClient {
       ...options.timers,
     };
     this.#random = options.random ?? Math.random;
-    this.#url = options.url ?? chatURL(options.baseUrl ?? g.location?.href, this.#opts.room, options.token);
+    if (options.getToken !== undefined && typeof options.getToken !== "function") {
+      throw new TypeError("ChatClient: getToken must be a function");
+    }
+    this.#token = options.token || undefined;
+    this.#url = options.url ?? chatURL(options.baseUrl ?? g.location?.href, this.#opts.room);
+    const http = new URL(this.#url);
+    http.protocol = http.protocol === "wss:" ? "https:" : "http:";
+    this.#httpBase = http.origin;
+    this.#fetch = options.fetch ?? ((...a) => g.fetch(...a));
   }
 
   /** The room this client talks to. */
@@ -166,6 +212,8 @@ export class ChatClient {
   get users() { return [...this.#users].sort(); }
   /** The highest message id delivered so far, or null. */
   get lastId() { return this.#lastId; }
+  /** The lowest message id delivered so far (loadOlder's "before"), or null. */
+  get oldestId() { return this.#oldestId; }
   /** How many texts wait for the connection. */
   get queued() { return this.#queue.length + this.#unconfirmed.length; }
 
@@ -228,6 +276,7 @@ export class ChatClient {
   close() {
     if (this.#closed) return;
     this.#closed = true;
+    this.#generation++;
     this.#clearTimers();
     const ws = this.#ws;
     this.#ws = null;
@@ -245,28 +294,117 @@ export class ChatClient {
     this.#setStatus("closed");
   }
 
+  /**
+   * loadOlder fetches the page of history just before the oldest message
+   * delivered so far, through GET /api/rooms/{room}/messages?before=&limit=,
+   * with the token (if any) in an Authorization header, never in the URL.
+   * It resolves to {messages, hasMore}: messages oldest first, none of them
+   * delivered before; hasMore is false once the start of the room is
+   * reached. Until the first history arrives there is nothing to page back
+   * from, and it resolves to {messages: [], hasMore: true}. A call while one
+   * is running returns the same promise. A refusal rejects with an Error
+   * carrying status and code (e.g. 401 invalid_token).
+   *
+   * @param {{limit?: number}} [options]
+   */
+  loadOlder({ limit = this.#opts.olderPageSize } = {}) {
+    if (this.#older) return this.#older;
+    if (this.#closed) return Promise.reject(new Error("ChatClient: loadOlder after close"));
+    if (this.#oldestId === null) {
+      // No message yet: if a history came and was empty, the room has none.
+      return Promise.resolve({ messages: [], hasMore: !this.#everJoined });
+    }
+    const before = this.#oldestId;
+    const run = async () => {
+      const token = this.#opts.getToken ? await this.#opts.getToken() : this.#token;
+      const url = new URL(`/api/rooms/${this.#opts.room}/messages`, this.#httpBase);
+      url.searchParams.set("before", String(before));
+      url.searchParams.set("limit", String(limit));
+      const headers = { Accept: "application/json" };
+      if (token) headers.Authorization = `Bearer ${token}`;
+      const res = await this.#fetch(url.toString(), { headers, credentials: "omit", cache: "no-store" });
+      const body = await res.json().catch(() => null);
+      if (!res.ok) {
+        const err = new Error(body?.message || `the server answered ${res.status}`);
+        err.status = res.status;
+        err.code = String(body?.error ?? "http_error");
+        throw err;
+      }
+      // The history started over meanwhile (invalid_since): this page belongs
+      // to the old one.
+      if (before !== this.#oldestId) return { messages: [], hasMore: this.#oldestId !== null };
+      const all = Array.isArray(body?.messages) ? body.messages : [];
+      // Only what is older than everything delivered, whatever the server
+      // sent, once each, oldest first.
+      const seen = new Set();
+      const messages = all
+        .filter((m) => typeof m?.id === "number" && m.id < before && !seen.has(m.id) && seen.add(m.id))
+        .sort((x, y) => x.id - y.id)
+        .map(({ id, userId, text, timestamp }) => ({ id, userId, text, timestamp }));
+      if (messages.length) this.#oldestId = messages[0].id;
+      return { messages, hasMore: body?.truncated === true && messages.length > 0 };
+    };
+    const p = run().finally(() => { if (this.#older === p) this.#older = null; });
+    this.#older = p;
+    return p;
+  }
+
   // --- connection lifecycle ---
 
+  // #open starts one connect attempt: a token from getToken (if given), then
+  // the socket. The join timeout covers both.
   #open() {
     this.#joined = false;
     this.#awaitingPong = false;
+    const gen = ++this.#generation;
+    this.#joinTimer = this.#timers.setTimeout(() => {
+      this.#joinTimer = null;
+      if (gen === this.#generation && !this.#joined) this.#drop();
+    }, this.#opts.joinTimeoutMs);
+    if (!this.#opts.getToken) {
+      this.#openSocket(this.#token);
+      return;
+    }
+    let pending;
+    try {
+      pending = Promise.resolve(this.#opts.getToken());
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      (token) => {
+        if (gen !== this.#generation || this.#closed) return; // abandoned meanwhile
+        this.#token = token || undefined;
+        this.#openSocket(this.#token);
+      },
+      (err) => {
+        if (gen !== this.#generation || this.#closed) return;
+        this.#error({ code: "token_unavailable", message: `getToken failed: ${String(err?.message ?? err)}` });
+        this.#lost();
+      },
+    );
+  }
+
+  #openSocket(token) {
+    if (token !== undefined && (typeof token !== "string" || !TOKEN_CHARS.test(token))) {
+      this.#error({ code: "invalid_token", message: "the token has characters a WebSocket subprotocol cannot carry", fatal: true });
+      this.close();
+      return;
+    }
     let ws;
     try {
-      ws = new this.#WebSocket(this.#url);
+      const protocols = protocolsFor(token);
+      ws = protocols ? new this.#WebSocket(this.#url, protocols) : new this.#WebSocket(this.#url);
     } catch (err) {
       this.#error({ code: "connect_failed", message: String(err?.message ?? err) });
-      this.#scheduleReconnect();
+      this.#lost();
       return;
     }
     this.#ws = ws;
     ws.onopen = () => { if (ws === this.#ws) this.#sendJoin(); };
     ws.onmessage = (ev) => { if (ws === this.#ws) this.#onFrame(ev.data); };
-    ws.onclose = () => { if (ws === this.#ws) this.#lost(); };
+    ws.onclose = (ev) => { if (ws === this.#ws) this.#lost(ev?.code); };
     ws.onerror = () => {}; // a close event always follows
-    this.#joinTimer = this.#timers.setTimeout(() => {
-      this.#joinTimer = null;
-      if (ws === this.#ws && !this.#joined) this.#drop();
-    }, this.#opts.joinTimeoutMs);
   }
 
   #sendJoin() {
@@ -285,9 +423,11 @@ export class ChatClient {
     this.#lost();
   }
 
-  // #lost handles the end of the current socket, whatever its cause.
-  #lost() {
+  // #lost handles the end of the current socket (or connect attempt),
+  // whatever its cause; code is the close code, if the server sent one.
+  #lost(code) {
     this.#ws = null;
+    this.#generation++;
     this.#clearTimers();
     // Texts the room neither echoed nor refused may or may not have arrived;
     // the resumed history tells.
@@ -295,6 +435,21 @@ export class ChatClient {
     this.#inflight = [];
     this.#joined = false;
     if (this.#closed) return;
+    if (code === CLOSE_TOKEN_EXPIRED) {
+      if (!this.#opts.getToken) {
+        this.#error({ code: "token_expired", message: "your session expired: sign in again to keep chatting", fatal: true });
+        this.close();
+        return;
+      }
+      // A fresh token fixes this at once, so no backoff, and no penalty for
+      // the next failure either. Only the first 4001 since a join is free:
+      // a getToken that keeps handing out stale tokens must not spin.
+      if (this.#expiredStreak++ === 0) {
+        this.#setStatus("reconnecting", { attempt: this.#attempt, delayMs: 0, reason: "token_expired" });
+        this.#open();
+        return;
+      }
+    }
     this.#scheduleReconnect();
   }
 
@@ -325,6 +480,7 @@ export class ChatClient {
     this.#joined = true;
     this.#everJoined = true;
     this.#attempt = 0;
+    this.#expiredStreak = 0;
     if (this.#joinTimer !== null) this.#timers.clearTimeout(this.#joinTimer);
     this.#joinTimer = null;
     this.#awaitingPong = false;
@@ -423,6 +579,7 @@ export class ChatClient {
         // The room no longer knows our resume point (its storage was reset):
         // start over from its latest messages, forgetting the old ids.
         this.#lastId = null;
+        this.#oldestId = null;
         this.#seen.clear();
         this.#pendingReset = true;
         this.#sendJoin();
@@ -481,6 +638,7 @@ export class ChatClient {
       this.#seen.delete(this.#seen.values().next().value);
     }
     if (this.#lastId === null || id > this.#lastId) this.#lastId = id;
+    if (this.#oldestId === null || id < this.#oldestId) this.#oldestId = id;
     return true;
   }
 
