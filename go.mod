@@ -6,6 +6,7 @@ require (
 	github.com/coder/websocket v1.8.15
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/mailru/easyjson v0.9.1
+	go.uber.org/goleak v1.3.0
 )
 
 require (

@@ -1,0 +1,407 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chatroom/gochat/room/protocol"
+	"github.com/coder/websocket"
+)
+
+// DefaultURL is the server of `make dev`.
+const DefaultURL = "http://127.0.0.1:8787"
+
+// Defaults of the Options' tunables.
+const (
+	DefaultRoom         = "lobby"
+	DefaultEventBuffer  = 64
+	DefaultQueueSize    = 100
+	DefaultPingInterval = 30 * time.Second
+	DefaultJoinTimeout  = 15 * time.Second
+	DefaultBackoffMin   = 500 * time.Millisecond
+	DefaultBackoffMax   = 10 * time.Second
+	DefaultWriteTimeout = 10 * time.Second
+	// DefaultReadLimit fits the largest frame the room sends: a resume
+	// history of 500 messages of 4096 characters of up to 4 bytes, escaped.
+	DefaultReadLimit = 16 << 20
+)
+
+// CloseTokenExpired is the close code of a socket whose token expired; the
+// client reconnects at once with a fresh token.
+const CloseTokenExpired = 4001
+
+// Options configure a Client. The zero value of each field means its default.
+type Options struct {
+	// URL is the server's base URL, http:// or https:// (ws:// and wss:// are
+	// accepted too); default DefaultURL.
+	URL string
+	// Room is the room's name, 1–64 of A–Z a–z 0–9 _ -; default "lobby".
+	Room string
+	// UserID is who to join as. It may be empty in a protected room, where
+	// the token names the user.
+	UserID string
+	// Token is a signed token, sent as "Authorization: Bearer" with every
+	// upgrade and HTTP request.
+	Token string
+	// TokenFunc, when set, supplies the token instead of Token. It is called
+	// before every connect and every HTTP request, and once more after an
+	// HTTP 401, so it should cache a token until it nears expiry.
+	TokenFunc func(ctx context.Context) (string, error)
+	// HTTPClient carries the upgrades and the HTTP API. By default the client
+	// has one of its own, whose idle connections Close closes.
+	HTTPClient *http.Client
+	// Dialer opens the WebSocket; default websocket.Dial. The client sets
+	// HTTPClient and the Authorization header in the options it passes.
+	Dialer func(ctx context.Context, url string, opts *websocket.DialOptions) (*websocket.Conn, *http.Response, error)
+	// Since is the last message id already seen: the first join resumes
+	// after it. Zero asks for the room's latest history.
+	Since int64
+	// EventBuffer is the capacity of the Events channel (default 64). When it
+	// is full the client stops reading the socket: see the package doc.
+	EventBuffer int
+	// QueueSize bounds the sends that wait while the client is not joined,
+	// including those to be re-sent after a drop (default 100).
+	QueueSize int
+	// PingInterval is how often the keepalive ping goes out while open; a
+	// connection on which nothing arrived for a whole interval is replaced
+	// (default 30 s).
+	PingInterval time.Duration
+	// JoinTimeout bounds the time from the upgrade to the join's history
+	// (default 15 s).
+	JoinTimeout time.Duration
+	// BackoffMin is the first reconnect delay, doubled on each failed attempt
+	// up to BackoffMax (defaults 500 ms and 10 s); a random part of up to half
+	// of each delay is taken off.
+	BackoffMin, BackoffMax time.Duration
+	// WriteTimeout bounds one frame's write; a write that times out drops the
+	// connection (default 10 s).
+	WriteTimeout time.Duration
+	// ReadLimit bounds one frame's size (default DefaultReadLimit).
+	ReadLimit int64
+}
+
+var roomName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Client is a connection to one room as one user. Its methods are safe for
+// concurrent use.
+type Client struct {
+	opts    Options
+	base    *url.URL
+	http    *http.Client
+	ownHTTP bool
+	dialer  func(context.Context, string, *websocket.DialOptions) (*websocket.Conn, *http.Response, error)
+
+	// ctx is cancelled by Close; everything the client waits on selects on it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	events chan Event
+	done   chan struct{} // closed once the client has ended and events is closed
+
+	closeOnce sync.Once
+
+	// wmu orders message writes: the room answers sends in the order it
+	// receives them, so inflight must list them in the order they are written.
+	wmu sync.Mutex
+
+	mu          sync.Mutex
+	started     bool
+	ended       bool
+	err         error // the fatal error, once ended
+	conn        *websocket.Conn
+	joined      bool   // conn's join was answered with its history
+	self        string // the userId the room joined conn as
+	joinedSince bool   // conn's join carried since
+	everJoined  bool
+	lastJoinOK  bool  // the last connection was joined: the backoff starts over
+	resetNext   bool  // the room forgot our resume point; the next history starts over
+	lastID      int64 // highest message id delivered, the next join's since
+	queue       []*pending
+	inflight    []*pending // written on conn, not yet echoed or refused
+	unconfirmed []*pending // in flight when the previous connection died
+
+	progress   atomic.Int64 // frames read and blocked deliveries done, for the keepalive
+	delivering atomic.Bool  // an event waits for the consumer
+}
+
+// pending is one Send waiting for its answer.
+type pending struct {
+	text string
+	done chan result // buffered: the answer never waits for the sender
+}
+
+type result struct {
+	msg Message
+	err error
+}
+
+func (p *pending) resolve(m Message, err error) { p.done <- result{m, err} }
+
+// New checks opts and returns a client that is not connected yet: Connect
+// starts it. It does no I/O; the HTTP API methods work without Connect.
+func New(opts Options) (*Client, error) {
+	if opts.URL == "" {
+		opts.URL = DefaultURL
+	}
+	if opts.Room == "" {
+		opts.Room = DefaultRoom
+	}
+	if !roomName.MatchString(opts.Room) {
+		return nil, fmt.Errorf("client: invalid room name %q: use 1-64 of A-Z a-z 0-9 _ -", opts.Room)
+	}
+	if opts.UserID == "" && opts.Token == "" && opts.TokenFunc == nil {
+		return nil, errors.New("client: a UserID is needed (or a token that names the user)")
+	}
+	if opts.UserID != "" {
+		if rej := protocol.ValidUserID(opts.UserID); rej != nil {
+			return nil, fmt.Errorf("client: %w", rej)
+		}
+	}
+	if opts.Since < 0 {
+		return nil, errors.New("client: Since must not be negative")
+	}
+	base, err := url.Parse(opts.URL)
+	if err != nil {
+		return nil, fmt.Errorf("client: URL: %w", err)
+	}
+	switch base.Scheme {
+	case "http", "https":
+	case "ws":
+		base.Scheme = "http"
+	case "wss":
+		base.Scheme = "https"
+	default:
+		return nil, fmt.Errorf("client: URL %q: want http:// or https://", opts.URL)
+	}
+	setDefault(&opts.EventBuffer, DefaultEventBuffer)
+	setDefault(&opts.QueueSize, DefaultQueueSize)
+	setDefault(&opts.PingInterval, DefaultPingInterval)
+	setDefault(&opts.JoinTimeout, DefaultJoinTimeout)
+	setDefault(&opts.BackoffMin, DefaultBackoffMin)
+	setDefault(&opts.BackoffMax, DefaultBackoffMax)
+	setDefault(&opts.WriteTimeout, DefaultWriteTimeout)
+	setDefault(&opts.ReadLimit, DefaultReadLimit)
+	if opts.BackoffMax < opts.BackoffMin {
+		opts.BackoffMax = opts.BackoffMin
+	}
+	c := &Client{
+		opts:   opts,
+		base:   base,
+		http:   opts.HTTPClient,
+		dialer: opts.Dialer,
+		events: make(chan Event, opts.EventBuffer),
+		done:   make(chan struct{}),
+		lastID: opts.Since,
+	}
+	if c.http == nil {
+		// A transport of our own, so that Close can close its idle
+		// connections: none of their goroutines outlive the client.
+		c.http = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		c.ownHTTP = true
+	}
+	if c.dialer == nil {
+		c.dialer = websocket.Dial
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	return c, nil
+}
+
+func setDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// Dial is New then Connect: a client whose first upgrade succeeded.
+func Dial(ctx context.Context, opts Options) (*Client, error) {
+	c, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Connect(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Connect makes the first WebSocket upgrade, bounded by ctx, then joins and
+// keeps the connection in the background until Close. It returns the
+// upgrade's error (an *HTTPError when the server refused it) and the client
+// has then ended: a server that cannot be reached at the start is reported,
+// not retried. Once connected, every later failure is retried, or reported
+// on Events if fatal. Connect may be called once.
+func (c *Client) Connect(ctx context.Context) error {
+	c.mu.Lock()
+	if c.started {
+		ended := c.ended
+		c.mu.Unlock()
+		if ended {
+			return ErrClosed
+		}
+		return errors.New("client: Connect called twice")
+	}
+	c.started = true
+	c.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(c.ctx, cancel) // Close cancels the dial
+	defer stop()
+	conn, err := c.dial(ctx)
+	if err == nil && c.ctx.Err() != nil {
+		conn.CloseNow()
+		err = ErrClosed
+	}
+	if err != nil {
+		c.end(err, false)
+		return err
+	}
+	go c.run(conn)
+	return nil
+}
+
+// Events returns the channel every event arrives on, in order. It is closed
+// when the client ends. Read it until then: see the package doc for its
+// back-pressure.
+func (c *Client) Events() <-chan Event { return c.events }
+
+// Err returns the error that ended the client, nil while it runs or after a
+// plain Close.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if errors.Is(c.err, ErrClosed) {
+		return nil
+	}
+	return c.err
+}
+
+// LastID returns the highest message id delivered so far (or Options.Since):
+// the resume point of the next join, and of a later client's Options.Since.
+func (c *Client) LastID() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lastID
+}
+
+// Queued returns how many sends wait for a connection: those made while not
+// joined and those to be checked against the resumed history.
+func (c *Client) Queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queue) + len(c.unconfirmed)
+}
+
+// Close ends the client: it closes the connection with 1000, fails the sends
+// still waiting with ErrClosed, closes Events and returns once every
+// goroutine of the client has ended. It is safe to call more than once.
+func (c *Client) Close() error {
+	c.closeOnce.Do(func() {
+		c.cancel()
+		c.mu.Lock()
+		started := c.started
+		c.started = true
+		c.mu.Unlock()
+		if !started {
+			c.end(ErrClosed, false)
+		}
+	})
+	<-c.done
+	if c.ownHTTP {
+		c.http.CloseIdleConnections()
+	}
+	return nil
+}
+
+// end finishes the client: it fails every waiting send with err, reports it
+// (waiting for the consumer when announce is set and Close has not been
+// called), and closes Events. Only the goroutine that ran the events' last
+// producer calls it, once.
+func (c *Client) end(err error, announce bool) {
+	c.mu.Lock()
+	c.ended = true
+	c.err = err
+	c.conn = nil
+	c.joined = false
+	waiting := slices.Concat(c.unconfirmed, c.inflight, c.queue)
+	c.unconfirmed, c.inflight, c.queue = nil, nil, nil
+	c.mu.Unlock()
+	for _, p := range waiting {
+		p.resolve(Message{}, err)
+	}
+	if announce {
+		st := &Status{State: Closed}
+		if !errors.Is(err, ErrClosed) {
+			st.Err = err
+		}
+		if c.ctx.Err() == nil {
+			c.emit(st)
+		} else {
+			select { // Close was called: the consumer may be gone
+			case c.events <- st:
+			default:
+			}
+		}
+	}
+	close(c.events)
+	close(c.done)
+	c.cancel()
+}
+
+// Send sends text and waits until the room has stored and echoed it,
+// returning the stored message, or until the room refuses it, returning a
+// *RoomError. While the client is not joined the text waits in the queue
+// (ErrQueueFull when it is full). If ctx ends first, a text not written yet
+// is withdrawn; one already written stays in the client's care (after a
+// drop it is re-sent if the room lacks it) and Send only stops waiting.
+// After the client has ended, Send returns ErrClosed or the fatal error.
+func (c *Client) Send(ctx context.Context, text string) (Message, error) {
+	p := &pending{text: text, done: make(chan result, 1)}
+	c.wmu.Lock()
+	c.mu.Lock()
+	switch {
+	case c.ended:
+		err := c.err
+		c.mu.Unlock()
+		c.wmu.Unlock()
+		return Message{}, err
+	case c.joined:
+		c.inflight = append(c.inflight, p)
+		conn := c.conn
+		c.mu.Unlock()
+		c.write(conn, messageFrame(text)) // a failed write drops conn; the resume decides
+		c.wmu.Unlock()
+	default:
+		if len(c.queue)+len(c.unconfirmed) >= c.opts.QueueSize {
+			c.mu.Unlock()
+			c.wmu.Unlock()
+			return Message{}, ErrQueueFull
+		}
+		c.queue = append(c.queue, p)
+		c.mu.Unlock()
+		c.wmu.Unlock()
+	}
+	select {
+	case r := <-p.done:
+		return r.msg, r.err
+	case <-ctx.Done():
+		c.mu.Lock()
+		if i := slices.Index(c.queue, p); i >= 0 {
+			c.queue = slices.Delete(c.queue, i, i+1)
+		}
+		c.mu.Unlock()
+		return Message{}, ctx.Err()
+	}
+}
+
+func messageFrame(text string) []byte {
+	return protocol.Marshal(protocol.MessageRequest{Type: protocol.TypeMessage, Text: text})
+}

@@ -1,0 +1,96 @@
+// Package client is the Go client of gochat's chat rooms: it joins a room
+// over a WebSocket, keeps the connection alive and resumes it after a drop
+// with nothing missed and nothing twice, and sends messages with their
+// confirmation. It also reads the room HTTP API. It speaks the wire protocol
+// of package github.com/chatroom/gochat/room/protocol and nothing else.
+//
+// # Connecting
+//
+// New checks the Options and does no I/O; Connect makes the first WebSocket
+// upgrade and starts the client's work in the background; Dial does both.
+// Close ends it all, and no goroutine of the client outlives Close.
+//
+//	c, err := client.Dial(ctx, client.Options{URL: "http://127.0.0.1:8787", Room: "lobby", UserID: "ada"})
+//	if err != nil {
+//		return err // the server is down, the room name is wrong, 401, 403, ...
+//	}
+//	defer c.Close()
+//
+// In a protected room, give a Token, or a TokenFunc that is called before
+// every connect so that an expiring token is refreshed. The token travels as
+// "Authorization: Bearer". An HTTP 401 at the upgrade asks the TokenFunc once
+// more and retries; a second 401 (or a 401 without a TokenFunc) is fatal. A
+// socket the server closes with code 4001 ("token expired") is reconnected at
+// once with a fresh token.
+//
+// # Receiving: one channel, with back-pressure
+//
+// Everything that happens arrives on the one channel Events returns, as typed
+// values: *Message, *History, *UserJoined, *UserLeft, *Presence, *Error and
+// *Status. Read it with a type switch until it is closed:
+//
+//	for ev := range c.Events() {
+//		switch ev := ev.(type) {
+//		case *client.Message:
+//			fmt.Printf("%s: %s\n", ev.UserID, ev.Text)
+//		case *client.Status:
+//			log.Println(ev.State, ev.Err)
+//		}
+//	}
+//
+// The channel is bounded (Options.EventBuffer). When it is full, the client
+// stops reading the socket until the consumer takes the next event, and the
+// room's frames wait in the network buffers behind it: a slow consumer slows
+// the connection down and never loses an event. While the client waits on the
+// consumer, the keepalive does not count the silence against the connection.
+// A program that does not care about events must still drain the channel
+// (for range c.Events() {}), or the client stalls; that includes the echoes
+// that Send waits for.
+//
+// The channel is closed when the client ends: after Close, or after a fatal
+// error, which is delivered first as a *Status with State Closed and Err set,
+// and is then what Err returns. Events not yet taken when Close is called are
+// dropped: Close means the consumer is done.
+//
+// Each event that comes from a frame carries Raw, the frame exactly as
+// received. Pongs are not events.
+//
+// # Sending: exactly once
+//
+// Send(ctx, text) returns the stored message (its id and timestamp) once the
+// room has echoed it, or the room's refusal as a *RoomError that errors.As
+// can inspect (Code, Message, RetryAfter for rate_limited). The echo is
+// matched to the send by the room's rule: it comes back to the sender with
+// the same text under the sender's userId, and refusals answer the oldest
+// unanswered send.
+//
+// While the client is not joined (connecting, reconnecting), sends wait in a
+// bounded queue (Options.QueueSize) and go out in order after the rejoin; a
+// send that does not fit fails at once with ErrQueueFull. A send that was on
+// the wire when the connection dropped is sent again only if the resumed
+// history lacks it, so it is stored exactly once. If that history is
+// truncated there is no telling, and the send fails with ErrUnconfirmed
+// rather than risk a duplicate.
+//
+// # Reconnecting and resuming
+//
+// A dropped connection is retried with exponential backoff and jitter
+// (Options.BackoffMin doubling up to Options.BackoffMax, a random part of up
+// to half taken off). The rejoin carries "since", the last message id seen,
+// and history messages with an id at or below it are dropped: no gap, no
+// duplicate. A room that no longer knows the resume point (invalid_since)
+// starts over, and the History says Reset. Every Options.PingInterval the
+// client sends the exact protocol.PingFrame, which the runtime answers
+// without waking the room; a connection on which nothing at all arrived for
+// a whole interval is considered dead and replaced.
+//
+// Errors that cannot heal end the client: an HTTP 400, 401, 403 or 404 at the
+// upgrade (an *HTTPError), and a join refused with invalid_user_id,
+// forbidden, already_joined or banned (a *RoomError). Anything else (refused
+// connections, 5xx, closes) is retried.
+//
+// # The HTTP room API
+//
+// RoomInfo and Messages read GET /api/rooms/{room} and its messages pages
+// with the client's token; they need no Connect.
+package client
