@@ -771,6 +771,5 @@ func TestNoGoroutineOutlivesClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
-	f.kick(0, "")
-	f.srv.Close()
+	f.stop()
 }

@@ -284,6 +284,9 @@ func (c *Client) read(conn *websocket.Conn) error {
 			return err
 		}
 		c.progress.Add(1)
+		if c.ctx.Err() != nil {
+			return ErrClosed // Close was called: act on nothing more
+		}
 		if typ != websocket.MessageText {
 			continue
 		}
@@ -418,7 +421,7 @@ func (c *Client) onError(conn *websocket.Conn, f protocol.RateLimited, data []by
 func (c *Client) joinedWith(conn *websocket.Conn, f protocol.History, data []byte) {
 	c.wmu.Lock()
 	c.mu.Lock()
-	if c.joined || c.conn != conn {
+	if c.joined || c.conn != conn || c.ctx.Err() != nil {
 		c.mu.Unlock()
 		c.wmu.Unlock()
 		return

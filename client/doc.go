@@ -64,6 +64,11 @@
 // the same text under the sender's userId, and refusals answer the oldest
 // unanswered send.
 //
+// The echo comes through the same connection as the events, read in order
+// by the same reader: a goroutine that reads Events must not wait on Send
+// while the channel may fill, or the two wait on each other. Send from
+// another goroutine, as the bot example does.
+//
 // While the client is not joined (connecting, reconnecting), sends wait in a
 // bounded queue (Options.QueueSize) and go out in order after the rejoin; a
 // send that does not fit fails at once with ErrQueueFull. A send that was on

@@ -21,6 +21,7 @@ type RoomError struct {
 	Text string
 }
 
+// Error reads "code: message", with the retry delay when there is one.
 func (e *RoomError) Error() string {
 	if e.RetryAfter > 0 {
 		return fmt.Sprintf("%s: %s (retry after %v)", e.Code, e.Message, e.RetryAfter)
@@ -36,6 +37,7 @@ type HTTPError struct {
 	Message    string
 }
 
+// Error reads "HTTP status: code: message".
 func (e *HTTPError) Error() string {
 	msg := fmt.Sprintf("HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	if e.Code != "" {

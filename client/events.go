@@ -95,6 +95,8 @@ const (
 	Closed
 )
 
+// String names the state as the browser client does: connecting, open,
+// reconnecting, closed.
 func (s State) String() string {
 	switch s {
 	case Connecting:

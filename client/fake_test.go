@@ -62,14 +62,24 @@ type fakeConn struct {
 	frozen atomic.Bool
 }
 
+// newFakeRoom starts a fake room that the test's cleanup stops.
 func newFakeRoom(t testing.TB) *fakeRoom {
+	f := startFakeRoom()
+	t.Cleanup(f.stop)
+	return f
+}
+
+// startFakeRoom starts a fake room; stop ends it.
+func startFakeRoom() *fakeRoom {
 	f := &fakeRoom{changed: make(chan struct{}), conns: map[*fakeConn]bool{}, resumeMax: 500}
 	f.srv = httptest.NewServer(f)
-	t.Cleanup(func() {
-		f.kick(0, "")
-		f.srv.Close()
-	})
 	return f
+}
+
+// stop closes every socket and the server, and waits for their goroutines.
+func (f *fakeRoom) stop() {
+	f.kick(0, "")
+	f.srv.Close()
 }
 
 func (f *fakeRoom) URL() string { return f.srv.URL }
