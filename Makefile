@@ -1,5 +1,5 @@
 # One- or two-line targets; the steps live in scripts/ (set -eu).
-.PHONY: build dev test bench deploy bundle generate deps token
+.PHONY: build dev test bench deploy bundle generate deps token chat
 
 build: deps
 	./scripts/build.sh
@@ -28,3 +28,7 @@ deps:
 # make token user=alice [ttl=1h]: a signed token for a protected room.
 token:
 	go run ./cmd/chattoken -user "$(user)" -ttl "$(or $(ttl),1h)"
+
+# make chat user=alice [room=lobby]: the terminal chat against make dev.
+chat:
+	go run ./cmd/chat -room "$(or $(room),lobby)" -user "$(user)"

@@ -1,0 +1,379 @@
+// Command chat is a terminal chat for gochat rooms, built on package client.
+//
+//	go run ./cmd/chat -room lobby -user alice
+//
+// Each line typed is a message; /who lists who is here, /history N shows the
+// last N messages, /quit leaves (so does the end of input). Messages print as
+// "[15:04] alice: text" in local time, with a color per user when stdout is
+// a terminal and NO_COLOR is not set. The chat reconnects and resumes on its
+// own and shows its status; a fatal error (a refused token, a refused name)
+// is printed plainly and the exit status is 1.
+//
+// With -json every frame the room sends is printed as received, one per
+// line, and statuses go to stderr. With -send TEXT the chat posts one
+// message, waits for the room's echo and exits 0, or exits 1 with the room's
+// error code on stderr.
+//
+// Flags: -url (default http://127.0.0.1:8787), -room (default lobby), -user,
+// -token (default $CHAT_TOKEN), -since (resume after this message id),
+// -json, -send TEXT.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chatroom/gochat/client"
+	"github.com/chatroom/gochat/room/protocol"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	env := environment{
+		stdin:  os.Stdin,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		getenv: os.Getenv,
+		tty:    isTerminal(os.Stdout),
+	}
+	os.Exit(run(ctx, os.Args[1:], env))
+}
+
+// environment is what the command reads and writes, so tests can supply it.
+type environment struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	tty            bool // stdout is a terminal
+}
+
+// isTerminal reports whether f is a character device: a terminal, not a
+// file or a pipe.
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// sendTimeout bounds -send: connecting, the join and the echo.
+const sendTimeout = 30 * time.Second
+
+// config is the command line.
+type config struct {
+	url, room, user, token, send string
+	since                        int64
+	json                         bool
+}
+
+func parse(args []string, env environment) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.StringVar(&cfg.url, "url", client.DefaultURL, "the server's base URL")
+	fs.StringVar(&cfg.room, "room", client.DefaultRoom, "the room")
+	fs.StringVar(&cfg.user, "user", "", "your user id (a token may name it instead)")
+	fs.StringVar(&cfg.token, "token", env.getenv("CHAT_TOKEN"), "a signed token for a protected room (default $CHAT_TOKEN)")
+	fs.Int64Var(&cfg.since, "since", 0, "resume after this message id")
+	fs.BoolVar(&cfg.json, "json", false, "print every frame as received, one per line")
+	fs.StringVar(&cfg.send, "send", "", "post this one message, wait for its echo and exit")
+	fs.Usage = func() {
+		fmt.Fprintln(env.stderr, "usage: chat [-url URL] [-room ROOM] -user USER [-token TOKEN] [-since ID] [-json] [-send TEXT]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if cfg.user == "" && cfg.token == "" {
+		return cfg, errors.New("-user is required (or a -token that names you)")
+	}
+	return cfg, nil
+}
+
+// run is the command; it returns the exit status.
+func run(ctx context.Context, args []string, env environment) int {
+	cfg, err := parse(args, env)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(env.stderr, "chat:", err)
+		}
+		return 2
+	}
+	opts := client.Options{URL: cfg.url, Room: cfg.room, UserID: cfg.user, Token: cfg.token, Since: cfg.since}
+	if cfg.send != "" {
+		return sendOne(ctx, opts, cfg, env)
+	}
+	return interactive(ctx, opts, cfg, env)
+}
+
+// sendOne posts one message and waits for its echo.
+func sendOne(ctx context.Context, opts client.Options, cfg config, env environment) int {
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	c, err := client.Dial(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(env.stderr, "chat:", err)
+		return 1
+	}
+	defer c.Close()
+	go func() {
+		for range c.Events() { // Send's echo arrives through the events' reader
+		}
+	}()
+	m, err := c.Send(ctx, cfg.send)
+	if err != nil {
+		fmt.Fprintln(env.stderr, "chat:", err)
+		return 1
+	}
+	if cfg.json {
+		fmt.Fprintf(env.stdout, "%s\n", m.Raw)
+	}
+	return 0
+}
+
+// interactive runs the chat until /quit, the end of input, an interrupt or
+// a fatal error.
+func interactive(ctx context.Context, opts client.Options, cfg config, env environment) int {
+	out := &printer{w: env.stdout, color: env.tty && env.getenv("NO_COLOR") == "", self: cfg.user}
+	status := func(format string, a ...any) {
+		if cfg.json {
+			fmt.Fprintf(env.stderr, "chat: "+format+"\n", a...)
+			return
+		}
+		out.line("-- " + fmt.Sprintf(format, a...))
+	}
+	status("connecting to %s at %s", cfg.room, cfg.url)
+	c, err := client.Dial(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(env.stderr, "chat:", err)
+		return 1
+	}
+	defer c.Close()
+
+	// The events: printed in order; a fatal error ends the chat.
+	fatal := make(chan error, 1)
+	go func() {
+		everOpen := false
+		for ev := range c.Events() {
+			if st, ok := ev.(*client.Status); ok {
+				switch st.State {
+				case client.Open:
+					if everOpen {
+						status("reconnected")
+					} else {
+						status("joined %s", cfg.room)
+					}
+					everOpen = true
+				case client.Reconnecting:
+					status("connection lost (%v); reconnecting in %v (attempt %d)", st.Err, st.Delay.Round(time.Millisecond), st.Attempt)
+				case client.Closed:
+					if st.Err != nil {
+						fatal <- st.Err
+					}
+				}
+				continue
+			}
+			if cfg.json {
+				if raw := rawOf(ev); raw != nil {
+					out.line(string(raw))
+				}
+				continue
+			}
+			out.event(ev)
+		}
+	}()
+
+	// The input: lines in order, each sent once the one before is answered.
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(env.stdin)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case err := <-fatal:
+			fmt.Fprintln(env.stderr, "chat:", err)
+			return 1
+		case <-ctx.Done():
+			return 0
+		case line, ok := <-lines:
+			if !ok {
+				return 0
+			}
+			if quit := command(ctx, c, out, line, env); quit {
+				return 0
+			}
+		}
+	}
+}
+
+// command acts on one input line: a command or a message. It reports /quit.
+func command(ctx context.Context, c *client.Client, out *printer, line string, env environment) bool {
+	fields := strings.Fields(line)
+	switch {
+	case strings.TrimSpace(line) == "":
+		return false
+	case fields[0] == "/quit":
+		return true
+	case fields[0] == "/who":
+		info, err := c.RoomInfo(ctx)
+		if err != nil {
+			out.line("! who: " + err.Error())
+			return false
+		}
+		out.line(fmt.Sprintf("* here: %s (%d connections)", strings.Join(info.Users, ", "), info.Connections))
+		return false
+	case fields[0] == "/history":
+		n := 20
+		if len(fields) > 1 {
+			v, err := strconv.Atoi(fields[1])
+			if err != nil || v < 1 || v > 500 {
+				out.line("! usage: /history N, with N from 1 to 500")
+				return false
+			}
+			n = v
+		}
+		info, err := c.RoomInfo(ctx)
+		if err != nil {
+			out.line("! history: " + err.Error())
+			return false
+		}
+		page, err := c.Messages(ctx, client.MessagesQuery{Since: max(0, info.LastMessageID-int64(n)), Limit: n})
+		if err != nil {
+			out.line("! history: " + err.Error())
+			return false
+		}
+		for _, m := range page.Messages {
+			out.message(client.Message{ID: m.ID, UserID: m.UserID, Text: m.Text, Timestamp: m.Timestamp, Time: parseTime(m.Timestamp)})
+		}
+		return false
+	case strings.HasPrefix(line, "//"):
+		line = line[1:] // "//x" sends "/x"
+	case strings.HasPrefix(line, "/"):
+		out.line("! unknown command " + fields[0] + "; try /who, /history N, /quit (start with // to send a slash)")
+		return false
+	}
+	text := line
+	_, err := c.Send(ctx, text)
+	var re *client.RoomError
+	if err != nil && !errors.As(err, &re) && ctx.Err() == nil {
+		// The room's refusals are printed as error events; these are the
+		// client's own (a full queue, an unconfirmed send, the end).
+		out.line("! not sent: " + err.Error())
+	}
+	return false
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(protocol.TimeLayout, s)
+	return t
+}
+
+// rawOf is the frame an event came from, nil for a status.
+func rawOf(ev client.Event) []byte {
+	switch ev := ev.(type) {
+	case *client.Message:
+		return ev.Raw
+	case *client.History:
+		return ev.Raw
+	case *client.UserJoined:
+		return ev.Raw
+	case *client.UserLeft:
+		return ev.Raw
+	case *client.Presence:
+		return ev.Raw
+	case *client.Error:
+		return ev.Raw
+	}
+	return nil
+}
+
+// printer writes whole lines, from any goroutine.
+type printer struct {
+	mu    sync.Mutex
+	w     io.Writer
+	color bool
+	self  string
+}
+
+func (p *printer) line(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.w, s)
+}
+
+// event prints a room event for a person.
+func (p *printer) event(ev client.Event) {
+	switch ev := ev.(type) {
+	case *client.Message:
+		p.message(*ev)
+	case *client.History:
+		if ev.Reset {
+			p.line("-- the room no longer knew our place; its history starts over")
+		}
+		if ev.Truncated {
+			p.line("-- (older messages not shown)")
+		}
+		for _, m := range ev.Messages {
+			p.message(m)
+		}
+	case *client.UserJoined:
+		if ev.UserID != p.self {
+			p.line("* " + p.name(ev.UserID) + " joined")
+		}
+	case *client.UserLeft:
+		p.line("* " + p.name(ev.UserID) + " left")
+	case *client.Presence:
+		if ev.Truncated {
+			p.line(fmt.Sprintf("* %d users here", ev.Count))
+			return
+		}
+		names := make([]string, len(ev.Users))
+		for i, u := range ev.Users {
+			names[i] = p.name(u)
+		}
+		p.line("* here: " + strings.Join(names, ", "))
+	case *client.Error:
+		p.line("! " + ev.Err.Error())
+	}
+}
+
+// message prints "[15:04] alice: text" in local time.
+func (p *printer) message(m client.Message) {
+	p.line(fmt.Sprintf("[%s] %s: %s", m.Time.Local().Format("15:04"), p.name(m.UserID), m.Text))
+}
+
+// palette is the users' colors: ANSI foreground codes readable on dark and
+// light backgrounds.
+var palette = []int{31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96}
+
+// name is a user's name, in the user's color when colors are on.
+func (p *printer) name(user string) string {
+	if !p.color {
+		return user
+	}
+	h := fnv.New32a()
+	h.Write([]byte(user))
+	return fmt.Sprintf("\x1b[%dm%s\x1b[0m", palette[h.Sum32()%uint32(len(palette))], user)
+}
