@@ -38,6 +38,27 @@ type received struct {
 	data string
 }
 
+// lastIP numbers the addresses withIP hands out.
+var lastIP atomic.Uint32
+
+// withIP gives a dial its own client address (CF-Connecting-IP, which
+// wrangler dev passes through as Cloudflare's edge would set it) unless the
+// test chose one: every test client is on 127.0.0.1, and the per-address
+// limits (connections per room, upgrades per minute) are tested on purpose,
+// not hit by accident.
+func withIP(h http.Header) http.Header {
+	if h.Get("CF-Connecting-IP") != "" {
+		return h
+	}
+	h = h.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	n := lastIP.Add(1)
+	h.Set("CF-Connecting-IP", fmt.Sprintf("198.18.%d.%d", n>>8&0xff, n&0xff))
+	return h
+}
+
 func dial(t *testing.T, srv *server, path, name string) *client {
 	t.Helper()
 	return dialHeader(t, srv, path, nil, name)
@@ -48,7 +69,7 @@ func dialHeader(t *testing.T, srv *server, path string, header http.Header, name
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	conn, res, err := websocket.Dial(ctx, srv.WS+path, &websocket.DialOptions{HTTPHeader: header})
+	conn, res, err := websocket.Dial(ctx, srv.WS+path, &websocket.DialOptions{HTTPHeader: withIP(header)})
 	if err != nil {
 		t.Fatalf("%s: dial %s: %v", name, path, err)
 	}

@@ -11,14 +11,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chatroom/gochat/internal/auth"
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
 )
 
+// token mints a token for user as the protected server's issuer does: with
+// its aud and iss, issued now, living ttl.
 func token(t *testing.T, user string, ttl time.Duration, secret string) string {
 	t.Helper()
-	s, err := auth.Mint(user, ttl, []byte(secret), time.Now())
+	return signed(t, secret, jwt.MapClaims{"sub": user, "aud": testAudience, "iss": testIssuer,
+		"iat": time.Now().Unix(), "exp": time.Now().Add(ttl).Unix()})
+}
+
+// signed signs claims with secret (HS256).
+func signed(t *testing.T, secret string, claims jwt.Claims) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(secret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +39,7 @@ func refused(t *testing.T, url string, header http.Header, status int, code stri
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	conn, res, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: header})
+	conn, res, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: withIP(header)})
 	if err == nil {
 		conn.CloseNow()
 		t.Fatalf("dial %s succeeded, want %d", url, status)
@@ -147,12 +155,14 @@ func TestOrigins(t *testing.T) {
 	url := protected.WS + room + "?token=" + token(t, "alice", time.Hour, testSecret)
 	refused(t, url, http.Header{"Origin": {"https://evil.example"}}, 403, "forbidden_origin")
 	refused(t, url, http.Header{"Origin": {"https://chat.example.com.evil.example"}}, 403, "forbidden_origin")
-	for _, origin := range []string{"https://chat.example.com", "HTTPS://CHAT.EXAMPLE.COM", ""} {
+	for i, origin := range []string{"https://chat.example.com", "HTTPS://CHAT.EXAMPLE.COM", ""} {
 		hdr := http.Header{}
 		if origin != "" {
 			hdr.Set("Origin", origin)
 		}
-		c := dialHeader(t, protected, strings.TrimPrefix(url, protected.WS), hdr, "origin "+origin)
+		// A user of its own each: one user may hold MAX_CONNECTIONS_PER_USER (2).
+		path := room + "?token=" + token(t, "user"+strconv.Itoa(i), time.Hour, testSecret)
+		c := dialHeader(t, protected, path, hdr, "origin "+origin)
 		c.send(`{"type":"ping","x":1}`)
 		c.expect(`{"type":"pong"}`)
 	}

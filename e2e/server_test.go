@@ -36,7 +36,21 @@ var protectedVars = map[string]string{
 	"BLOCKED_WORDS":            "darn,heck",
 	"IDLE_TIMEOUT_SECONDS":     "3",
 	"MAX_CONNECTIONS_PER_ROOM": "3",
+	"MAX_CONNECTIONS_PER_USER": "2",
+	"MAX_CONNECTIONS_PER_IP":   "2",
+	"FRAME_RATE_BURST":         "20",
+	"FRAME_RATE_PER_SECOND":    "5",
+	"UPGRADE_RATE_LIMIT":       "on",
+	"AUTH_AUDIENCE":            testAudience,
+	"AUTH_ISSUER":              testIssuer,
+	"AUTH_MAX_TTL_SECONDS":     "3600",
 }
+
+// The protected server's token policy.
+const (
+	testAudience = "gochat-e2e"
+	testIssuer   = "https://issuer.e2e.test"
+)
 
 const testSecret = "e2e-secret-not-for-production"
 

@@ -19,6 +19,12 @@ type Attachment struct {
 	Bound string `json:"b,omitempty"`
 	// Active is the last second (Unix, rounded up) the socket sent anything.
 	Active int64 `json:"a,omitempty"`
+	// Accepted is the second (Unix, rounded up) the socket was accepted.
+	Accepted int64 `json:"c,omitempty"`
+	// IP is the address the socket came from (CF-Connecting-IP).
+	IP string `json:"i,omitempty"`
+	// Expires is the token's exp (Unix seconds), when it has one.
+	Expires int64 `json:"x,omitempty"`
 	// Gone marks a socket the room has already said goodbye to, so that a late
 	// close or error event for it announces nothing twice.
 	Gone bool `json:"g,omitempty"`

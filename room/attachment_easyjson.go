@@ -121,6 +121,24 @@ func easyjson76362c5bDecodeGithubComChatroomGochatRoom1(in *jlexer.Lexer, out *A
 			} else {
 				out.Active = int64(in.Int64())
 			}
+		case "c":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Accepted = int64(in.Int64())
+			}
+		case "i":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.IP = string(in.String())
+			}
+		case "x":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Expires = int64(in.Int64())
+			}
 		case "g":
 			if in.IsNull() {
 				in.Skip()
@@ -160,6 +178,21 @@ func easyjson76362c5bEncodeGithubComChatroomGochatRoom1(out *jwriter.Writer, in 
 		const prefix string = ",\"a\":"
 		out.RawString(prefix)
 		out.Int64(int64(in.Active))
+	}
+	if in.Accepted != 0 {
+		const prefix string = ",\"c\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Accepted))
+	}
+	if in.IP != "" {
+		const prefix string = ",\"i\":"
+		out.RawString(prefix)
+		out.String(string(in.IP))
+	}
+	if in.Expires != 0 {
+		const prefix string = ",\"x\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Expires))
 	}
 	if in.Gone {
 		const prefix string = ",\"g\":"

@@ -54,7 +54,7 @@ func (nullAlarm) Ensure(time.Time) {}
 func (nullAlarm) Delete()          {}
 
 func (h *nullHost) Append(m protocol.StoredMessage, _ []byte, _ int) error { h.last = m.ID; return nil }
-func (h *nullHost) After(int64, int) ([]protocol.StoredMessage, bool, error) {
+func (h *nullHost) After(int64, int64, int, int) ([]protocol.StoredMessage, bool, error) {
 	return nil, false, nil
 }
 func (h *nullHost) LastID() (int64, error) { return h.last, nil }
@@ -68,7 +68,7 @@ func joinedRoom(b *testing.B, n int) (*room.Room, *nullHost) {
 	for i := 0; i < n; i++ {
 		s := &nullSocket{}
 		h.sockets = append(h.sockets, s)
-		if err := r.Accept(h, s, ""); err != nil {
+		if err := r.Accept(h, s, room.Conn{}); err != nil {
 			b.Fatal(err)
 		}
 		r.Message(h, s, room.Inbound{Text: []byte(`{"type":"join","userId":"user` + strconv.Itoa(i) + `"}`)})

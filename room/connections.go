@@ -6,30 +6,56 @@ import (
 	"github.com/chatroom/gochat/room/protocol"
 )
 
-// Full reports whether the room is at MaxConnections; the worker answers the
-// upgrade with 503 room_full instead of accepting it.
-func (r *Room) Full(h Host) bool {
-	r.load(h)
-	return len(r.sessions) >= r.cfg.MaxConnections
+// Conn is what the front worker vouches for about an upgrade.
+type Conn struct {
+	// User is the verified identity of a protected room's token, "" in open
+	// mode. A socket with one can only ever be that user.
+	User string
+	// Expires is when the token expires (its exp); the socket is closed
+	// then with 4001. Zero when there is no token.
+	Expires time.Time
+	// IP is the client's address (CF-Connecting-IP), "" when unknown.
+	IP string
 }
 
-// Accept registers a socket the runtime has just accepted. bound is the
-// verified identity of a protected room's token, or "" in open mode.
-func (r *Room) Accept(h Host, s Socket, bound string) error {
+// Admit decides whether the room takes an upgrade, before the runtime
+// accepts it: it answers 0 when it does, else the HTTP status and JSON body
+// to refuse it with: 503 room_full at MaxConnections, 429
+// too_many_connections at MaxConnectionsPerUser (for a token's identity;
+// in open mode the identity is known only at join) or MaxConnectionsPerIP.
+func (r *Room) Admit(h Host, c Conn) (int, []byte) {
 	r.load(h)
-	sess := &session{sid: r.nextSID, sock: s, bound: bound, active: ceilSecond(h.Now())}
+	switch {
+	case len(r.sessions) >= r.cfg.MaxConnections:
+		return httpError(503, protocol.HTTPRoomFull, "this room has reached its connection limit; try again later")
+	case c.User != "" && r.cfg.MaxConnectionsPerUser > 0 && r.perBound[c.User] >= r.cfg.MaxConnectionsPerUser:
+		return httpError(429, protocol.HTTPTooManyConnections, "this user has too many connections in this room; close one first")
+	case c.IP != "" && r.cfg.MaxConnectionsPerIP > 0 && r.perIP[c.IP] >= r.cfg.MaxConnectionsPerIP:
+		return httpError(429, protocol.HTTPTooManyConnections, "this address has too many connections in this room; close one first")
+	}
+	return 0, nil
+}
+
+// Accept registers a socket the runtime has just accepted, as Admit allowed.
+func (r *Room) Accept(h Host, s Socket, c Conn) error {
+	r.load(h)
+	now := ceilSecond(h.Now())
+	sess := &session{sid: r.nextSID, sock: s, bound: c.User, active: now, accepted: now, ip: c.IP}
+	if !c.Expires.IsZero() {
+		sess.expires = c.Expires.Unix()
+	}
 	r.nextSID++
 	if err := writeAttachment(s, sess.attachment(false)); err != nil {
 		return err
 	}
-	r.sessions[sess.sid] = sess
+	r.register(sess)
 	// Tagged now, so that its first frame finds the session without reading
 	// the attachment back.
 	if f, ok := s.(Fast); ok {
 		f.SetTag(r.epoch | sess.sid)
 	}
-	if len(r.sessions) == 1 {
-		r.schedule(h)
+	if d, ok := r.deadline(sess, h, false); ok {
+		r.alarmBy(h, d)
 	}
 	return nil
 }
@@ -87,10 +113,11 @@ func (r *Room) leave(h Host, sess *session) {
 	if r.sessions[sess.sid] != sess {
 		return // already gone
 	}
-	delete(r.sessions, sess.sid)
+	r.unregister(sess)
 	r.markGone(sess)
-	if len(r.sessions) == 0 && r.cfg.IdleTimeout > 0 {
+	if len(r.sessions) == 0 {
 		h.Alarm().Delete()
+		r.alarmAt = time.Time{}
 	}
 	if sess.userID == "" {
 		return
@@ -101,6 +128,7 @@ func (r *Room) leave(h Host, sess *session) {
 		return
 	}
 	delete(r.presence, sess.userID)
+	delete(r.buckets, sess.userID)
 	switch {
 	case len(r.presence) == r.cfg.PresenceLimit:
 		// Small again: the full roster, once, and per-user frames from now on.

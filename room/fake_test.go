@@ -144,20 +144,31 @@ func (s *fakeStore) Append(m protocol.StoredMessage, frame []byte, keep int) err
 	return nil
 }
 
-func (s *fakeStore) After(since int64, limit int) ([]protocol.StoredMessage, bool, error) {
+// After stops, as the SQL store does, once the JSON of the newer rows
+// passed maxBytes, keeping the one that crossed it.
+func (s *fakeStore) After(since, before int64, limit, maxBytes int) ([]protocol.StoredMessage, bool, error) {
 	if s.fail {
 		return nil, false, errStorage
 	}
 	var out []protocol.StoredMessage
 	for _, m := range s.rows {
-		if m.ID > since {
+		if m.ID > since && (before == 0 || m.ID < before) {
 			out = append(out, m)
 		}
 	}
-	if len(out) > limit {
-		return out[len(out)-limit:], true, nil
+	more := len(out) > limit
+	if more {
+		out = out[len(out)-limit:]
 	}
-	return out, false, nil
+	total := 0
+	for i := len(out) - 1; i >= 0; i-- {
+		if total > maxBytes {
+			return out[i+1:], more, nil
+		}
+		b, _ := json.Marshal(out[i])
+		total += len(b)
+	}
+	return out, more, nil
 }
 
 func (s *fakeStore) LastID() (int64, error) {
@@ -230,7 +241,7 @@ func (e *env) connectAs(bound string) *fakeSocket {
 	e.n++
 	s := &fakeSocket{name: string(rune('a' + e.n - 1)), state: wsOpen}
 	e.host.sockets = append(e.host.sockets, s)
-	if err := e.room.Accept(e.host, s, bound); err != nil {
+	if err := e.room.Accept(e.host, s, room.Conn{User: bound}); err != nil {
 		e.t.Fatalf("accept: %v", err)
 	}
 	return s

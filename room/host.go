@@ -78,10 +78,14 @@ type Store interface {
 	// of a ChatMessage), which a store may persist from instead of m's
 	// fields. On error nothing is stored.
 	Append(m protocol.StoredMessage, frame []byte, keep int) error
-	// After returns the latest limit messages with an id above since, oldest
-	// first, and whether more such messages were left out. Ids have no gaps:
-	// an Append that fails uses none.
-	After(since int64, limit int) ([]protocol.StoredMessage, bool, error)
+	// After returns the latest limit messages with an id above since and,
+	// when before is not 0, below before, oldest first, and whether more
+	// such messages than limit were left out. It may also stop short once
+	// about maxBytes of JSON are read, leaving out older ones: no query may
+	// build a value past SQLite's 2 MB limit, whatever is stored. Ids have no
+	// gaps (an Append that fails uses none), so the room tells any message
+	// left out by a first id above since+1.
+	After(since, before int64, limit, maxBytes int) ([]protocol.StoredMessage, bool, error)
 	// LastID is the highest id stored, or 0.
 	LastID() (int64, error)
 }

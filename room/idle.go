@@ -8,21 +8,37 @@ import (
 	"github.com/chatroom/gochat/room/protocol"
 )
 
-// Alarm closes every connection idle for IdleTimeout, with 1000 "idle
-// timeout" (their users' user_left goes out as for any leave), then sets the
-// alarm again at the earliest expiry left. Exact pings answered by the
-// runtime count as activity.
+// Alarm closes, in accept order, every socket past one of its deadlines:
+// its token expired (4001 "token expired"), it did not join within
+// JoinTimeout (1008 "join timeout"), or it sent nothing for IdleTimeout
+// (1000 "idle timeout"; exact pings answered by the runtime count as
+// activity). Their users' user_left goes out as for any leave. Then it sets
+// the alarm again at the earliest deadline left. The alarm survives
+// hibernation, so every rule holds while the object sleeps.
 func (r *Room) Alarm(h Host) {
 	r.loadAndEnsureAlarm(h, false) // this sets the alarm itself, below
-	if r.cfg.IdleTimeout > 0 {
-		now := h.Now()
-		for _, sess := range r.sorted() {
-			if !now.Before(r.expiry(h, sess, true)) {
-				r.drop(h, sess, protocol.CloseNormal, "idle timeout")
-			}
+	now := h.Now()
+	for _, sess := range r.sorted() {
+		switch {
+		case sess.expires > 0 && now.Unix() >= sess.expires:
+			r.drop(h, sess, protocol.CloseTokenExpired, "token expired")
+		case r.cfg.JoinTimeout > 0 && sess.userID == "" && !now.Before(r.joinDeadline(sess)):
+			r.drop(h, sess, protocol.ClosePolicyViolation, "join timeout")
+		case r.cfg.IdleTimeout > 0 && !now.Before(r.expiry(h, sess, true)):
+			r.drop(h, sess, protocol.CloseNormal, "idle timeout")
 		}
 	}
 	r.schedule(h)
+}
+
+// joinDeadline is when an unjoined sess is closed. A session from before
+// attachments kept the accept time counts from its last activity.
+func (r *Room) joinDeadline(sess *session) time.Time {
+	start := sess.accepted
+	if start == 0 {
+		start = sess.active
+	}
+	return time.Unix(start, 0).Add(r.cfg.JoinTimeout)
 }
 
 // expiry is when sess becomes idle; with auto false, going by its own
@@ -40,33 +56,63 @@ func (r *Room) expiry(h Host, sess *session, auto bool) time.Time {
 	return last.Add(r.cfg.IdleTimeout)
 }
 
-// schedule sets the alarm at the earliest expiry, or deletes it when no
-// socket is left. Activity only moves expiries later, so an alarm set here
-// never fires late; one that fires early just schedules again.
+// deadline is the earliest time the alarm must look at sess, if it has any
+// deadline; with auto false the idle expiry goes by its own frames only.
+func (r *Room) deadline(sess *session, h Host, auto bool) (time.Time, bool) {
+	var first time.Time
+	earliest := func(t time.Time) {
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+	}
+	if sess.expires > 0 {
+		earliest(time.Unix(sess.expires, 0))
+	}
+	if r.cfg.JoinTimeout > 0 && sess.userID == "" {
+		earliest(r.joinDeadline(sess))
+	}
+	if r.cfg.IdleTimeout > 0 {
+		earliest(r.expiry(h, sess, auto))
+	}
+	return first, !first.IsZero()
+}
+
+// schedule sets the alarm at the earliest deadline, or deletes it when no
+// socket has one. Activity only moves idle expiries later, and the other
+// deadlines never move, so an alarm set here never fires late; one that
+// fires early just schedules again.
 func (r *Room) schedule(h Host) { r.scheduleBy(h, true) }
 
 // scheduleBy is schedule; with auto false (a rebuild) it goes by the
 // attachments alone and only ensures an alarm.
-
 func (r *Room) scheduleBy(h Host, auto bool) {
-	if r.cfg.IdleTimeout <= 0 {
-		return
-	}
-	if len(r.sessions) == 0 {
-		h.Alarm().Delete()
-		return
-	}
 	var first time.Time
 	for _, sess := range r.sessions {
-		if e := r.expiry(h, sess, auto); first.IsZero() || e.Before(first) {
-			first = e
+		if d, ok := r.deadline(sess, h, auto); ok && (first.IsZero() || d.Before(first)) {
+			first = d
 		}
 	}
-	if !auto {
+	switch {
+	case first.IsZero() && !auto:
+		// A rebuild only repairs a missing alarm: nothing to repair.
+	case first.IsZero():
+		h.Alarm().Delete()
+	case !auto:
 		h.Alarm().Ensure(first)
+	default:
+		h.Alarm().Set(first)
+	}
+	r.alarmAt = first
+}
+
+// alarmBy makes sure the alarm fires no later than d: a new socket's
+// deadline. It costs nothing when the alarm already comes no later.
+func (r *Room) alarmBy(h Host, d time.Time) {
+	if !r.alarmAt.IsZero() && !d.Before(r.alarmAt) {
 		return
 	}
-	h.Alarm().Set(first)
+	h.Alarm().Ensure(d)
+	r.alarmAt = d
 }
 
 // sorted returns the sessions in accept order, for deterministic sweeps.

@@ -12,7 +12,8 @@ import (
 // per second. It keeps no timer; its level is derived from the time of the
 // last take. It lives in memory only: if the object is evicted the bucket
 // starts full again, which is harmless because eviction needs 10 s of
-// silence, and 10 s at the default 5/s refills a burst of 10 anyway.
+// silence, and 10 s at the defaults refills both a user's burst of 10 (at
+// 5/s) and a connection's frame budget of 30 (at 10/s) anyway.
 type bucket struct {
 	tokens float64
 	at     time.Time
@@ -36,12 +37,12 @@ func (b *bucket) take(now time.Time, rate float64, burst int) (bool, time.Durati
 	return false, wait
 }
 
-// blockedWord reports the first blocked word in text, matched
+// blockedWord reports whether text holds a blocked word, matched
 // case-insensitively on word boundaries: "darn" blocks "Darn!" but not
 // "darning". Words may be phrases ("foo bar").
-func blockedWord(text string, words []string) (string, bool) {
+func blockedWord(text string, words []string) bool {
 	if len(words) == 0 {
-		return "", false
+		return false
 	}
 	lower := strings.ToLower(text)
 	for _, w := range words {
@@ -52,13 +53,13 @@ func blockedWord(text string, words []string) (string, bool) {
 			}
 			start, end := from+i, from+i+len(w)
 			if boundaryBefore(lower, start) && boundaryAfter(lower, end) {
-				return w, true
+				return true
 			}
 			_, size := utf8.DecodeRuneInString(lower[start:])
 			from = start + size
 		}
 	}
-	return "", false
+	return false
 }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }

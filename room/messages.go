@@ -7,7 +7,9 @@ import (
 )
 
 // Message handles one inbound frame. A frame over MaxFrameBytes closes its
-// socket with 1009, and the room carries on.
+// socket with 1009, and the room carries on. Every frame draws on the
+// connection's frame budget, whatever it holds; a socket whose token has
+// expired is closed with 4001 instead.
 func (r *Room) Message(h Host, s Socket, in Inbound) {
 	r.load(h)
 	sess, ok := r.find(h, s)
@@ -18,12 +20,21 @@ func (r *Room) Message(h Host, s Socket, in Inbound) {
 		r.drop(h, sess, protocol.CloseMessageTooBig, "frame exceeds 1 MiB")
 		return
 	}
-	r.touch(h, sess)
-	if in.Binary {
-		r.sendError(h, sess, protocol.Rejectf(protocol.CodeUnsupportedFrame, "binary frames are not supported; send JSON text frames"))
+	if sess.expires > 0 && h.Now().Unix() >= sess.expires {
+		r.drop(h, sess, protocol.CloseTokenExpired, "token expired")
 		return
 	}
-	req, rej := protocol.Decode(in.Text)
+	r.touch(h, sess)
+	var req protocol.Request
+	var rej *protocol.Reject
+	if in.Binary {
+		rej = protocol.Rejectf(protocol.CodeUnsupportedFrame, "binary frames are not supported; send JSON text frames")
+	} else {
+		req, rej = protocol.Decode(in.Text)
+	}
+	if !r.budget(h, sess, rej == nil && req.Type == protocol.TypeMessage) {
+		return
+	}
 	if rej != nil {
 		r.sendError(h, sess, rej)
 		return
@@ -64,9 +75,6 @@ func (r *Room) message(h Host, sess *session, req protocol.Request) {
 		r.sendError(h, sess, protocol.Rejectf(protocol.CodeNotJoined, `send {"type":"join","userId":...} first, or include a valid "userId" in the message`))
 		return
 	}
-	if !r.allow(h, sess, speaker) {
-		return
-	}
 	switch {
 	case !req.HasText:
 		r.sendError(h, sess, protocol.Rejectf(protocol.CodeInvalidMessage, `message needs a "text"`))
@@ -83,22 +91,25 @@ func (r *Room) message(h Host, sess *session, req protocol.Request) {
 		r.sendError(h, sess, protocol.Rejectf(protocol.CodeInvalidMessage, "text must not contain control characters other than newline and tab"))
 		return
 	}
-	if w, ok := blockedWord(req.Text, r.cfg.BlockedWords); ok {
-		r.sendError(h, sess, protocol.Rejectf(protocol.CodeContentBlocked, "the message contains a blocked word (%q) and was not sent", w))
+	if blockedWord(req.Text, r.cfg.BlockedWords) {
+		// The word is not named: a client could otherwise read out a
+		// secret list one guess at a time.
+		r.sendError(h, sess, protocol.Rejectf(protocol.CodeContentBlocked, "the message contains a blocked word and was not sent"))
 		return
 	}
+	// The frame is valid: only now is it charged, and to the socket's own
+	// identity, the one it has joined as (implicitly, here, if need be).
 	if sess.userID == "" && !r.bind(h, sess, speaker, 0, false) {
+		return
+	}
+	if !r.allow(h, sess) {
 		return
 	}
 	// Persist before broadcast: a message nobody could get back from
 	// history is never shown.
-	if r.lastID < 0 {
-		last, err := h.Store().LastID()
-		if err != nil {
-			r.sendError(h, sess, storageError)
-			return
-		}
-		r.lastID = last
+	if _, err := r.lastMessageID(h); err != nil {
+		r.sendError(h, sess, storageError)
+		return
 	}
 	m := protocol.StoredMessage{ID: r.lastID + 1, UserID: sess.userID, Text: req.Text, Timestamp: protocol.Timestamp(h.Now())}
 	// Room for the fields, and for some escaping in the text.
@@ -113,35 +124,73 @@ func (r *Room) message(h Host, sess *session, req protocol.Request) {
 	r.broadcast(h, frame)
 }
 
-// allow takes a token from the speaker's bucket. A rejected message is
-// answered with rate_limited and the time until the next token; a socket
-// that keeps sending into a full bucket is closed with 1008.
-func (r *Room) allow(h Host, sess *session, speaker string) bool {
-	b := sess.bucket
-	if b == nil || sess.bucketOf != speaker {
-		if b = r.buckets[speaker]; b == nil {
-			b = &bucket{}
-			r.buckets[speaker] = b
+// lastMessageID is the store's highest message id, read once and then
+// cached: every message moves it, and a join with since needs it.
+func (r *Room) lastMessageID(h Host) (int64, error) {
+	if r.lastID < 0 {
+		last, err := h.Store().LastID()
+		if err != nil {
+			return 0, err
 		}
-		sess.bucket, sess.bucketOf = b, speaker
+		r.lastID = last
+	}
+	return r.lastID, nil
+}
+
+// budget takes one frame from the connection's frame budget.
+func (r *Room) budget(h Host, sess *session, isMessage bool) bool {
+	ok, wait := sess.frames.take(h.Now(), r.cfg.FramePerSecond, r.cfg.FrameBurst)
+	if !ok {
+		return r.refuse(h, sess, wait, isMessage, "too many frames; slow down")
+	}
+	if !isMessage {
+		sess.rejects = 0
+	}
+	return true
+}
+
+// allow takes a token from the bucket of the user sess has joined as, which
+// all of the user's connections share.
+func (r *Room) allow(h Host, sess *session) bool {
+	b := sess.bucket
+	if b == nil {
+		if b = r.buckets[sess.userID]; b == nil {
+			b = &bucket{}
+			r.buckets[sess.userID] = b
+		}
+		sess.bucket = b
 	}
 	ok, wait := b.take(h.Now(), r.cfg.RatePerSecond, r.cfg.RateBurst)
-	if ok {
-		sess.rejects = 0
-		return true
+	if !ok {
+		return r.refuse(h, sess, wait, true, "too many messages; slow down")
 	}
+	sess.rejects = 0
+	return true
+}
+
+// refuse answers a frame a rate limit refused with rate_limited and the time
+// until the limit lets the next one through. A refused message is always
+// answered, since its sender waits for it; other frames at most once a
+// second, so that a flood is not echoed. A socket refused
+// CloseAfterRejects times in a row is closed with 1008: it is not listening.
+func (r *Room) refuse(h Host, sess *session, wait time.Duration, isMessage bool, message string) bool {
 	sess.rejects++
 	if sess.rejects >= r.cfg.CloseAfterRejects {
 		r.drop(h, sess, protocol.ClosePolicyViolation, "rate limit exceeded repeatedly")
 		return false
 	}
+	if now := h.Now(); !isMessage {
+		if !sess.lastRefusal.IsZero() && now.Sub(sess.lastRefusal) < time.Second {
+			return false
+		}
+		sess.lastRefusal = now
+	}
 	ms := wait.Milliseconds()
 	if wait > time.Duration(ms)*time.Millisecond {
 		ms++
 	}
-	frame := protocol.Marshal(protocol.RateLimited{Type: protocol.TypeError, Code: protocol.CodeRateLimited,
-		Message: "too many messages; slow down", RetryAfterMs: ms})
-	r.send(h, sess, frame)
+	r.send(h, sess, protocol.Marshal(protocol.RateLimited{Type: protocol.TypeError, Code: protocol.CodeRateLimited,
+		Message: message, RetryAfterMs: ms}))
 	return false
 }
 

@@ -30,7 +30,7 @@ func (r *Room) join(h Host, sess *session, req protocol.Request) {
 		r.sendError(h, sess, req.SinceErr)
 	default:
 		if req.HasSince {
-			last, err := h.Store().LastID()
+			last, err := r.lastMessageID(h)
 			if err != nil {
 				r.sendError(h, sess, storageError)
 				return
@@ -49,6 +49,14 @@ func (r *Room) join(h Host, sess *session, req protocol.Request) {
 // The joining socket then gets the roster and the history: the latest
 // messages, or with a resume point everything after it (up to MaxResume).
 func (r *Room) bind(h Host, sess *session, userID string, since int64, resume bool) bool {
+	if sess.bound == "" && r.cfg.MaxConnectionsPerUser > 0 && r.presence[userID] >= r.cfg.MaxConnectionsPerUser {
+		// In open mode the identity is only known now; with a token the
+		// upgrade was refused with 429 instead.
+		r.sendError(h, sess, protocol.Rejectf(protocol.CodeTooManyConnections,
+			"%q already has %d connections in this room", userID, r.cfg.MaxConnectionsPerUser))
+		r.drop(h, sess, protocol.ClosePolicyViolation, "too many connections")
+		return false
+	}
 	sess.userID = userID
 	if err := writeAttachment(sess.sock, sess.attachment(false)); err != nil {
 		sess.userID = ""
@@ -74,7 +82,7 @@ func (r *Room) bind(h Host, sess *session, userID string, since int64, resume bo
 	if resume {
 		limit = r.cfg.MaxResume
 	}
-	msgs, truncated, err := window(h.Store(), since, limit)
+	msgs, truncated, err := r.window(h, since, 0, limit)
 	if err != nil {
 		r.sendError(h, sess, storageError)
 		return true

@@ -282,16 +282,23 @@ func TestCapacity(t *testing.T) {
 	cfg := room.DefaultConfig()
 	cfg.MaxConnections = 2
 	e := newEnv(t, cfg, false)
+	full := func() bool {
+		status, body := e.room.Admit(e.host, room.Conn{})
+		if status != 0 && (status != 503 || !strings.Contains(string(body), `"error":"room_full"`)) {
+			t.Fatalf("Admit = %d %s, want 503 room_full or 0", status, body)
+		}
+		return status == 503
+	}
 	a := e.connect()
-	if e.room.Full(e.host) {
+	if full() {
 		t.Fatal("full with 1 of 2")
 	}
 	e.connect()
-	if !e.room.Full(e.host) {
+	if !full() {
 		t.Fatal("not full with 2 of 2")
 	}
 	e.peerClose(a, 1000, "")
-	if e.room.Full(e.host) {
+	if full() {
 		t.Fatal("still full after a close")
 	}
 }

@@ -21,14 +21,25 @@ func (r *Room) loadAndEnsureAlarm(h Host, ensure bool) {
 	// grow its maps step by step.
 	r.sessions = make(map[uint64]*session, len(sockets))
 	r.presence = make(map[string]int, len(sockets))
+	r.perBound = make(map[string]int)
+	r.perIP = make(map[string]int)
 	r.buckets = make(map[string]*bucket)
 	r.members = nil
 	r.nextSID = 1
 	r.lastID = -1
 	r.epoch = (rand.Uint64N(1<<20) + 1) << tagSIDBits
 	for _, s := range sockets {
-		att, ok := readAttachment(s)
-		if !ok || att.Gone {
+		att, state := attachmentOf(s)
+		if state != attachmentOK {
+			// A socket the runtime has accepted for an upgrade that is
+			// being handled right now has no attachment yet (Accept writes
+			// it); one whose attachment is unreadable is lost.
+			if state == attachmentBad {
+				lost(s)
+			}
+			continue
+		}
+		if att.Gone {
 			continue
 		}
 		if _, dup := r.sessions[att.SID]; dup {
@@ -49,8 +60,9 @@ func (r *Room) loadAndEnsureAlarm(h Host, ensure bool) {
 
 // adopt caches a session known from its attachment.
 func (r *Room) adopt(s Socket, att Attachment) *session {
-	sess := &session{sid: att.SID, sock: s, userID: att.UserID, bound: att.Bound, active: att.Active}
-	r.sessions[att.SID] = sess
+	sess := &session{sid: att.SID, sock: s, userID: att.UserID, bound: att.Bound, active: att.Active,
+		accepted: att.Accepted, ip: att.IP, expires: att.Expires}
+	r.register(sess)
 	if att.UserID != "" {
 		r.presence[att.UserID]++
 		r.members = nil
@@ -61,24 +73,41 @@ func (r *Room) adopt(s Socket, att Attachment) *session {
 	return sess
 }
 
-func readAttachment(s Socket) (Attachment, bool) {
+// readAttachment reads a socket's attachment: ok when there is a valid one,
+// and otherwise whether there was one at all (an unreadable one, or none).
+func readAttachment(s Socket) (att Attachment, ok bool) {
+	att, state := attachmentOf(s)
+	return att, state == attachmentOK
+}
+
+// The states of a socket's attachment.
+const (
+	attachmentNone = iota // none: a socket being accepted right now
+	attachmentBad         // there, but unreadable
+	attachmentOK
+)
+
+func attachmentOf(s Socket) (Attachment, int) {
 	var att Attachment
 	if p, ok := s.(Fast); ok {
 		if pre, ok := p.Predecoded(); ok {
-			if pre == nil || pre.SID == 0 {
-				return att, false
+			switch {
+			case pre == nil:
+				return att, attachmentNone
+			case pre.SID == 0:
+				return att, attachmentBad
 			}
-			return *pre, true
+			return *pre, attachmentOK
 		}
 	}
 	data, err := s.Attachment()
-	if err != nil || len(data) == 0 {
-		return att, false
+	switch {
+	case err == nil && len(data) == 0:
+		return att, attachmentNone
+	case err != nil || protocol.Unmarshal(data, &att) != nil || att.SID == 0:
+		return att, attachmentBad
 	}
-	if protocol.Unmarshal(data, &att) != nil || att.SID == 0 {
-		return att, false
-	}
-	return att, true
+	return att, attachmentOK
 }
 
 func writeAttachment(s Socket, att Attachment) error {
@@ -113,15 +142,8 @@ func (r *Room) find(h Host, s Socket) (*session, bool) {
 func (r *Room) findByAttachment(h Host, s Socket) (*session, bool) {
 	att, ok := readAttachment(s)
 	if !ok {
-		// Not ours, or its attachment was lost: give it a fresh session so
-		// that it can still join.
-		sess := &session{sid: r.nextSID, sock: s, active: ceilSecond(h.Now())}
-		r.nextSID++
-		if writeAttachment(s, sess.attachment(false)) != nil {
-			return nil, false
-		}
-		r.sessions[sess.sid] = sess
-		return sess, true
+		lost(s)
+		return nil, false
 	}
 	if att.Gone {
 		return nil, false
@@ -141,3 +163,42 @@ func (r *Room) bySocket(s Socket) (*session, bool) {
 	sess, ok := r.sessions[att.SID]
 	return sess, ok
 }
+
+// lost closes a socket whose attachment cannot be read with 1011. Its
+// identity, its bound token and its limits are gone with the attachment, and
+// a fresh session would give it open-mode rights; the client reconnects.
+func lost(s Socket) {
+	_ = s.Close(protocol.CloseInternal, "connection state lost; reconnect") // fails only if already closed
+}
+
+// register adds a session to the room's maps and admission counts.
+func (r *Room) register(sess *session) {
+	r.sessions[sess.sid] = sess
+	if sess.bound != "" {
+		r.perBound[sess.bound]++
+	}
+	if sess.ip != "" {
+		r.perIP[sess.ip]++
+	}
+}
+
+// unregister removes a session from the room's maps and admission counts.
+func (r *Room) unregister(sess *session) {
+	delete(r.sessions, sess.sid)
+	decrement(r.perBound, sess.bound)
+	decrement(r.perIP, sess.ip)
+}
+
+// decrement lowers a count, dropping the key at zero so that the map holds
+// only what is open.
+func decrement(m map[string]int, key string) {
+	if key == "" {
+		return
+	}
+	if m[key] <= 1 {
+		delete(m, key)
+		return
+	}
+	m[key]--
+}
+

@@ -29,18 +29,37 @@ type Config struct {
 	// enough to follow the conversation.
 	JoinHistory int
 	// MaxResume bounds how many messages the history of a join with "since"
-	// (and one page of the HTTP API) holds. It bounds the count, not the
-	// bytes: at the defaults such a frame can reach about 12 MB (500
-	// messages of 4096 characters, with each < escaped to six bytes).
+	// (and one page of the HTTP API) holds; HistoryMaxBytes bounds its bytes.
 	MaxResume int
+	// HistoryMaxBytes bounds a history frame (on join and on resume) and one
+	// page of the HTTP API: the newest messages that fit are kept and
+	// truncated is set. It keeps one join from costing megabytes, and it is
+	// at most protocol.MaxFrameBytes.
+	HistoryMaxBytes int
 	// RateBurst and RatePerSecond shape each user's token bucket, shared by
 	// all of the user's connections in the room: bursts of chat pass, floods
 	// do not.
 	RateBurst     int
 	RatePerSecond float64
 	// CloseAfterRejects closes a socket with 1008 once this many of its
-	// messages in a row were rate limited: it is not listening.
+	// frames in a row were refused by a rate limit: it is not listening.
 	CloseAfterRejects int
+	// FrameBurst and FramePerSecond shape each connection's frame budget,
+	// which every frame that reaches the room draws on, of any type, valid
+	// or not: a flood of junk costs the room no more than chat does.
+	FrameBurst     int
+	FramePerSecond float64
+	// MaxConnectionsPerUser bounds one identity's sockets in the room (the
+	// token's, or in open mode the joined userId), so that one client cannot
+	// take every place in a room. Zero means no limit.
+	MaxConnectionsPerUser int
+	// MaxConnectionsPerIP bounds the sockets from one address (the
+	// CF-Connecting-IP the front worker passes on). Zero means no limit.
+	MaxConnectionsPerIP int
+	// JoinTimeout closes a socket that has not joined within it, with 1008
+	// "join timeout": a socket that only holds a place is not a member.
+	// Zero disables it.
+	JoinTimeout time.Duration
 	// BlockedWords are rejected with content_blocked, matched
 	// case-insensitively on word boundaries. Lower case.
 	BlockedWords []string
@@ -62,17 +81,23 @@ type Config struct {
 // DefaultConfig is the configuration the worker runs with unless told otherwise.
 func DefaultConfig() Config {
 	return Config{
-		MaxTextChars:      4096,
-		MaxFrameBytes:     1 << 20,
-		KeepMessages:      1000,
-		JoinHistory:       50,
-		MaxResume:         500,
-		RateBurst:         10,
-		RatePerSecond:     5,
-		CloseAfterRejects: 50,
-		IdleTimeout:       600 * time.Second,
-		MaxConnections:    10000,
-		PresenceLimit:     500,
+		MaxTextChars:          4096,
+		MaxFrameBytes:         1 << 20,
+		KeepMessages:          1000,
+		JoinHistory:           50,
+		MaxResume:             500,
+		HistoryMaxBytes:       256 << 10,
+		RateBurst:             10,
+		RatePerSecond:         5,
+		CloseAfterRejects:     50,
+		FrameBurst:            30,
+		FramePerSecond:        10,
+		MaxConnectionsPerUser: 10,
+		MaxConnectionsPerIP:   100,
+		JoinTimeout:           60 * time.Second,
+		IdleTimeout:           600 * time.Second,
+		MaxConnections:        10000,
+		PresenceLimit:         500,
 	}
 }
 
@@ -88,17 +113,27 @@ type session struct {
 	// active is the last second the socket sent anything, rounded up, as
 	// its attachment keeps it.
 	active int64
-	// rejects counts the socket's rate-limited messages in a row.
+	// accepted is the second the socket was accepted (for JoinTimeout), ip
+	// its address, and expires its token's exp in Unix seconds (0: none).
+	accepted int64
+	ip       string
+	expires  int64
+	// rejects counts the socket's frames refused by a rate limit in a row.
 	rejects int
-	// bucket is the rate limit of bucketOf, the user this socket last spoke
-	// as: a message then costs no lookup by name. The room's buckets map
-	// stays the owner; buckets are never replaced while the cache lives.
-	bucket   *bucket
-	bucketOf string
+	// frames is the connection's frame budget; lastRefusal is when it last
+	// answered a refused non-message frame (at most one a second).
+	frames      bucket
+	lastRefusal time.Time
+	// bucket is the rate limit of the user the socket joined as, kept here
+	// so that a message costs no lookup by name. The room's buckets map
+	// stays the owner; a bucket is dropped only when the user's last
+	// connection leaves, so no live session holds a dropped one.
+	bucket *bucket
 }
 
 func (s *session) attachment(gone bool) Attachment {
-	return Attachment{SID: s.sid, UserID: s.userID, Bound: s.bound, Active: s.active, Gone: gone}
+	return Attachment{SID: s.sid, UserID: s.userID, Bound: s.bound, Active: s.active,
+		Accepted: s.accepted, IP: s.ip, Expires: s.expires, Gone: gone}
 }
 
 // Room is one chat room. Its fields are a cache over the sockets'
@@ -110,16 +145,26 @@ type Room struct {
 	sessions map[uint64]*session
 	// presence counts the open joined connections of each user.
 	presence map[string]int
+	// perBound and perIP count the open connections of each verified
+	// identity and of each address, for the admission limits.
+	perBound map[string]int
+	perIP    map[string]int
 	nextSID  uint64
 	// members caches the sockets of joined sessions for fan-out; nil when stale.
 	members []Socket
-	// buckets are the users' rate limits; see bucket for why memory is enough.
+	// buckets are the joined users' rate limits; see bucket for why memory is
+	// enough. A user's goes with their last connection, so the room's memory
+	// is bounded by its open connections, never by the names it has seen.
 	buckets map[string]*bucket
 	// epoch is random per rebuild and goes into every socket tag, so that a
 	// tag set before a rebuild never matches a session after it.
 	epoch uint64
 	// lastID caches the store's highest message id; -1 until read.
 	lastID int64
+	// alarmAt is a time no earlier than the alarm that is set, when known
+	// (zero: unknown, as after a rebuild): a new deadline no earlier than it
+	// needs no call to the runtime.
+	alarmAt time.Time
 }
 
 // New returns a room with the given configuration and nothing cached.

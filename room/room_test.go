@@ -393,7 +393,9 @@ func TestEscaping(t *testing.T) {
 	a := e.connect()
 	e.send(a, `{"type":"message","userId":"a\"b","text":"line1\nline2 <b>\u2028"}`)
 	got := a.take()
-	want := `{"type":"message","id":1,"userId":"a\"b","text":"line1\nline2 \u003cb\u003e\u2028","timestamp":"` + ts + `"}`
+	// Not HTML-escaped: a < is one byte on the wire (the hardening rule);
+	// U+2028 stays escaped, as JSON in a script would need.
+	want := `{"type":"message","id":1,"userId":"a\"b","text":"line1\nline2 <b>\u2028","timestamp":"` + ts + `"}`
 	if len(got) != 4 || got[0] != `{"type":"user_joined","userId":"a\"b","timestamp":"`+ts+`"}` || got[3] != want {
 		t.Errorf("got %q", got)
 	}
@@ -443,7 +445,7 @@ func TestAFailedLeaveMarkLeavesNoGhost(t *testing.T) {
 			e.send(b, `{"type":"join","userId":"bob"}`)
 			sock := &failingAttachSocket{fakeSocket: &fakeSocket{name: "a", state: wsOpen}}
 			e.host.sockets = append(e.host.sockets, sock.fakeSocket)
-			if err := e.room.Accept(e.host, sock, ""); err != nil {
+			if err := e.room.Accept(e.host, sock, room.Conn{}); err != nil {
 				t.Fatal(err)
 			}
 			e.room.Message(e.host, sock, room.Inbound{Text: []byte(`{"type":"join","userId":"alice"}`)})

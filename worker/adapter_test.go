@@ -10,6 +10,7 @@ package main
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"syscall/js"
 	"testing"
@@ -240,44 +241,111 @@ func request(url string, headers map[string]any) js.Value {
 	return js.Global().Get("Request").New(url, map[string]any{"headers": headers})
 }
 
-func TestFrontStripsTheIdentityHeader(t *testing.T) {
+func TestFrontStripsTheIdentityHeaders(t *testing.T) {
 	const secret = "adapter-test-secret"
-	token, err := auth.Mint("alice", time.Hour, []byte(secret), time.Now())
+	now := time.Now()
+	token, err := auth.Mint("alice", time.Hour, []byte(secret), now)
 	if err != nil {
 		t.Fatal(err)
+	}
+	teamOnly, _ := auth.Mint("alice", time.Hour, []byte(secret), now, "team-*")
+	wantExpires := strconv.FormatInt(now.Add(time.Hour).Unix(), 10)
+	spoofed := map[string]any{"Upgrade": "websocket", userHeader: "mallory", expiresHeader: "99999999999"}
+	with := func(extra map[string]any) map[string]any {
+		out := map[string]any{}
+		for k, v := range spoofed {
+			out[k] = v
+		}
+		for k, v := range extra {
+			out[k] = v
+		}
+		return out
 	}
 	for _, tt := range []struct {
 		name    string
 		env     map[string]any
+		path    string
 		headers map[string]any
-		want    string // the forwarded identity header, "" for none
+		user    string // the forwarded identity, "" for none
 	}{
-		{"open mode drops a spoofed identity", map[string]any{},
-			map[string]any{"Upgrade": "websocket", userHeader: "mallory"}, ""},
-		{"a verified token replaces a spoofed identity", map[string]any{"AUTH_SECRET": secret},
-			map[string]any{"Upgrade": "websocket", userHeader: "mallory", "Authorization": "Bearer " + token}, "alice"},
+		{"open mode drops a spoofed identity", map[string]any{}, "/api/chat/team", spoofed, ""},
+		{"a verified token replaces a spoofed identity", map[string]any{"AUTH_SECRET": secret}, "/api/chat/team",
+			with(map[string]any{"Authorization": "Bearer " + token}), "alice"},
+		{"the scheme in capitals", map[string]any{"AUTH_SECRET": secret}, "/api/chat/team",
+			with(map[string]any{"Authorization": "BEARER " + token}), "alice"},
+		{"a token as a subprotocol", map[string]any{"AUTH_SECRET": secret}, "/api/chat/team",
+			with(map[string]any{"Sec-WebSocket-Protocol": "gochat, bearer." + token}), "alice"},
+		{"a rooms claim that covers the room", map[string]any{"AUTH_SECRET": secret}, "/api/chat/team-a",
+			with(map[string]any{"Authorization": "Bearer " + teamOnly}), "alice"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got := front(request("http://x/api/chat/team", tt.headers), js.ValueOf(tt.env))
-			if !got.Get("forwarded").Truthy() || got.Get("room").String() != "team" {
-				t.Fatalf("not forwarded to room team: %v", js.Global().Get("JSON").Call("stringify", got))
+			got := front(request("http://x"+tt.path, tt.headers), js.ValueOf(tt.env))
+			if !got.Get("forwarded").Truthy() {
+				t.Fatalf("not forwarded: %v", js.Global().Get("JSON").Call("stringify", got))
 			}
-			h := got.Get("headers").Get(strings.ToLower(userHeader))
-			if tt.want == "" && !h.IsUndefined() {
-				t.Errorf("forwarded %s: %s", userHeader, h)
+			user := got.Get("headers").Get(strings.ToLower(userHeader))
+			expires := got.Get("headers").Get(strings.ToLower(expiresHeader))
+			if tt.user == "" && (!user.IsUndefined() || !expires.IsUndefined()) {
+				t.Errorf("forwarded %s %v, %s %v", userHeader, user, expiresHeader, expires)
 			}
-			if tt.want != "" && (h.IsUndefined() || h.String() != tt.want) {
-				t.Errorf("forwarded %s: %v, want %s", userHeader, h, tt.want)
+			if tt.user != "" && (user.IsUndefined() || user.String() != tt.user || expires.IsUndefined() || expires.String() != wantExpires) {
+				t.Errorf("forwarded %s %v, %s %v; want %s, %s", userHeader, user, expiresHeader, expires, tt.user, wantExpires)
 			}
 		})
 	}
-	t.Run("a bad token never reaches the room", func(t *testing.T) {
-		got := front(request("http://x/api/chat", map[string]any{"Upgrade": "websocket", "Authorization": "Bearer nope"}),
-			js.ValueOf(map[string]any{"AUTH_SECRET": secret}))
-		if got.Get("status").Int() != 401 {
-			t.Errorf("status %v, want 401", got.Get("status"))
-		}
-	})
+	refusals := []struct {
+		name   string
+		path   string
+		header map[string]any
+		status int
+		code   string
+	}{
+		{"a bad token never reaches the room", "/api/chat", map[string]any{"Upgrade": "websocket", "Authorization": "Bearer nope"}, 401, "unauthorized"},
+		{"a room the token does not open", "/api/chat/random", map[string]any{"Upgrade": "websocket", "Authorization": "Bearer " + teamOnly}, 403, "forbidden_room"},
+		{"its history neither", "/api/rooms/random/messages", map[string]any{"Authorization": "Bearer " + teamOnly}, 403, "forbidden_room"},
+		{"the lobby is a room too", "/api/chat", map[string]any{"Upgrade": "websocket", "Authorization": "Bearer " + teamOnly}, 403, "forbidden_room"},
+	}
+	for _, tt := range refusals {
+		t.Run(tt.name, func(t *testing.T) {
+			got := front(request("http://x"+tt.path, tt.header), js.ValueOf(map[string]any{"AUTH_SECRET": secret}))
+			if got.Get("status").Int() != tt.status {
+				t.Fatalf("status %v, want %d", got.Get("status"), tt.status)
+			}
+			if h := got.Get("headers"); h.Call("get", "x-content-type-options").String() != "nosniff" || h.Call("get", "cache-control").String() != "no-store" {
+				t.Error("a JSON answer without nosniff and no-store")
+			}
+		})
+	}
+}
+
+func TestFrontAsksTheLimiterForUpgradesOnly(t *testing.T) {
+	limiter := js.ValueOf(map[string]any{"name": "limiter"})
+	for _, tt := range []struct {
+		name  string
+		path  string
+		up    bool
+		env   map[string]any
+		limit bool
+	}{
+		{"an upgrade", "/api/chat", true, map[string]any{limiterBinding: limiter}, true},
+		{"an upgrade with the limit off", "/api/chat", true, map[string]any{limiterBinding: limiter, "UPGRADE_RATE_LIMIT": "off"}, false},
+		{"an upgrade without the binding", "/api/chat", true, map[string]any{}, false},
+		{"a history read", "/api/rooms/lobby/messages", false, map[string]any{limiterBinding: limiter}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := map[string]any{"CF-Connecting-IP": "203.0.113.9"}
+			if tt.up {
+				h["Upgrade"] = "websocket"
+			}
+			got := front(request("http://x"+tt.path, h), js.ValueOf(tt.env))
+			if asked := !got.Get("limiter").IsUndefined(); asked != tt.limit {
+				t.Fatalf("limiter asked: %v, want %v", asked, tt.limit)
+			}
+			if tt.limit && (got.Get("key").String() != "203.0.113.9" || got.Get("denied").Get("status").Int() != 429) {
+				t.Errorf("key %v, denied %v", got.Get("key"), got.Get("denied").Get("status"))
+			}
+		})
+	}
 }
 
 func TestAConversationThroughTheExports(t *testing.T) {
@@ -288,12 +356,12 @@ func TestAConversationThroughTheExports(t *testing.T) {
 			key = int32(k)
 		}
 	}
-	jsEvent.Set(eventRequest, request("http://x/api/chat/lobby", map[string]any{"Upgrade": "websocket"}))
+	jsEvent.Set(eventRequest, request("http://x/api/chat/lobby", map[string]any{"Upgrade": "websocket", "Sec-WebSocket-Protocol": "gochat, bearer.x"}))
 	if roomFetch(key) != 1 {
 		t.Fatal("roomFetch did not know the key")
 	}
-	if jsEvent.Get(eventAnswer).Get("status").Int() != 101 {
-		t.Fatalf("answer = %v", jsEvent.Get(eventAnswer))
+	if a := jsEvent.Get(eventAnswer); a.Get("status").Int() != 101 || a.Get("protocol").String() != "gochat" {
+		t.Fatalf("answer = %v, protocol %v; want 101 selecting gochat", a.Get("status"), a.Get("protocol"))
 	}
 	ws := jsEvent.Get(eventAccepted)
 	for _, name := range []string{eventRequest, eventAnswer, eventAccepted} {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"runtime"
+	"strconv"
 	"syscall/js"
 	"time"
 
@@ -19,10 +20,20 @@ const roomBinding = "CHAT_ROOM"
 // assetsBinding serves worker/public, the chat page and client module.
 const assetsBinding = "ASSETS"
 
-// userHeader carries the verified identity from the front worker to the
-// room. The front worker always deletes whatever the client sent under this
-// name, so the room can trust it.
-const userHeader = "X-Chat-User"
+// The identity headers carry what the front worker verified to the room:
+// userHeader the token's userId, expiresHeader the Unix second its socket
+// must close (the token's exp). The room trusts them, so
+// the front worker always removes whatever a client sent under these names
+// before forwarding (glue.mjs forward, with the names Go passes): this strip
+// is security-critical, and worker/adapter_test.go pins it.
+const (
+	userHeader    = "X-Chat-User"
+	expiresHeader = "X-Chat-Expires"
+)
+
+// limiterBinding is the platform's rate-limiting binding ([[ratelimits]] in
+// wrangler.toml) that bounds upgrades per address across all rooms.
+const limiterBinding = "UPGRADE_LIMITER"
 
 // frontFetch is the front worker (the Worker's fetch, a Wasm export like the
 // object's events): it routes in Go, checks the token and origin before any
@@ -55,21 +66,36 @@ func front(req, env js.Value) js.Value {
 	if route.Kind == router.KindSocket && !auth.OriginAllowed(cfg.Origins, header(headers, jsOriginHeader)) {
 		return routeResponse(router.Error(403, "forbidden_origin", "this Origin may not open chat connections"))
 	}
-	var user []byte // empty: open mode, no identity to vouch for
-	if cfg.Secret != nil {
-		token := auth.FromRequest(searchParam(u, "token"), header(headers, jsAuthHeader))
-		id, err := auth.Verify(token, cfg.Secret, time.Now(), func(s string) bool { return protocol.ValidUserID(s) == nil })
+	// Empty: open mode, no identity to vouch for.
+	var user, expires []byte
+	if cfg.Auth.Secret != nil {
+		token := auth.FromRequest(searchParam(u, "token"), header(headers, jsAuthHeader), header(headers, jsProtocolHeader))
+		id, err := auth.Verify(token, cfg.Auth, time.Now(), func(s string) bool { return protocol.ValidUserID(s) == nil })
 		if err != nil {
 			return routeResponse(router.Error(401, "unauthorized", err.Error()))
 		}
-		user = []byte(id)
+		if !id.Opens(route.Room) {
+			return routeResponse(router.Error(403, protocol.HTTPForbiddenRoom, "this token does not open room "+route.Room))
+		}
+		user = []byte(id.UserID)
+		expires = strconv.AppendInt(nil, id.Expires.Unix(), 10)
 	}
-	// The glue copies the request with userHeader removed, and set to user
-	// when there is one, and sends it to the room's stub.
+	// Upgrades per address across all rooms: the platform's limiter answers
+	// asynchronously, so the glue asks it and then either forwards or
+	// answers with the 429 made here.
+	limiter, denied := js.Undefined(), js.Undefined()
+	if l := env.Get(limiterBinding); route.Kind == router.KindSocket && cfg.LimitUpgrades && l.Truthy() {
+		limiter = l
+		denied = routeResponse(router.Error(429, protocol.HTTPTooManyRequests, "too many connection attempts from this address; wait a minute"))
+	}
+	// The glue copies the request without the identity headers, sets them
+	// to user and expires when there is a user, and sends it to the room's
+	// stub.
 	name := []byte(route.Room)
 	np, nn := goText(name)
 	up, un := goText(user)
-	answer := jsForward.Invoke(req, env.Get(roomBinding), jsUserHeader, np, nn, up, un)
+	answer := jsForward.Invoke(req, env.Get(roomBinding), jsUserHeader, jsExpiresHeader, np, nn, up, un,
+		string(expires), limiter, header(headers, jsIPHeader), denied)
 	runtime.KeepAlive(name)
 	runtime.KeepAlive(user)
 	return answer
@@ -87,10 +113,13 @@ func frontFrom(env js.Value) config.Front {
 	if haveFront && env.Equal(lastFrontEnv) {
 		return lastFront
 	}
-	cfg := config.FrontFrom(lookup(env))
+	cfg := config.FrontFrom(lookup(env), warn)
 	lastFrontEnv, lastFront, haveFront = env, cfg, true
 	return cfg
 }
+
+// warn logs a malformed var.
+func warn(message string) { jsConsole.Call("error", "gochat: "+message) }
 
 // routeResponse answers a request the router decided on by itself.
 func routeResponse(route router.Route) js.Value {

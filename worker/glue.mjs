@@ -144,24 +144,34 @@ function closeText(ws, code, ptr, len) {
 // accept makes a WebSocket pair for an upgrade Go decided to take, accepts
 // its server end with the hibernation API, leaves that end in
 // context.event.accepted for Go, and returns the 101 that hands over the
-// client end.
-function accept(ctx) {
+// client end, selecting the subprotocol Go chose, if any.
+function accept(ctx, protocol) {
   const pair = new WebSocketPair();
   ctx.acceptWebSocket(pair[1]);
   context.event.accepted = pair[1];
-  return new Response(null, { status: 101, webSocket: pair[0] });
+  const headers = protocol === undefined ? undefined : { "Sec-WebSocket-Protocol": protocol };
+  return new Response(null, { status: 101, webSocket: pair[0], headers });
 }
 
 // forward sends request on to the room's object: a copy of it without the
-// identity header, which carries the text at userPtr/userLen instead when
-// there is one, to the stub of the object named by the text at
-// namePtr/nameLen. It returns the stub's Promise untouched.
-function forward(request, ns, header, namePtr, nameLen, userPtr, userLen) {
+// identity headers Go names (userHeader, expiresHeader), which carry the
+// text at userPtr/userLen and expires instead when there is a user, to the
+// stub of the object named by the text at namePtr/nameLen. It returns the
+// stub's Promise untouched. When Go passes a limiter, the platform's
+// rate-limiting binding is asked first about key, and Go's denied Response
+// is the answer if it refuses.
+function forward(request, ns, userHeader, expiresHeader, namePtr, nameLen, userPtr, userLen, expires, limiter, key, denied) {
   const headers = new Headers(request.headers);
-  headers.delete(header);
-  if (userLen > 0) headers.set(header, goText(userPtr, userLen));
+  headers.delete(userHeader);
+  headers.delete(expiresHeader);
+  if (userLen > 0) {
+    headers.set(userHeader, goText(userPtr, userLen));
+    headers.set(expiresHeader, expires);
+  }
   const stub = ns.get(ns.idFromName(goText(namePtr, nameLen)));
-  return stub.fetch(new Request(request, { headers }));
+  const copy = new Request(request, { headers });
+  if (limiter === undefined) return stub.fetch(copy);
+  return limiter.limit({ key }).then(({ success }) => (success ? stub.fetch(copy) : denied));
 }
 
 // failedSends tells which sends of the last fan-out threw.

@@ -5,6 +5,8 @@ package main
 import (
 	"fmt"
 	"syscall/js"
+
+	"github.com/chatroom/gochat/internal/auth"
 )
 
 // JS globals the worker uses, looked up once per Go program.
@@ -72,7 +74,9 @@ func try(fn func()) (err error) {
 
 // jsonResponse builds a Response with a JSON body.
 func jsonResponse(status int, body []byte, extra map[string]any) js.Value {
-	headers := map[string]any{"content-type": "application/json; charset=utf-8"}
+	// Never sniffed as anything else, never cached: every answer is live.
+	headers := map[string]any{"content-type": "application/json; charset=utf-8",
+		"x-content-type-options": "nosniff", "cache-control": "no-store"}
 	for k, v := range extra {
 		headers[k] = v
 	}
@@ -82,10 +86,14 @@ func jsonResponse(status int, body []byte, extra map[string]any) js.Value {
 // Header names, made once: a Go string passed to JS becomes a new JS string
 // every time.
 var (
-	jsUpgradeHeader = js.ValueOf("Upgrade")
-	jsUserHeader    = js.ValueOf(userHeader)
-	jsOriginHeader  = js.ValueOf("Origin")
-	jsAuthHeader    = js.ValueOf("Authorization")
+	jsUpgradeHeader  = js.ValueOf("Upgrade")
+	jsUserHeader     = js.ValueOf(userHeader)
+	jsExpiresHeader  = js.ValueOf(expiresHeader)
+	jsProtocolHeader = js.ValueOf("Sec-WebSocket-Protocol")
+	jsIPHeader       = js.ValueOf("CF-Connecting-IP")
+	jsSubprotocol    = js.ValueOf(auth.Subprotocol)
+	jsOriginHeader   = js.ValueOf("Origin")
+	jsAuthHeader     = js.ValueOf("Authorization")
 )
 
 // header returns a request header, or "" when absent.

@@ -4,11 +4,13 @@ package main
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall/js"
 	"time"
 	"unsafe"
 
+	"github.com/chatroom/gochat/internal/auth"
 	"github.com/chatroom/gochat/internal/config"
 	"github.com/chatroom/gochat/internal/router"
 	"github.com/chatroom/gochat/internal/sqlstore"
@@ -113,7 +115,7 @@ func configFrom(env js.Value) room.Config {
 	if haveConfig && env.Equal(lastEnv) {
 		return lastConfig
 	}
-	cfg := config.Room(lookup(env), func(warning string) { jsConsole.Call("error", "gochat: "+warning) })
+	cfg := config.Room(lookup(env), warn)
 	lastEnv, lastConfig, haveConfig = env, cfg, true
 	return cfg
 }
@@ -199,15 +201,25 @@ func serveRoom(st *roomState, h *host, req js.Value) js.Value {
 		status, body := st.room.Messages(h, route.Room, query)
 		return jsonResponse(status, body, nil)
 	}
-	if st.room.Full(h) {
-		return routeResponse(router.Error(503, "room_full", "this room has reached its connection limit; try again later"))
+	conn := room.Conn{User: header(headers, jsUserHeader), IP: header(headers, jsIPHeader)}
+	if sec, err := strconv.ParseInt(header(headers, jsExpiresHeader), 10, 64); err == nil && conn.User != "" {
+		conn.Expires = time.Unix(sec, 0)
+	}
+	if status, body := st.room.Admit(h, conn); status != 0 {
+		return jsonResponse(status, body, nil)
 	}
 	// The glue makes the pair, accepts its server end with the hibernation
 	// API (leaving it in the event's accepted), and answers the 101 that
-	// hands the client end over.
-	upgraded := jsAccept.Invoke(st.ctx)
+	// hands the client end over, selecting the gochat subprotocol when the
+	// client offered it (a browser that sends its token as a subprotocol
+	// fails the connection unless one is selected).
+	protocols := js.Undefined()
+	if auth.OffersSubprotocol(header(headers, jsProtocolHeader)) {
+		protocols = jsSubprotocol
+	}
+	upgraded := jsAccept.Invoke(st.ctx, protocols)
 	server := &socket{st: st, ws: eventValue(eventAccepted)}
-	if err := st.room.Accept(h, server, header(headers, jsUserHeader)); err != nil {
+	if err := st.room.Accept(h, server, conn); err != nil {
 		_ = server.Close(protocol.CloseInternal, "could not register the connection")
 	}
 	return upgraded

@@ -12,72 +12,196 @@ import (
 )
 
 // ErrMissing is a request that carries no token at all.
-var ErrMissing = errors.New("a token is required: pass ?token=<jwt> or Authorization: Bearer <jwt>")
+var ErrMissing = errors.New("a token is required: offer the subprotocols gochat and bearer.<jwt>, or pass Authorization: Bearer <jwt> or ?token=<jwt>")
 
-// ErrExpired is a well-signed token past its exp.
+// ErrExpired is a well-signed token past its exp (and the leeway).
 var ErrExpired = errors.New("the token has expired")
 
 // ErrInvalid is any other token problem: bad signature, wrong algorithm
-// (including alg=none), missing exp, missing or invalid sub.
+// (including alg=none), missing exp, missing or invalid sub, a wrong
+// audience or issuer, a lifetime over the limit, an iat in the future, a
+// malformed rooms claim. Each of those errors Is ErrInvalid and says which.
 var ErrInvalid = errors.New("the token is invalid")
 
-// Verify checks token against secret at time now and returns its userId.
-// validUser is the userId rule the room applies to joins.
+// invalid is an ErrInvalid that says what is wrong.
+type invalid string
+
+func (e invalid) Error() string        { return "the token is invalid: " + string(e) }
+func (e invalid) Is(target error) bool { return target == ErrInvalid }
+
+// Leeway is the clock skew allowed between the token's issuer and this
+// service, on exp, nbf and iat: clocks on the internet drift by seconds, and
+// 30 s is short against any sensible token lifetime.
+const Leeway = 30 * time.Second
+
+// DefaultMaxTTL is AUTH_MAX_TTL_SECONDS' default: a token lives at most a
+// day, so a leaked one cannot be used for ever (exp in the year 9999).
+const DefaultMaxTTL = 24 * time.Hour
+
+// Policy is what a deployment demands of a token beyond its signature.
+type Policy struct {
+	// Secret is the HS256 key (AUTH_SECRET).
+	Secret []byte
+	// Audience, when set, must be in the token's aud (AUTH_AUDIENCE).
+	Audience string
+	// Issuer, when set, must equal the token's iss (AUTH_ISSUER).
+	Issuer string
+	// MaxTTL bounds the token's lifetime: exp minus iat, or minus now when
+	// there is no iat (AUTH_MAX_TTL_SECONDS). Zero means no bound.
+	MaxTTL time.Duration
+}
+
+// Identity is what a verified token says.
+type Identity struct {
+	// UserID is the token's sub.
+	UserID string
+	// Expires is the token's exp; a socket opened with it closes then.
+	Expires time.Time
+	// Rooms is the token's rooms claim: nil when absent (every room).
+	Rooms []string
+}
+
+// Opens reports whether the identity may use room: with no rooms claim every
+// room, with one only a room named exactly, or starting with the part
+// before a trailing "*" ("team-*" opens "team-a"; "*" opens all).
+func (id Identity) Opens(room string) bool {
+	if id.Rooms == nil {
+		return true
+	}
+	for _, r := range id.Rooms {
+		if prefix, ok := strings.CutSuffix(r, "*"); ok {
+			if strings.HasPrefix(room, prefix) {
+				return true
+			}
+		} else if r == room {
+			return true
+		}
+	}
+	return false
+}
+
+// claims are the token's claims: the registered ones and rooms.
+type claims struct {
+	jwt.RegisteredClaims
+	Rooms []string `json:"rooms,omitempty"`
+}
+
+// Verify checks token against the policy at time now and returns what it
+// says. validUser is the userId rule the room applies to joins.
 //
 // Verify runs the same steps as jwt.ParseWithClaims, in its order, from
 // golang-jwt's own parts: ParseUnverified, the algorithm check,
 // SigningMethodHS256.Verify, then the library's claims Validator. Only the
 // dispatch differs: ParseWithClaims verifies through the SigningMethod
 // interface, which links every registered algorithm's verifier (ECDSA, RSA,
-// Ed25519 and math/big: about 0.12 MB of the gzipped Wasm) into a program that only ever
-// accepts HS256.
-func Verify(token string, secret []byte, now time.Time, validUser func(string) bool) (string, error) {
+// Ed25519 and math/big: about 0.12 MB of the gzipped Wasm) into a program
+// that only ever accepts HS256. The lifetime bound comes last, on a token
+// known to be genuine.
+func Verify(token string, p Policy, now time.Time, validUser func(string) bool) (Identity, error) {
 	if token == "" {
-		return "", ErrMissing
+		return Identity{}, ErrMissing
 	}
-	claims := &jwt.RegisteredClaims{}
-	parsed, parts, err := parser.ParseUnverified(token, claims)
+	c := &claims{}
+	parsed, parts, err := parser.ParseUnverified(token, c)
 	if err != nil || parsed.Method != jwt.SigningMethodHS256 {
-		return "", ErrInvalid
+		return Identity{}, ErrInvalid
 	}
-	if jwt.SigningMethodHS256.Verify(parts[0]+"."+parts[1], parsed.Signature, secret) != nil {
-		return "", ErrInvalid
+	if jwt.SigningMethodHS256.Verify(parts[0]+"."+parts[1], parsed.Signature, p.Secret) != nil {
+		return Identity{}, ErrInvalid
 	}
-	err = jwt.NewValidator(jwt.WithExpirationRequired(), jwt.WithTimeFunc(func() time.Time { return now })).Validate(claims)
-	if errors.Is(err, jwt.ErrTokenExpired) {
-		return "", ErrExpired
+	opts := []jwt.ParserOption{
+		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(Leeway),
+		jwt.WithTimeFunc(func() time.Time { return now }),
 	}
-	if err != nil || claims.Subject == "" || !validUser(claims.Subject) {
-		return "", ErrInvalid
+	if p.Audience != "" {
+		opts = append(opts, jwt.WithAudience(p.Audience))
 	}
-	return claims.Subject, nil
+	if p.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(p.Issuer))
+	}
+	err = jwt.NewValidator(opts...).Validate(c)
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return Identity{}, ErrExpired
+	case errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return Identity{}, invalid("its aud does not name this service")
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
+		return Identity{}, invalid("its iss is not the expected issuer")
+	case errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
+		return Identity{}, invalid("its iat is in the future")
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return Identity{}, invalid("its nbf is in the future")
+	case err != nil:
+		return Identity{}, ErrInvalid
+	case c.Subject == "" || !validUser(c.Subject):
+		return Identity{}, invalid("its sub is not a valid userId")
+	}
+	exp := c.ExpiresAt.Time
+	if p.MaxTTL > 0 {
+		from := now
+		if c.IssuedAt != nil {
+			from = c.IssuedAt.Time
+		}
+		if exp.Sub(from) > p.MaxTTL {
+			return Identity{}, invalid("it lives longer than " + p.MaxTTL.String())
+		}
+	}
+	return Identity{UserID: c.Subject, Expires: exp, Rooms: c.Rooms}, nil
 }
 
 // parser decodes tokens; Verify checks what it decoded.
 var parser = jwt.NewParser()
 
-// Mint signs a token for userID that expires after ttl.
-func Mint(userID string, ttl time.Duration, secret []byte, now time.Time) (string, error) {
-	claims := jwt.RegisteredClaims{
+// Mint signs a token for userID that expires after ttl, for the rooms
+// listed (nil: every room).
+func Mint(userID string, ttl time.Duration, secret []byte, now time.Time, rooms ...string) (string, error) {
+	c := claims{RegisteredClaims: jwt.RegisteredClaims{
 		Subject:   userID,
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
-	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+	}, Rooms: rooms}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(secret)
 }
 
-// FromRequest picks the token from the query's token parameter or an
-// Authorization: Bearer header; browsers cannot set headers on a WebSocket,
-// so the query comes first.
-func FromRequest(queryToken, authorization string) string {
+// SubprotocolPrefix marks the token among the WebSocket subprotocols a
+// browser offers ("bearer.<jwt>"): a browser cannot set headers on a
+// WebSocket, and a subprotocol keeps the token out of the URL, and so out of
+// history, shared links and request logs. A JWT is made of token characters
+// only, so it is a valid subprotocol.
+const SubprotocolPrefix = "bearer."
+
+// Subprotocol is the subprotocol the server selects when a client offers it.
+const Subprotocol = "gochat"
+
+// FromRequest picks the token from, in this order, the query's token
+// parameter (for wscat and scripts; it can end up in logs), the offered
+// subprotocols (Sec-WebSocket-Protocol), or an Authorization header with
+// the Bearer scheme in any case.
+func FromRequest(queryToken, authorization, protocols string) string {
 	if queryToken != "" {
 		return queryToken
 	}
-	const prefix = "Bearer "
-	if len(authorization) > len(prefix) && (authorization[:len(prefix)] == prefix || authorization[:len(prefix)] == "bearer ") {
-		return authorization[len(prefix):]
+	for _, p := range strings.Split(protocols, ",") {
+		if t, ok := strings.CutPrefix(strings.TrimSpace(p), SubprotocolPrefix); ok && t != "" {
+			return t
+		}
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimSpace(token)
 	}
 	return ""
+}
+
+// OffersSubprotocol reports whether a client offered the gochat subprotocol,
+// which the 101 must then select.
+func OffersSubprotocol(protocols string) bool {
+	for _, p := range strings.Split(protocols, ",") {
+		if strings.TrimSpace(p) == Subprotocol {
+			return true
+		}
+	}
+	return false
 }
 
 // OriginAllowed applies the ALLOWED_ORIGINS rule to an upgrade: with no list

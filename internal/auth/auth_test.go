@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,11 +69,95 @@ func TestVerify(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			user, err := auth.Verify(tt.token, secret, now, valid)
-			if user != tt.user || !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
-				t.Errorf("Verify = %q, %v; want %q, %v", user, err, tt.user, tt.err)
+			id, err := auth.Verify(tt.token, auth.Policy{Secret: secret}, now, valid)
+			if id.UserID != tt.user || !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
+				t.Errorf("Verify = %q, %v; want %q, %v", id.UserID, err, tt.user, tt.err)
 			}
 		})
+	}
+}
+
+// claimed signs a token with the test secret and these claims.
+func claimed(t *testing.T, c map[string]any) string {
+	t.Helper()
+	return sign(t, jwt.SigningMethodHS256, secret, jwt.MapClaims(c))
+}
+
+func TestVerifyPolicy(t *testing.T) {
+	t.Parallel()
+	at := func(d time.Duration) int64 { return now.Add(d).Unix() }
+	strict := auth.Policy{Secret: secret, Audience: "gochat", Issuer: "https://id.example", MaxTTL: auth.DefaultMaxTTL}
+	tests := []struct {
+		name   string
+		policy auth.Policy
+		claims map[string]any
+		err    error // nil: valid
+	}{
+		{"expired within the leeway", auth.Policy{Secret: secret}, map[string]any{"sub": "a", "exp": at(-20 * time.Second)}, nil},
+		{"expired beyond the leeway", auth.Policy{Secret: secret}, map[string]any{"sub": "a", "exp": at(-31 * time.Second)}, auth.ErrExpired},
+		{"nbf within the leeway", auth.Policy{Secret: secret}, map[string]any{"sub": "a", "exp": at(time.Hour), "nbf": at(20 * time.Second)}, nil},
+		{"iat within the leeway", auth.Policy{Secret: secret}, map[string]any{"sub": "a", "exp": at(time.Hour), "iat": at(20 * time.Second)}, nil},
+		{"iat in the future", auth.Policy{Secret: secret}, map[string]any{"sub": "a", "exp": at(time.Hour), "iat": at(time.Minute)}, auth.ErrInvalid},
+		{"a day's lifetime", strict, map[string]any{"sub": "a", "aud": "gochat", "iss": "https://id.example", "iat": at(0), "exp": at(24 * time.Hour)}, nil},
+		{"lifetime over the limit", strict, map[string]any{"sub": "a", "aud": "gochat", "iss": "https://id.example", "iat": at(0), "exp": at(24*time.Hour + time.Second)}, auth.ErrInvalid},
+		{"exp in the year 9999", strict, map[string]any{"sub": "a", "aud": "gochat", "iss": "https://id.example", "iat": at(0), "exp": int64(253402300799)}, auth.ErrInvalid},
+		{"no iat: the lifetime counts from now", strict, map[string]any{"sub": "a", "aud": "gochat", "iss": "https://id.example", "exp": at(25 * time.Hour)}, auth.ErrInvalid},
+		{"no limit", auth.Policy{Secret: secret}, map[string]any{"sub": "a", "iat": at(0), "exp": at(1000 * time.Hour)}, nil},
+		{"aud in a list", strict, map[string]any{"sub": "a", "aud": []string{"other", "gochat"}, "iss": "https://id.example", "exp": at(time.Hour)}, nil},
+		{"wrong aud", strict, map[string]any{"sub": "a", "aud": "other", "iss": "https://id.example", "exp": at(time.Hour)}, auth.ErrInvalid},
+		{"no aud", strict, map[string]any{"sub": "a", "iss": "https://id.example", "exp": at(time.Hour)}, auth.ErrInvalid},
+		{"wrong iss", strict, map[string]any{"sub": "a", "aud": "gochat", "iss": "https://evil.example", "exp": at(time.Hour)}, auth.ErrInvalid},
+		{"aud and iss unchecked when unset", auth.Policy{Secret: secret}, map[string]any{"sub": "a", "aud": "x", "iss": "y", "exp": at(time.Hour)}, nil},
+		{"rooms must be strings", auth.Policy{Secret: secret}, map[string]any{"sub": "a", "exp": at(time.Hour), "rooms": []int{1}}, auth.ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			id, err := auth.Verify(claimed(t, tt.claims), tt.policy, now, valid)
+			if !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
+				t.Fatalf("Verify = %+v, %v; want %v", id, err, tt.err)
+			}
+			if err == nil && (id.UserID != "a" || id.Expires.Unix() != tt.claims["exp"].(int64)) {
+				t.Errorf("identity %+v", id)
+			}
+		})
+	}
+}
+
+func TestRoomsClaim(t *testing.T) {
+	t.Parallel()
+	exp := now.Add(time.Hour).Unix()
+	all, _ := auth.Verify(claimed(t, map[string]any{"sub": "a", "exp": exp}), auth.Policy{Secret: secret}, now, valid)
+	some, _ := auth.Verify(claimed(t, map[string]any{"sub": "a", "exp": exp, "rooms": []string{"lobby", "team-*"}}), auth.Policy{Secret: secret}, now, valid)
+	none, _ := auth.Verify(claimed(t, map[string]any{"sub": "a", "exp": exp, "rooms": []string{}}), auth.Policy{Secret: secret}, now, valid)
+	star, _ := auth.Verify(claimed(t, map[string]any{"sub": "a", "exp": exp, "rooms": []string{"*"}}), auth.Policy{Secret: secret}, now, valid)
+	tests := []struct {
+		name string
+		id   auth.Identity
+		room string
+		want bool
+	}{
+		{"no claim opens any room", all, "anything", true},
+		{"exact", some, "lobby", true},
+		{"exact is not a prefix", some, "lobby2", false},
+		{"prefix", some, "team-a", true},
+		{"the bare prefix", some, "team-", true},
+		{"not the prefix", some, "team", false},
+		{"another room", some, "random", false},
+		{"an empty list opens nothing", none, "lobby", false},
+		{"a lone star opens all", star, "x", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tt.id.Opens(tt.room); got != tt.want {
+				t.Errorf("Opens(%q) with rooms %q = %v, want %v", tt.room, tt.id.Rooms, got, tt.want)
+			}
+		})
+	}
+	minted, _ := auth.Mint("a", time.Hour, secret, now, "team-*")
+	if id, err := auth.Verify(minted, auth.Policy{Secret: secret}, now, valid); err != nil || !slices.Equal(id.Rooms, []string{"team-*"}) {
+		t.Errorf("a minted rooms claim reads back as %q, %v", id.Rooms, err)
 	}
 }
 
@@ -94,21 +179,32 @@ func mustMint(t *testing.T, user string, ttl time.Duration, key []byte, at time.
 
 func TestFromRequest(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ name, query, header, want string }{
-		{"query", "q", "", "q"},
-		{"bearer", "", "Bearer h", "h"},
-		{"query wins", "q", "Bearer h", "q"},
-		{"basic is not a token", "", "Basic abc", ""},
-		{"empty bearer", "", "Bearer ", ""},
-		{"none", "", "", ""},
+	tests := []struct{ name, query, header, protocols, want string }{
+		{"query", "q", "", "", "q"},
+		{"bearer", "", "Bearer h", "", "h"},
+		{"the scheme in capitals", "", "BEARER h", "", "h"},
+		{"the scheme in lower case", "", "bearer h", "", "h"},
+		{"query wins", "q", "Bearer h", "gochat, bearer.p", "q"},
+		{"subprotocol", "", "", "gochat, bearer.p.q.r", "p.q.r"},
+		{"subprotocol without spaces", "", "", "gochat,bearer.p", "p"},
+		{"subprotocol wins over the header", "", "Bearer h", "gochat, bearer.p", "p"},
+		{"an empty bearer subprotocol", "", "", "gochat, bearer.", ""},
+		{"basic is not a token", "", "Basic abc", "", ""},
+		{"empty bearer", "", "Bearer ", "", ""},
+		{"none", "", "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := auth.FromRequest(tt.query, tt.header); got != tt.want {
+			if got := auth.FromRequest(tt.query, tt.header, tt.protocols); got != tt.want {
 				t.Errorf("FromRequest = %q, want %q", got, tt.want)
 			}
 		})
+	}
+	for protocols, want := range map[string]bool{"gochat, bearer.x": true, "bearer.x,gochat": true, "bearer.x": false, "": false, "gochatx": false} {
+		if got := auth.OffersSubprotocol(protocols); got != want {
+			t.Errorf("OffersSubprotocol(%q) = %v, want %v", protocols, got, want)
+		}
 	}
 }
 

@@ -48,10 +48,22 @@ const InsertMessage = `INSERT INTO messages (id, user_id, text, ts) VALUES (
 const probeQuery = `SELECT group_concat(name, ',') FROM sqlite_master
 	WHERE (type = 'table' AND name = 'messages') OR (type = 'trigger' AND name GLOB 'prune_[0-9]*')`
 
-// windowQuery reads the newest rows above a position, as one JSON array
-// built by SQLite: one round trip, instead of one JS call per column per row.
+// windowQuery reads the newest rows above a position (?1) and below another
+// (?2), at most ?3 of them, as one JSON array built by SQLite: one round
+// trip, instead of one JS call per column per row. It stops once the rows
+// before a row hold more than ?4 bytes of JSON (by SQLite's own quoting),
+// keeping that last row, so that the value it builds stays near ?4 (at most
+// a megabyte) plus one message, never near SQLite's 2 MB limit, however
+// large the stored texts are.
 const windowQuery = `SELECT json_group_array(json_object('id', id, 'userId', user_id, 'text', text, 'timestamp', ts))
-	FROM (SELECT id, user_id, text, ts FROM messages WHERE id > ? ORDER BY id DESC LIMIT ?)`
+	FROM (SELECT id, user_id, text, ts,
+			sum(length(CAST(json_quote(text) AS BLOB)) + length(CAST(json_quote(user_id) AS BLOB)) + 64)
+				OVER (ORDER BY id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_bytes
+		FROM (SELECT id, user_id, text, ts FROM messages WHERE id > ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3))
+	WHERE coalesce(before_bytes, 0) <= ?4`
+
+// noUpperBound stands for "no before": above any id.
+const noUpperBound = int64(1) << 53
 
 const lastIDQuery = `SELECT coalesce(max(id), 0) FROM messages`
 
@@ -165,15 +177,19 @@ func (s Store) Append(_ protocol.StoredMessage, frame []byte, keep int) error {
 	return s.DB.Insert(frame)
 }
 
-// After reads the newest limit rows above since, oldest first; it asks for
+// After reads the newest limit rows above since and below before (0: no
+// bound), oldest first, stopping near maxBytes (windowQuery); it asks for
 // one more to learn whether any were left out.
-func (s Store) After(since int64, limit int) ([]protocol.StoredMessage, bool, error) {
+func (s Store) After(since, before int64, limit, maxBytes int) ([]protocol.StoredMessage, bool, error) {
 	if err := s.ensureTable(); errors.Is(err, errNoTable) {
 		return nil, false, nil
 	} else if err != nil {
 		return nil, false, err
 	}
-	v, err := s.DB.Value(windowQuery, since, limit+1)
+	if before == 0 {
+		before = noUpperBound
+	}
+	v, err := s.DB.Value(windowQuery, since, before, limit+1, maxBytes)
 	if err != nil {
 		return nil, false, err
 	}

@@ -122,7 +122,7 @@ func TestReadingAnUnknownRoomWritesNothing(t *testing.T) {
 	if last, err := s.LastID(); err != nil || last != 0 {
 		t.Fatalf("LastID = %d, %v; want 0", last, err)
 	}
-	if msgs, more, err := s.After(0, 5); err != nil || len(msgs) != 0 || more {
+	if msgs, more, err := s.After(0, 0, 5, 1<<20); err != nil || len(msgs) != 0 || more {
 		t.Fatalf("After = %v %v %v; want nothing", msgs, more, err)
 	}
 	if n := db.writes(); n != 0 {
@@ -141,7 +141,7 @@ func TestAppendStoresTheFramesFieldsAndPrunes(t *testing.T) {
 	if want := []string{"table messages", "trigger prune_5"}; !slices.Equal(db.objects(t), want) {
 		t.Errorf("schema = %q, want %q", db.objects(t), want)
 	}
-	msgs, more, err := s.After(0, 100)
+	msgs, more, err := s.After(0, 0, 100, 1<<20)
 	if err != nil || more {
 		t.Fatalf("After: %v, more %v", err, more)
 	}
@@ -195,7 +195,7 @@ func TestWindow(t *testing.T) {
 		{"one more than fits", 6, 3, []int64{8, 9, 10}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			msgs, more, err := s.After(tt.since, tt.limit)
+			msgs, more, err := s.After(tt.since, 0, tt.limit, 1<<20)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -217,7 +217,7 @@ func TestANewKeepReplacesTheTrigger(t *testing.T) {
 	if want := []string{"table messages", "trigger prune_2"}; !slices.Equal(db.objects(t), want) {
 		t.Errorf("schema = %q, want %q", db.objects(t), want)
 	}
-	msgs, _, _ := second.After(0, 10)
+	msgs, _, _ := second.After(0, 0, 10, 1<<20)
 	if got := ids(msgs); !slices.Equal(got, []int64{5, 6}) {
 		t.Errorf("kept %v, want [5 6]", got)
 	}
@@ -239,5 +239,77 @@ func TestPruneTrigger(t *testing.T) {
 	t.Parallel()
 	if got := sqlstore.PruneTrigger(1000); got != "prune_1000" {
 		t.Errorf("PruneTrigger(1000) = %q", got)
+	}
+}
+
+func TestWindowBelowBefore(t *testing.T) {
+	t.Parallel()
+	db := open(t)
+	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 100}
+	appendN(t, s, 1, 10, 100)
+	for _, tt := range []struct {
+		name          string
+		since, before int64
+		limit         int
+		want          []int64
+		more          bool
+	}{
+		{"the page below an id", 0, 8, 3, []int64{5, 6, 7}, true},
+		{"the first page", 0, 4, 5, []int64{1, 2, 3}, false},
+		{"between since and before", 3, 8, 10, []int64{4, 5, 6, 7}, false},
+		{"below the first id", 0, 1, 5, []int64{}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			msgs, more, err := s.After(tt.since, tt.before, tt.limit, 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ids(msgs), tt.want) || more != tt.more {
+				t.Errorf("After(%d, %d, %d) = %v, more %v; want %v, %v", tt.since, tt.before, tt.limit, ids(msgs), more, tt.want, tt.more)
+			}
+		})
+	}
+}
+
+// sizedDB records the size of every value the database hands back.
+type sizedDB struct {
+	*sqliteDB
+	largest int
+}
+
+func (d *sizedDB) Value(query string, args ...any) (any, error) {
+	v, err := d.sqliteDB.Value(query, args...)
+	if s, ok := v.(string); ok && len(s) > d.largest {
+		d.largest = len(s)
+	}
+	return v, err
+}
+
+func TestHugeTextsBuildNoHugeValue(t *testing.T) {
+	t.Parallel()
+	db := &sizedDB{sqliteDB: open(t)}
+	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 1000}
+	text := strings.Repeat("😀", 4096) // 16 KiB of four-byte characters
+	for id := int64(1); id <= 500; id++ {
+		m := protocol.StoredMessage{ID: id, UserID: "alice", Text: text, Timestamp: "2025-10-26T05:20:00.123Z"}
+		frame := protocol.Marshal(protocol.ChatMessage{Type: protocol.TypeMessage, ID: id, UserID: m.UserID, Text: m.Text, Timestamp: m.Timestamp})
+		if err := s.Append(m, frame, 1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const budget = 256 << 10
+	msgs, _, err := s.After(0, 0, 500, budget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The rows before the last fit in the budget; the last crossed it.
+	if n := len(msgs); n < 2 || n > budget/(16<<10)+1 {
+		t.Errorf("read %d rows of 16 KiB for a budget of %d", n, budget)
+	}
+	if msgs[len(msgs)-1].ID != 500 || msgs[len(msgs)-1].Text != text {
+		t.Errorf("the newest row is %d, or its text was altered", msgs[len(msgs)-1].ID)
+	}
+	if db.largest > budget+(20<<10) {
+		t.Errorf("the window query built a %d-byte value for a %d-byte budget: SQLite's 2 MB limit is in reach", db.largest, budget)
 	}
 }

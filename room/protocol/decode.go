@@ -108,7 +108,8 @@ func ParseSince(s string) (int64, *Reject) {
 // MaxUserIDChars bounds a userId; it is repeated in every frame the user causes.
 const MaxUserIDChars = 64
 
-// ValidUserID checks the userId rule: 1–64 characters, no control characters.
+// ValidUserID checks the userId rule: 1–64 characters, no control
+// characters and no format characters (Unicode category Cf).
 func ValidUserID(s string) *Reject {
 	n := utf8.RuneCountInString(s)
 	if n == 0 {
@@ -120,6 +121,11 @@ func ValidUserID(s string) *Reject {
 	for _, r := range s {
 		if unicode.IsControl(r) {
 			return Rejectf(CodeInvalidUserID, "userId must not contain control characters")
+		}
+		if unicode.Is(unicode.Cf, r) {
+			// Bidi overrides (U+202E), zero-width joiners and the like make
+			// one name look like another.
+			return Rejectf(CodeInvalidUserID, "userId must not contain format characters (bidi controls, zero-width characters)")
 		}
 	}
 	return nil

@@ -56,6 +56,18 @@ const (
 	CodeForbidden        = "forbidden"
 	CodeRateLimited      = "rate_limited"
 	CodeContentBlocked   = "content_blocked"
+	// CodeTooManyConnections is an open-mode join over
+	// MAX_CONNECTIONS_PER_USER; a 1008 close follows it.
+	CodeTooManyConnections = "too_many_connections"
+)
+
+// HTTP error codes of the front worker and the room API (the "error" field).
+const (
+	HTTPTooManyConnections = "too_many_connections" // 429: per user or per IP, in one room
+	HTTPTooManyRequests    = "too_many_requests"    // 429: upgrades per IP, across rooms
+	HTTPForbiddenRoom      = "forbidden_room"       // 403: the token's rooms claim does not cover the room
+	HTTPInvalidBefore      = "invalid_before"       // 400: before is not a positive integer
+	HTTPRoomFull           = "room_full"            // 503: MAX_CONNECTIONS_PER_ROOM
 )
 
 // Close codes the room sends.
@@ -65,7 +77,14 @@ const (
 	ClosePolicyViolation = 1008
 	CloseMessageTooBig   = 1009
 	CloseInternal        = 1011
+	// CloseTokenExpired closes a socket whose token expired (reason
+	// "token expired"); the client reconnects with a fresh token.
+	CloseTokenExpired = 4001
 )
+
+// MaxFrameBytes bounds every frame the server sends, and every HTTP body of
+// the room API: a client can size its buffers by it.
+const MaxFrameBytes = 1 << 20
 
 // TimeLayout is the wire timestamp: UTC ISO-8601 with milliseconds, as in the
 // seed (2025-10-26T05:20:00.000Z).
@@ -121,7 +140,9 @@ func (r Raw) MarshalEasyJSON(w *jwriter.Writer) { w.Raw(r, nil) }
 type Marshaler interface{ MarshalEasyJSON(*jwriter.Writer) }
 
 // Marshal encodes a wire struct with its generated code. It avoids
-// easyjson.Marshal, whose package pulls net/http into the Wasm build.
+// easyjson.Marshal, whose package pulls net/http into the Wasm build. Text
+// is not HTML-escaped: a < costs one byte, not six (\u003c), and UTF-8 goes
+// out as UTF-8; frames are JSON, never HTML.
 //
 // It cannot fail: jwriter records an error only when a marshaler hands one to
 // Writer.Raw, and no wire type does (Raw and Field write their bytes back
@@ -130,7 +151,7 @@ type Marshaler interface{ MarshalEasyJSON(*jwriter.Writer) }
 // It is generic, not an interface parameter, so that each type's decoder
 // stays out of the build unless something decodes that type.
 func Marshal[T Marshaler](v T) []byte {
-	w := jwriter.Writer{}
+	w := jwriter.Writer{NoEscapeHTML: true}
 	v.MarshalEasyJSON(&w)
 	b, _ := w.BuildBytes() // see above: never an error
 	return b
@@ -143,7 +164,7 @@ func Marshal[T Marshaler](v T) []byte {
 // writer on the stack: a message costs one allocation, its frame. It cannot
 // fail, for Marshal's reason.
 func (m ChatMessage) Frame(size int) []byte {
-	w := jwriter.Writer{}
+	w := jwriter.Writer{NoEscapeHTML: true}
 	w.Buffer.Buf = make([]byte, 0, size)
 	m.MarshalEasyJSON(&w)
 	b, _ := w.BuildBytes()

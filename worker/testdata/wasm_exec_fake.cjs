@@ -153,20 +153,24 @@ globalThis.context = {
   failedSends() {
     return context.failed;
   },
-  accept(ctx) {
+  accept(ctx, protocol) {
     const ws = fake.socket("accepted");
     ctx.acceptWebSocket(ws);
     context.event.accepted = ws;
-    return { status: 101, webSocket: "client end" };
+    return { status: 101, webSocket: "client end", protocol };
   },
   closeText(ws, code, ptr, len) {
     ws.close(code, text(ptr, len));
   },
-  forward(request, ns, header, namePtr, nameLen, userPtr, userLen) {
+  forward(request, ns, userHeader, expiresHeader, namePtr, nameLen, userPtr, userLen, expires, limiter, key, denied) {
     const headers = new Headers(request.headers);
-    headers.delete(header);
-    if (userLen > 0) headers.set(header, text(userPtr, userLen));
-    return { forwarded: true, room: text(namePtr, nameLen), headers: Object.fromEntries(headers) };
+    headers.delete(userHeader);
+    headers.delete(expiresHeader);
+    if (userLen > 0) {
+      headers.set(userHeader, text(userPtr, userLen));
+      headers.set(expiresHeader, expires);
+    }
+    return { forwarded: true, room: text(namePtr, nameLen), headers: Object.fromEntries(headers), limiter, key, denied };
   },
 };
 
