@@ -1,10 +1,19 @@
 // chat-page.js drives index.html: it picks the room from the path (/ is the
 // lobby, /r/{room} any other), asks for a name once (kept in localStorage),
 // and renders what a ChatClient reports. Every piece of user text goes into
-// the page through textContent, never as HTML.
+// the page through textContent, never as HTML, and inside a bidi isolate
+// (<bdi> or dir="auto"), so a right-to-left name or an U+202E cannot reorder
+// the text around it.
+//
+// A sign-in link carries a token as #token= (best: a fragment never reaches
+// a server) or ?token=. The page takes it out of the address bar at once,
+// keeps it in sessionStorage for this tab, and never puts it into another
+// URL: the socket gets it as a subprotocol and the HTTP API as an
+// Authorization header.
 import { ChatClient } from "/chat-client.js";
 
 const NAME_KEY = "gochat.userId";
+const TOKEN_KEY = "gochat.token";
 const ROOM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_CHARS = 4096; // the server's MAX_MESSAGE_CHARS; the server decides
 const MAX_ERRORS = 4;
@@ -29,7 +38,32 @@ const ui = {
   counter: $("counter"),
 };
 
-const token = new URLSearchParams(location.search).get("token") || undefined;
+// takeToken moves a token from the address bar (#token= or ?token=) into
+// sessionStorage, leaving the rest of the URL as it was, and returns the
+// token of this tab, if any.
+function takeToken() {
+  const url = new URL(location.href);
+  const hash = new URLSearchParams(url.hash.slice(1));
+  const fromHash = hash.get("token");
+  const fromQuery = url.searchParams.get("token");
+  if (hash.has("token") || url.searchParams.has("token")) {
+    if (url.searchParams.has("token")) url.searchParams.delete("token");
+    if (hash.has("token")) {
+      hash.delete("token");
+      const rest = hash.toString();
+      url.hash = rest ? `#${rest}` : "";
+    }
+    history.replaceState(history.state, "", `${url.pathname}${url.search}${url.hash}`);
+  }
+  const fresh = fromHash || fromQuery;
+  if (fresh) {
+    try { sessionStorage.setItem(TOKEN_KEY, fresh); } catch { /* storage off: this page view only */ }
+    return fresh;
+  }
+  try { return sessionStorage.getItem(TOKEN_KEY) || undefined; } catch { return undefined; }
+}
+
+let token = takeToken();
 let client = null;
 let userId = (token && tokenUser(token)) || readName();
 
@@ -47,9 +81,10 @@ function roomFromPath(pathname) {
   return "lobby";
 }
 
+// pathForRoom never carries the token: the next page view finds it in
+// sessionStorage.
 function pathForRoom(room) {
-  const path = room === "lobby" ? "/" : `/r/${room}`;
-  return token ? `${path}?token=${encodeURIComponent(token)}` : path;
+  return room === "lobby" ? "/" : `/r/${room}`;
 }
 
 function readName() {
@@ -85,9 +120,8 @@ async function diagnose() {
   const c = client;
   if (!c) return;
   const url = new URL(`/api/rooms/${c.room}`, location.href);
-  if (token) url.searchParams.set("token", token);
   try {
-    const res = await fetch(url);
+    const res = await fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: "no-store" });
     if (c !== client || (res.status !== 401 && res.status !== 403)) return;
     const body = await res.json().catch(() => ({}));
     showError({ code: "forbidden", message: body.message || `the server answered ${res.status}` });
@@ -107,6 +141,24 @@ function tokenUser(jwt) {
   }
 }
 
+// bdi wraps user text in a bidi isolate.
+function bdi(text) {
+  const el = document.createElement("bdi");
+  el.textContent = text;
+  return el;
+}
+
+// clip shortens text to at most n user-perceived characters (grapheme
+// clusters), so an emoji ZWJ sequence or a flag is never cut in half.
+const graphemes = typeof Intl !== "undefined" && Intl.Segmenter
+  ? (t) => Array.from(new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(t), (s) => s.segment)
+  : (t) => Array.from(t);
+function clip(text, n) {
+  if (text.length <= n) return text;
+  const g = graphemes(text);
+  return g.length > n ? `${g.slice(0, n).join("")}…` : text;
+}
+
 function localTime(ts) {
   const d = new Date(ts);
   if (Number.isNaN(d.getTime())) return null;
@@ -124,7 +176,8 @@ function messageItem(m) {
   meta.className = "meta";
   const author = document.createElement("span");
   author.className = "author";
-  author.textContent = own ? `${m.userId} (you)` : m.userId;
+  author.append(bdi(m.userId));
+  if (own) author.append(" (you)");
   meta.append(author);
   const d = localTime(m.timestamp);
   if (d) {
@@ -136,15 +189,19 @@ function messageItem(m) {
   }
   const text = document.createElement("p");
   text.className = "text";
+  text.dir = "auto";
   text.textContent = m.text;
   li.append(meta, text);
   return li;
 }
 
-function notice(text) {
+// notice is a line in the list; who, if given, is a user name put first
+// in a bidi isolate.
+function notice(text, who) {
   const li = document.createElement("li");
   li.className = "notice";
-  li.textContent = text;
+  if (who !== undefined) li.append(bdi(who), " ");
+  li.append(text);
   return li;
 }
 
@@ -159,7 +216,7 @@ function append(...items) {
 function renderPeople(users, count) {
   const items = users.map((u) => {
     const li = document.createElement("li");
-    li.textContent = u;
+    li.append(bdi(u));
     if (u === userId) li.classList.add("own");
     return li;
   });
@@ -177,7 +234,10 @@ const ERROR_TEXT = {
   rate_limited: (e) => `You are sending too fast${e.retryAfterMs ? `; try again in ${Math.ceil(e.retryAfterMs / 1000)} s` : ""}.`,
   message_too_long: () => `That message is too long: the limit is ${MAX_CHARS} characters.`,
   content_blocked: () => "That message was blocked.",
-  forbidden: (e) => `Not allowed${e.message ? ` (${e.message})` : ""}. This chat may need a valid link with ?token=.`,
+  forbidden: (e) => `Not allowed${e.message ? ` (${e.message})` : ""}. This chat may need a valid sign-in link.`,
+  token_expired: () => "Your session expired. Open a new sign-in link to keep chatting.",
+  invalid_token: () => "This sign-in link is not valid. Open a new one.",
+  too_many_connections: () => "Too many open connections. Close some chat tabs and reload.",
   invalid_user_id: () => "That name can't be used. Pick another one.",
   queue_full: () => "Not connected, and too many messages are waiting. This one was not sent.",
   not_sent: () => "Some messages were not sent before leaving.",
@@ -190,15 +250,14 @@ function showError(err) {
   box.className = "error";
   box.dataset.code = err.code;
   const p = document.createElement("p");
-  p.style.margin = "0";
   const friendly = ERROR_TEXT[err.code]?.(err) ?? (err.message || err.code);
   p.textContent = friendly;
   const texts = err.text !== undefined ? [err.text] : err.texts ?? [];
   if (texts.length) {
     const what = document.createElement("span");
     what.className = "unsent";
-    const shown = texts.map((t) => (t.length > 60 ? `${t.slice(0, 60)}…` : t)).join("”, “");
-    what.textContent = ` Not sent: “${shown}”`;
+    what.append(" Not sent: ");
+    texts.forEach((t, i) => what.append(i ? ", “" : "“", bdi(clip(t, 60)), "”"));
     p.append(what);
   }
   const close = document.createElement("button");
@@ -217,33 +276,103 @@ function updateCounter() {
   ui.counter.classList.toggle("over", n > MAX_CHARS);
 }
 
+// --- older messages ---
+
+// The first row of the list says whether there is more history above:
+// "more" shows a button (scrolling to the top presses it), "loading" while a
+// page is on its way, "start" once the first message of the room is shown.
+let olderState = "start";
+
+function olderRow() {
+  let li = ui.messages.querySelector(":scope > li.older");
+  if (!li) {
+    li = document.createElement("li");
+    li.className = "older";
+    ui.messages.prepend(li);
+  }
+  return li;
+}
+
+function setOlder(state) {
+  olderState = state;
+  const li = olderRow();
+  if (state === "start") {
+    li.replaceChildren(ui.messages.querySelector(".msg") ? "This is the start of the conversation." : "No messages yet.");
+    li.dataset.state = "start";
+    return;
+  }
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "link";
+  button.id = "load-older";
+  button.textContent = state === "loading" ? "Loading older messages…" : "Load older messages";
+  button.disabled = state === "loading";
+  button.addEventListener("click", loadOlder);
+  li.replaceChildren(button);
+  li.dataset.state = state;
+}
+
+async function loadOlder() {
+  const c = client;
+  if (!c || olderState !== "more") return;
+  setOlder("loading");
+  let page;
+  try {
+    page = await c.loadOlder();
+  } catch (err) {
+    if (c !== client) return;
+    setOlder("more");
+    showError({ code: err.code || "older_failed", message: `Could not load older messages: ${err.message}` });
+    return;
+  }
+  if (c !== client) return;
+  const list = ui.messages;
+  const shown = new Set([...list.querySelectorAll(":scope > .msg")].map((li) => li.dataset.id));
+  const items = page.messages.filter((m) => !shown.has(String(m.id))).map(messageItem);
+  // Insert above what is shown, keeping what the reader looks at in place.
+  const fromBottom = list.scrollHeight - list.scrollTop;
+  olderRow().after(...items);
+  list.scrollTop = list.scrollHeight - fromBottom;
+  setOlder(page.hasMore ? "more" : "start");
+}
+
+ui.messages.addEventListener("scroll", () => {
+  if (olderState === "more" && ui.messages.scrollTop < 80) loadOlder();
+}, { passive: true });
+
 // --- wiring ---
 
 function start(room) {
   client?.close();
   client = null;
   ui.messages.replaceChildren();
+  olderState = "idle"; // until the first history says
   ui.errors.replaceChildren();
   renderPeople([]);
   ui.roomTitle.textContent = room === "lobby" ? "· lobby" : `· ${room}`;
   document.title = `${room} · gochat`;
   ui.roomInput.value = room;
-  ui.me.textContent = userId;
+  ui.me.replaceChildren(bdi(userId));
 
   const c = new ChatClient({ room, userId, token, baseUrl: location.href });
   client = c;
   c.on("status", setStatus);
   c.on("history", ({ messages, truncated, resumed, reset }) => {
-    if (!resumed || reset) ui.messages.replaceChildren();
-    if (truncated && !resumed) append(notice("Older messages are not shown."));
-    if (truncated && resumed) append(notice("Some messages from while you were away are not shown."));
+    const fresh = !resumed || reset;
+    if (fresh) ui.messages.replaceChildren();
+    if (truncated && resumed && !reset) append(notice("Some messages from while you were away are not shown."));
     append(...messages.map(messageItem));
+    if (fresh) setOlder(truncated ? "more" : "start");
+    else if (olderState === "start") setOlder("start"); // "No messages yet" may be over
   });
-  c.on("message", (m) => append(messageItem(m)));
+  c.on("message", (m) => {
+    append(messageItem(m));
+    if (olderState === "start") setOlder("start");
+  });
   c.on("presence", ({ users, joined, left, count, truncated }) => {
     renderPeople(users, truncated ? count : undefined);
-    if (joined && joined !== userId) append(notice(`${joined} joined`));
-    if (left) append(notice(`${left} left`));
+    if (joined && joined !== userId) append(notice("joined", joined));
+    if (left) append(notice("left", left));
   });
   c.on("error", (err) => {
     showError(err);
@@ -293,6 +422,20 @@ ui.roomForm.addEventListener("submit", (ev) => {
   history.pushState(null, "", pathForRoom(room));
   start(room);
   ui.input.focus();
+});
+
+// A new sign-in link opened in this tab may differ only in its #token=,
+// which does not reload the page.
+window.addEventListener("hashchange", () => {
+  if (!/(^#|&)token=/.test(location.hash)) return;
+  token = takeToken();
+  const sub = token && tokenUser(token);
+  if (sub) userId = sub;
+  ui.changeName.hidden = Boolean(sub);
+  if (!userId) return;
+  ui.nameForm.hidden = true;
+  ui.chat.hidden = false;
+  start(roomFromPath(location.pathname));
 });
 
 window.addEventListener("popstate", () => {
