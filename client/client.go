@@ -34,9 +34,10 @@ const (
 	DefaultReadLimit = 16 << 20
 )
 
-// CloseTokenExpired is the close code of a socket whose token expired; the
-// client reconnects at once with a fresh token.
-const CloseTokenExpired = 4001
+// CloseTokenExpired is the close code of a socket whose token expired
+// (protocol.CloseTokenExpired); the client reconnects at once with a fresh
+// token.
+const CloseTokenExpired = protocol.CloseTokenExpired
 
 // Options configure a Client. The zero value of each field means its default.
 type Options struct {
