@@ -1,6 +1,7 @@
 package protocol_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -40,5 +41,45 @@ func TestTimestamp(t *testing.T) {
 		if got, want := protocol.Timestamp(tt), tt.UTC().Format(protocol.TimeLayout); got != want {
 			t.Errorf("Timestamp(%v) = %s, want %s", tt, got, want)
 		}
+	}
+}
+
+func TestValidUserID(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, id string
+		ok       bool
+	}{
+		{"plain", "alice", true},
+		{"letters, digits and marks", "Zoë_42-x", true},
+		{"64 characters", strings.Repeat("é", 64), true},
+		{"65 characters", strings.Repeat("é", 65), false},
+		{"empty", "", false},
+		{"a control character", "a\nb", false},
+		{"right-to-left override", "admin\u202Eevil", false},
+		{"zero-width space", "ali\u200Bce", false},
+		{"zero-width joiner", "a\u200Db", false},
+		{"byte order mark", "\uFEFFalice", false},
+		{"left-to-right isolate", "\u2066bob", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rej := protocol.ValidUserID(tt.id)
+			if (rej == nil) != tt.ok || (rej != nil && rej.Code != protocol.CodeInvalidUserID) {
+				t.Errorf("ValidUserID(%q) = %v, want ok %v", tt.id, rej, tt.ok)
+			}
+		})
+	}
+}
+
+func TestMarshalDoesNotEscapeHTML(t *testing.T) {
+	t.Parallel()
+	got := string(protocol.Marshal(protocol.ErrorFrame{Type: "error", Code: "x", Message: "<b>&é</b>"}))
+	if want := `{"type":"error","code":"x","message":"<b>&é</b>"}`; got != want {
+		t.Errorf("Marshal = %s, want %s", got, want)
+	}
+	m := protocol.ChatMessage{Type: "message", ID: 1, UserID: "a", Text: "<script>", Timestamp: "t"}
+	if got := string(m.Frame(64)); !strings.Contains(got, `"text":"<script>"`) {
+		t.Errorf("Frame = %s", got)
 	}
 }
