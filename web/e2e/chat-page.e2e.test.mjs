@@ -291,31 +291,6 @@ test("a rate-limited burst shows a visible error", async (t) => {
   assert.ok((await texts(a.page)).length < burst);
 });
 
-test("?token= reaches the WebSocket URL, names the user, and survives a room switch", async (t) => {
-  // An unsigned stand-in: in open mode the server ignores it; the page only
-  // reads its "sub" to know who it is and passes it on untouched.
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const token = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub: "tok-user", exp: 4102444800 })}.c2ln`;
-  const room = uniqueRoom("token");
-  const context = await browser.newContext();
-  t.after(() => context.close().catch(() => {}));
-  const page = await context.newPage();
-  const sockets = [];
-  page.on("websocket", (ws) => sockets.push(ws.url()));
-  await page.goto(`${server.http}/r/${room}?token=${token}`);
-  await waitStatus(page, "open");
-  assert.ok(await page.locator("#name-form").isHidden(), "no name prompt with a token");
-  assert.equal(await page.locator("#me").textContent(), "tok-user");
-  assert.ok(await page.locator("#change-name").isHidden());
-  assert.deepEqual(sockets.map((u) => new URL(u).searchParams.get("token")), [token]);
-  assert.equal(new URL(sockets[0]).pathname, `/api/chat/${room}`);
-
-  const other = uniqueRoom("token2");
-  await page.getByLabel("Room", { exact: true }).fill(other);
-  await page.getByLabel("Room", { exact: true }).press("Enter");
-  await waitStatus(page, "open");
-  assert.equal(new URL(page.url()).searchParams.get("token"), token);
-  assert.equal(new URL(sockets.at(-1)).searchParams.get("token"), token);
-  assert.equal(new URL(sockets.at(-1)).pathname, `/api/chat/${other}`);
-  await shot(t, page, "token");
-});
+// The token rules (#token= / ?token= taken out of the address bar, kept in
+// sessionStorage, offered as a subprotocol, kept across a room switch) are
+// tested against a server with AUTH_SECRET in security.e2e.test.mjs.

@@ -46,8 +46,16 @@ export async function waitFor(what, check, timeoutMs = 30_000, everyMs = 100) {
 }
 
 export class DevServer {
-  constructor({ config = "wrangler.toml", name = "web" } = {}) {
+  /**
+   * @param {object} [o]
+   * @param {string} [o.config] wrangler config, relative to the repository
+   * @param {string} [o.name]   tag of the temporary directory
+   * @param {Record<string, string>} [o.vars] passed as --var NAME:VALUE, e.g.
+   *   {AUTH_SECRET: "..."} for a server whose rooms need a token
+   */
+  constructor({ config = "wrangler.toml", name = "web", vars = {} } = {}) {
     this.config = config;
+    this.vars = vars;
     this.dir = mkdtempSync(path.join(os.tmpdir(), `gochat-${name}-`));
     this.state = path.join(this.dir, "state");
     this.logPath = path.join(this.dir, "wrangler.log");
@@ -68,6 +76,7 @@ export class DevServer {
       "--inspector-port", String(inspector),
       "--show-interactive-dev-session=false",
       "--persist-to", this.state,
+      ...Object.entries(this.vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
     ], {
       cwd: ROOT,
       detached: true, // its own process group, so stop() reaches workerd
