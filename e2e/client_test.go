@@ -47,8 +47,10 @@ var lastIP atomic.Uint32
 // limits (connections per room, upgrades per minute) are tested on purpose,
 // not hit by accident.
 func withIP(h http.Header) http.Header {
-	if h.Get("CF-Connecting-IP") != "" {
-		return h
+	for name := range h {
+		if strings.EqualFold(name, "CF-Connecting-IP") {
+			return h
+		}
 	}
 	h = h.Clone()
 	if h == nil {
