@@ -201,4 +201,3 @@ func decrement(m map[string]int, key string) {
 	}
 	m[key]--
 }
-
