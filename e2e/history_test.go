@@ -7,10 +7,11 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
+	goclient "github.com/chatroom/gochat/client"
 	"github.com/chatroom/gochat/internal/devserver"
 	"github.com/chatroom/gochat/room/protocol"
-	"github.com/coder/websocket"
 )
 
 // wireMsg is a message as broadcast or as history carries it.
@@ -41,64 +42,25 @@ func same(a, b []wireMsg) bool {
 	return true
 }
 
-func historyOf(t *testing.T, raw []map[string]any) []wireMsg {
-	t.Helper()
-	b, _ := json.Marshal(raw)
-	var out []wireMsg
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range out {
-		if m.ID < 1 || m.UserID == "" || !timestampRE.MatchString(m.Timestamp) {
-			t.Fatalf("bad history entry %+v", m)
-		}
-	}
-	return out
-}
-
-// joinSince joins with a resume point and returns the roster and history.
-func (c *client) joinSince(u string, since int64) ([]string, []wireMsg, bool) {
-	c.t.Helper()
-	c.send(fmt.Sprintf(`{"type":"join","userId":%q,"since":%d}`, u, since))
-	c.expect(joinedT(u))
-	var p struct{ Users []string }
-	json.Unmarshal([]byte(c.next().data), &p)
-	f := c.next()
-	var h struct {
-		Type      string
-		Messages  []wireMsg
-		Truncated bool
-	}
-	if err := json.Unmarshal([]byte(f.data), &h); err != nil || h.Type != "history" {
-		c.t.Fatalf("%s: got %s, want history", c.name, f.data)
-	}
-	return p.Users, h.Messages, h.Truncated
-}
-
 func TestHistoryAndPresenceOnJoin(t *testing.T) {
 	t.Parallel()
-	path := "/api/chat/" + uniqueRoom(t)
-	a, b := dial(t, dev, path, "alice"), dial(t, dev, path, "bob")
-	a.send(`{"type":"join","userId":"alice"}`)
-	if _, hist := a.welcome("alice"); len(hist) != 0 {
-		t.Fatalf("a new room has history %v", hist)
+	room := uniqueRoom(t)
+	a := goJoin(t, dev, room, "alice")
+	if len(a.History.Messages) != 0 {
+		t.Fatalf("a new room has history %s", a.History.Raw)
 	}
-	b.send(`{"type":"join","userId":"bob"}`)
-	b.welcome("bob")
+	b := goJoin(t, dev, room, "bob")
 	a.expect(joinedT("bob"))
 	var sent []wireMsg
 	for i := 1; i <= 3; i++ {
-		a.send(`{"type":"message","text":"m` + strconv.Itoa(i) + `"}`)
-		sent = append(sent, a.nextMessage())
+		sent = append(sent, a.say("m"+strconv.Itoa(i)))
 		b.nextMessage()
 	}
-	c := dial(t, dev, path, "carol")
-	c.send(`{"type":"join","userId":"carol"}`)
-	users, raw := c.welcome("carol")
-	if fmt.Sprint(users) != "[alice bob carol]" {
-		t.Errorf("roster %v, want [alice bob carol]", users)
+	c := goJoin(t, dev, room, "carol")
+	if fmt.Sprint(c.Users) != "[alice bob carol]" {
+		t.Errorf("roster %v, want [alice bob carol]", c.Users)
 	}
-	hist := historyOf(t, raw)
+	hist := historyWire(c.History)
 	if !same(hist, sent) {
 		t.Errorf("history %+v\nwant the broadcast messages %+v", hist, sent)
 	}
@@ -109,13 +71,11 @@ func TestHistoryAndPresenceOnJoin(t *testing.T) {
 	}
 	a.expect(joinedT("carol"))
 	b.expect(joinedT("carol"))
-	a.quiet()
-	b.leave(websocket.StatusNormalClosure, "")
+	// a's next event is bob's leave: nothing arrived for a before it.
+	b.leave()
 	a.expect(leftT("bob"))
-	d := dial(t, dev, path, "dave")
-	d.send(`{"type":"join","userId":"dave"}`)
-	if users, _ := d.welcome("dave"); fmt.Sprint(users) != "[alice carol dave]" {
-		t.Errorf("roster %v, want [alice carol dave]", users)
+	if d := goJoin(t, dev, room, "dave"); fmt.Sprint(d.Users) != "[alice carol dave]" {
+		t.Errorf("roster %v, want [alice carol dave]", d.Users)
 	}
 }
 
@@ -124,21 +84,19 @@ func TestHistoryAndPresenceOnJoin(t *testing.T) {
 // exactly once, in order.
 func TestResumeAfterDrop(t *testing.T) {
 	t.Parallel()
-	path := "/api/chat/" + uniqueRoom(t)
-	talker, reader := dial(t, evict, path, "talker"), dial(t, evict, path, "reader")
-	talker.send(`{"type":"join","userId":"talker"}`)
-	talker.welcome("talker")
-	reader.send(`{"type":"join","userId":"reader"}`)
-	reader.welcome("reader")
+	room := uniqueRoom(t)
+	talker := goJoin(t, evict, room, "talker")
+	reader := goJoin(t, evict, room, "reader", withBackoff(50*time.Millisecond))
 	talker.expect(joinedT("reader"))
+	talker.drainEvents() // its echoes, and the reader leaving and coming back
 
 	const total = 60
 	errc := make(chan error, 1)
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*waitTimeout)
 		defer cancel()
 		for i := 1; i <= total; i++ {
-			if err := talker.conn.Write(ctx, websocket.MessageText, []byte(`{"type":"message","text":"n`+strconv.Itoa(i)+`"}`)); err != nil {
+			if _, err := talker.Send(ctx, "n"+strconv.Itoa(i)); err != nil {
 				errc <- err
 				return
 			}
@@ -150,24 +108,50 @@ func TestResumeAfterDrop(t *testing.T) {
 		got = append(got, reader.nextMessage())
 	}
 	reader.drop()
-	again := dial(t, evict, path, "reader-again")
-	_, hist, truncated := again.joinSince("reader", got[len(got)-1].ID)
-	if truncated {
-		t.Error("a resume within the window is truncated")
-	}
-	got = append(got, hist...)
-	for len(got) < total {
-		got = append(got, again.nextMessage())
+	// The client rejoins with since, its last id; what it had read before
+	// the drop comes first.
+	var resumed *goclient.History
+	for open := false; !open || len(got) < total; {
+		switch ev := reader.next().(type) {
+		case *goclient.Message:
+			got = append(got, wireOf(*ev))
+		case *goclient.Status:
+			if resumed == nil && ev.State == goclient.Open || resumed != nil && ev.State != goclient.Open {
+				t.Fatalf("status %v (%v) with the resumed history %v", ev.State, ev.Err, resumed != nil)
+			}
+			open = ev.State == goclient.Open
+		case *goclient.UserJoined, *goclient.Presence:
+			if resumed != nil {
+				t.Fatalf("got %s after the resumed history", describe(ev))
+			}
+		case *goclient.History:
+			if resumed != nil {
+				t.Fatalf("a second history %s", ev.Raw)
+			}
+			resumed = ev
+			if !ev.Resumed {
+				t.Errorf("the rejoin did not carry since: %s", ev.Raw)
+			}
+			if ev.Truncated {
+				t.Error("a resume within the window is truncated")
+			}
+			got = append(got, historyWire(ev)...)
+		default:
+			t.Fatalf("got %s", describe(ev))
+		}
 	}
 	if err := <-errc; err != nil {
 		t.Fatal(err)
+	}
+	if len(got) != total {
+		t.Fatalf("%d messages, want %d", len(got), total)
 	}
 	for i, m := range got {
 		if m.Text != "n"+strconv.Itoa(i+1) || (i > 0 && m.ID != got[i-1].ID+1) {
 			t.Fatalf("message %d is %+v after %+v: a gap or a duplicate", i, m, got[max(i-1, 0)])
 		}
 	}
-	again.quiet()
+	quietGo(talker, reader)
 }
 
 // TestConcurrentSenders has 10 clients send 50 messages each at once: every
@@ -177,12 +161,10 @@ func TestConcurrentSenders(t *testing.T) {
 	t.Parallel()
 	const clients, each = 10, 50
 	room := uniqueRoom(t)
-	path := "/api/chat/" + room
-	var cs []*client
+	var cs []*gclient
 	for i := 0; i < clients; i++ {
-		c := dial(t, evict, path, "c"+strconv.Itoa(i))
-		c.send(`{"type":"join","userId":"c` + strconv.Itoa(i) + `"}`)
-		c.welcome("c" + strconv.Itoa(i))
+		// Room for every message: the events are read after the sends.
+		c := goJoin(t, evict, room, "c"+strconv.Itoa(i), withBuffer(2*clients*each))
 		for _, prev := range cs {
 			prev.expect(joinedT("c" + strconv.Itoa(i)))
 		}
@@ -194,10 +176,10 @@ func TestConcurrentSenders(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*waitTimeout)
 			defer cancel()
 			for j := 0; j < each; j++ {
-				if err := c.conn.Write(ctx, websocket.MessageText, []byte(fmt.Sprintf(`{"type":"message","text":"%d-%d"}`, i, j))); err != nil {
+				if _, err := c.Send(ctx, fmt.Sprintf("%d-%d", i, j)); err != nil {
 					errs <- err
 					return
 				}
@@ -242,32 +224,27 @@ func TestConcurrentSenders(t *testing.T) {
 }
 
 func TestHistoryAcrossEviction(t *testing.T) {
-	path := "/api/chat/" + uniqueRoom(t)
-	a := dial(t, evict, path, "alice")
-	a.send(`{"type":"join","userId":"alice"}`)
-	a.welcome("alice")
+	room := uniqueRoom(t)
+	a := goJoin(t, evict, room, "alice")
 	var sent []wireMsg
 	for i := 1; i <= 3; i++ {
 		evictAll(t)
-		a.send(`{"type":"message","text":"m` + strconv.Itoa(i) + `"}`)
-		sent = append(sent, a.nextMessage())
+		sent = append(sent, a.say("m"+strconv.Itoa(i)))
 	}
 	evictAll(t)
-	b := dial(t, evict, path, "bob")
-	b.send(`{"type":"join","userId":"bob"}`)
+	b := goJoin(t, evict, room, "bob")
 	a.expect(joinedT("bob"))
-	if _, raw := b.welcome("bob"); !same(historyOf(t, raw), sent) {
-		t.Errorf("history after eviction %v, want %v", raw, sent)
+	if hist := historyWire(b.History); !same(hist, sent) {
+		t.Errorf("history after eviction %v, want %v", hist, sent)
 	}
 	evictAll(t)
-	c := dial(t, evict, path, "carol")
-	if _, hist, _ := c.joinSince("carol", sent[0].ID); !same(hist, sent[1:]) {
+	c := goJoin(t, evict, room, "carol", withSince(sent[0].ID))
+	if hist := historyWire(c.History); !same(hist, sent[1:]) {
 		t.Errorf("resume after eviction %v, want %v", hist, sent[1:])
 	}
 	a.expect(joinedT("carol"))
 	evictAll(t)
-	a.send(`{"type":"message","text":"m4"}`)
-	if m := a.nextMessage(); m.ID != sent[2].ID+1 {
+	if m := a.say("m4"); m.ID != sent[2].ID+1 {
 		t.Errorf("id after eviction %d, want %d", m.ID, sent[2].ID+1)
 	}
 }
@@ -285,14 +262,14 @@ func TestRoomHTTPAPI(t *testing.T) {
 			t.Fatalf("messages of a new room: %d %s", status, body)
 		}
 	}
-	a, lurker := dial(t, dev, "/api/chat/"+room, "alice"), dial(t, dev, "/api/chat/"+room, "lurker")
-	a.send(`{"type":"join","userId":"alice"}`)
-	if _, hist := a.welcome("alice"); len(hist) != 0 {
-		t.Fatalf("reading the API created history: %v", hist)
+	// raw: the lurker is a socket that never joins, which the Go client cannot be.
+	lurker := dial(t, dev, "/api/chat/"+room, "lurker")
+	a := goJoin(t, dev, room, "alice")
+	if len(a.History.Messages) != 0 {
+		t.Fatalf("reading the API created history: %s", a.History.Raw)
 	}
 	for i := 1; i <= 4; i++ {
-		a.send(`{"type":"message","text":"m` + strconv.Itoa(i) + `"}`)
-		a.nextMessage()
+		a.say("m" + strconv.Itoa(i))
 	}
 	lurker.quiet()
 	var info struct {
@@ -373,38 +350,34 @@ func TestRestartAndPruning(t *testing.T) {
 		}
 	}()
 
-	a := dial(t, srv, "/api/chat/kept", "alice")
-	a.send(`{"type":"join","userId":"alice"}`)
-	a.welcome("alice")
+	a := goJoin(t, srv, "kept", "alice")
 	var sent []wireMsg
 	for i := 1; i <= 3; i++ {
-		a.send(`{"type":"message","text":"before restart ` + strconv.Itoa(i) + `"}`)
-		sent = append(sent, a.nextMessage())
+		sent = append(sent, a.say("before restart "+strconv.Itoa(i)))
 	}
-	p := dial(t, srv, "/api/chat/pruned", "pruner")
-	p.send(`{"type":"join","userId":"pruner"}`)
-	p.welcome("pruner")
+	p := goJoin(t, srv, "pruned", "pruner")
 	for i := 1; i <= 8; i++ {
-		p.send(`{"type":"message","text":"p` + strconv.Itoa(i) + `"}`)
-		p.nextMessage()
+		p.say("p" + strconv.Itoa(i))
 	}
 
 	srv.Stop()
-	a.closed()
+	// Both lose their sockets; they are closed before the restart, so that
+	// they do not come back into the rooms.
+	for _, c := range []*gclient{a, p} {
+		c.status(goclient.Reconnecting)
+		c.Close()
+	}
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
-	b := dial(t, srv, "/api/chat/kept", "bob")
-	b.send(`{"type":"join","userId":"bob"}`)
-	users, raw := b.welcome("bob")
-	if fmt.Sprint(users) != "[bob]" {
-		t.Errorf("roster after restart %v, want [bob]", users)
+	b := goJoin(t, srv, "kept", "bob")
+	if fmt.Sprint(b.Users) != "[bob]" {
+		t.Errorf("roster after restart %v, want [bob]", b.Users)
 	}
-	if !same(historyOf(t, raw), sent) {
-		t.Errorf("history after restart %v, want %v", raw, sent)
+	if hist := historyWire(b.History); !same(hist, sent) {
+		t.Errorf("history after restart %v, want %v", hist, sent)
 	}
-	b.send(`{"type":"message","text":"after restart"}`)
-	if m := b.nextMessage(); m.ID != sent[2].ID+1 {
+	if m := b.say("after restart"); m.ID != sent[2].ID+1 {
 		t.Errorf("first id after restart %d, want %d", m.ID, sent[2].ID+1)
 	}
 
@@ -423,8 +396,8 @@ func TestRestartAndPruning(t *testing.T) {
 	if status != 200 || fmt.Sprint(ids) != "[4 5 6 7 8]" || !page.Truncated {
 		t.Errorf("pruned room: %d %s", status, body)
 	}
-	c := dial(t, srv, "/api/chat/pruned", "late")
-	if _, hist, truncated := c.joinSince("late", 2); len(hist) != 5 || hist[0].ID != 4 || !truncated {
+	c := goJoin(t, srv, "pruned", "late", withSince(2))
+	if hist, truncated := c.History.Messages, c.History.Truncated; len(hist) != 5 || hist[0].ID != 4 || !truncated {
 		t.Errorf("resume into pruned history: %v truncated=%v", hist, truncated)
 	}
 }
