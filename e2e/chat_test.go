@@ -96,6 +96,7 @@ func TestPages(t *testing.T) {
 // TestSeedQuickTest sends the seed README's quick test verbatim: a message
 // first (which joins implicitly), then the join (a no-op).
 func TestSeedQuickTest(t *testing.T) {
+	// raw: sends the README's frames verbatim (a message that joins implicitly, a no-op join, the exact ping).
 	t.Parallel()
 	path := "/api/chat/" + uniqueRoom(t)
 	watcher := dial(t, dev, path, "watcher")
@@ -117,12 +118,11 @@ func TestSeedQuickTest(t *testing.T) {
 func TestLobbyIsSharedAndNamed(t *testing.T) {
 	t.Parallel()
 	u := uniqueRoom(t) // a unique user, since the lobby is shared by every test run
+	// raw: a dials the bare /api/chat, a path the Go client never uses.
 	a := dial(t, dev, "/api/chat", "a")
-	b := dial(t, dev, "/api/chat/lobby", "b")
 	a.send(`{"type":"join","userId":"` + u + `-a"}`)
 	a.welcome(u + "-a")
-	b.send(`{"type":"join","userId":"` + u + `-b"}`)
-	b.welcome(u + "-b")
+	goJoin(t, dev, "lobby", u+"-b")
 	// a may hear other lobby traffic; look for b's join among it.
 	for {
 		f := a.next()
@@ -133,6 +133,7 @@ func TestLobbyIsSharedAndNamed(t *testing.T) {
 }
 
 func TestConversation(t *testing.T) {
+	// raw: sends spoofed userId and timestamp fields, and keeps a socket that never joins.
 	t.Parallel()
 	path := "/api/chat/" + uniqueRoom(t)
 	a, b, c := dial(t, dev, path, "alice"), dial(t, dev, path, "bob"), dial(t, dev, path, "lurker")
@@ -157,55 +158,44 @@ func TestConversation(t *testing.T) {
 
 func TestTwoTabsOneUser(t *testing.T) {
 	t.Parallel()
-	path := "/api/chat/" + uniqueRoom(t)
-	bob := dial(t, dev, path, "bob")
-	bob.send(`{"type":"join","userId":"bob"}`)
-	bob.welcome("bob")
-	tab1, tab2 := dial(t, dev, path, "tab1"), dial(t, dev, path, "tab2")
-	tab1.send(`{"type":"join","userId":"alice"}`)
-	tab1.welcome("alice")
+	room := uniqueRoom(t)
+	bob := goJoin(t, dev, room, "bob")
+	tab1 := goJoin(t, dev, room, "alice")
 	bob.expect(joinedT("alice"))
-	tab2.send(`{"type":"join","userId":"alice"}`)
-	tab2.welcome("alice")
-	tab1.quiet()
-	bob.quiet()
-	// Both tabs receive the conversation.
-	bob.send(`{"type":"message","text":"hello alice"}`)
-	for _, c := range []*client{bob, tab1, tab2} {
+	tab2 := goJoin(t, dev, room, "alice")
+	// Both tabs receive the conversation; the message is the next event of
+	// tab1 and bob, so the second tab's join announced nothing to them.
+	bob.send("hello alice")
+	for _, c := range []*gclient{bob, tab1, tab2} {
 		c.expect(msgT("bob", "hello alice"))
 	}
-	tab1.leave(websocket.StatusNormalClosure, "")
-	tab2.quiet()
-	bob.quiet() // alice is still here
-	tab2.drop()
+	tab1.leave()
+	quietGo(bob, tab2, bob) // alice is still here
+	tab2.vanish()
 	bob.expect(leftT("alice"))
-	bob.quiet()
+	quietGo(bob, bob)
 }
 
 func TestAbruptDrops(t *testing.T) {
 	t.Parallel()
-	path := "/api/chat/" + uniqueRoom(t)
-	stay := dial(t, dev, path, "stay")
-	stay.send(`{"type":"join","userId":"stay"}`)
-	stay.welcome("stay")
+	room := uniqueRoom(t)
+	stay := goJoin(t, dev, room, "stay")
 	const n = 5
-	var gone []*client
+	var gone []*gclient
 	for i := 0; i < n; i++ {
-		c := dial(t, dev, path, "gone")
-		c.send(`{"type":"join","userId":"gone` + string(rune('0'+i)) + `"}`)
-		c.welcome("gone" + string(rune('0'+i)))
+		c := goJoin(t, dev, room, "gone"+string(rune('0'+i)))
 		stay.expect(joinedT("gone" + string(rune('0'+i))))
 		gone = append(gone, c)
 	}
 	for _, c := range gone {
-		c.drop()
+		c.vanish()
 	}
 	seen := map[string]int{}
 	for i := 0; i < n; i++ {
-		f := stay.next()
+		raw := rawOf(stay.next())
 		for j := 0; j < n; j++ {
 			u := "gone" + string(rune('0'+j))
-			if match(leftT(u), f.data) == nil {
+			if match(leftT(u), string(raw)) == nil {
 				seen[u]++
 			}
 		}
@@ -215,13 +205,14 @@ func TestAbruptDrops(t *testing.T) {
 			t.Errorf("user_left for %s seen %d times, want 1", u, seen[u])
 		}
 	}
-	stay.quiet()
-	// The room still works.
-	stay.send(`{"type":"message","text":"anyone?"}`)
+	// The room still works, and the message is stay's next event: nothing
+	// more came.
+	stay.send("anyone?")
 	stay.expect(msgT("stay", "anyone?"))
 }
 
 func TestCloseIsReciprocated(t *testing.T) {
+	// raw: closes with chosen codes and checks the server's close frame.
 	t.Parallel()
 	path := "/api/chat/" + uniqueRoom(t)
 	for _, code := range []websocket.StatusCode{websocket.StatusNormalClosure, websocket.StatusGoingAway, 4000} {
@@ -233,6 +224,7 @@ func TestCloseIsReciprocated(t *testing.T) {
 }
 
 func TestErrorFrames(t *testing.T) {
+	// raw: sends malformed and binary frames and checks their error frames.
 	t.Parallel()
 	tests := []struct {
 		name   string
@@ -307,6 +299,7 @@ func TestErrorFrames(t *testing.T) {
 }
 
 func TestOversizedFrame(t *testing.T) {
+	// raw: sends frames of 1 MiB and one byte more and checks the 1009 close.
 	t.Parallel()
 	path := "/api/chat/" + uniqueRoom(t)
 	big, other := dial(t, dev, path, "big"), dial(t, dev, path, "other")
@@ -335,20 +328,19 @@ func TestOversizedFrame(t *testing.T) {
 
 func TestRoomIsolation(t *testing.T) {
 	t.Parallel()
-	r1, r2 := "/api/chat/"+uniqueRoom(t)+"-1", "/api/chat/"+uniqueRoom(t)+"-2"
-	a, b := dial(t, dev, r1, "a"), dial(t, dev, r2, "b")
-	a.send(`{"type":"join","userId":"same"}`)
-	a.welcome("same")
-	b.send(`{"type":"join","userId":"same"}`)
-	b.welcome("same") // a user in two rooms is two presences
-	a.send(`{"type":"message","text":"only room 1"}`)
+	r1, r2 := uniqueRoom(t)+"-1", uniqueRoom(t)+"-2"
+	a := goJoin(t, dev, r1, "same")
+	b := goJoin(t, dev, r2, "same") // a user in two rooms is two presences
+	a.send("only room 1")
 	a.expect(msgT("same", "only room 1"))
-	b.quiet()
-	a.drop()
-	b.quiet()
+	a.vanish()
+	// b's own message is its next event: neither a's message nor a's leave
+	// reached room 2.
+	quietGo(b, b)
 }
 
 func TestAutoResponsePing(t *testing.T) {
+	// raw: checks the exact ping's auto-response on the wire.
 	t.Parallel()
 	c := dial(t, dev, "/api/chat/"+uniqueRoom(t), "pinger")
 	for i := 0; i < 3; i++ {
