@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	goclient "github.com/chatroom/gochat/client"
 	"github.com/chatroom/gochat/internal/devserver"
 )
 
@@ -22,11 +23,9 @@ func TestLargeRoomPresence(t *testing.T) {
 	}
 	defer srv.Stop()
 	room := uniqueRoom(t)
-	var cs []*client
+	var cs []*gclient
 	for i := 0; i < 3; i++ {
-		c := dial(t, srv, "/api/chat/"+room, "u"+strconv.Itoa(i))
-		c.send(`{"type":"join","userId":"u` + strconv.Itoa(i) + `"}`)
-		c.welcome("u" + strconv.Itoa(i))
+		c := goJoin(t, srv, room, "u"+strconv.Itoa(i))
 		for _, prev := range cs {
 			prev.expect(joinedT("u" + strconv.Itoa(i)))
 		}
@@ -35,16 +34,20 @@ func TestLargeRoomPresence(t *testing.T) {
 	summary := func(n int) string {
 		return `{"type":"presence","users":[],"count":` + strconv.Itoa(n) + `,"truncated":true}`
 	}
-	fourth := dial(t, srv, "/api/chat/"+room, "u3")
-	fourth.send(`{"type":"join","userId":"u3"}`)
-	fourth.expect(joinedT("u3"), summary(4), `{"type":"history","messages":[]}`)
+	// The welcome of a large room: the summary instead of the roster.
+	largeJoin := func(user string, n int) *gclient {
+		c := goConnect(t, srv, room, user)
+		c.status(goclient.Connecting)
+		c.expect(joinedT(user), summary(n), `{"type":"history","messages":[]}`)
+		c.status(goclient.Open)
+		return c
+	}
+	fourth := largeJoin("u3", 4)
 	for _, c := range cs {
 		c.expect(summary(4))
 	}
-	fifth := dial(t, srv, "/api/chat/"+room, "u4")
-	fifth.send(`{"type":"join","userId":"u4"}`)
-	fifth.expect(joinedT("u4"), summary(5), `{"type":"history","messages":[]}`)
-	cs[0].send(`{"type":"message","text":"to all"}`)
+	fifth := largeJoin("u4", 5)
+	cs[0].send("to all")
 	for _, c := range append(cs, fourth, fifth) {
 		c.expect(msgT("u0", "to all")) // no join frame came before it
 	}
@@ -53,11 +56,11 @@ func TestLargeRoomPresence(t *testing.T) {
 	if status != 200 || json.Unmarshal([]byte(body), &info) != nil || fmt.Sprint(info.Users) != "[u0 u1 u2 u3 u4]" {
 		t.Errorf("roster from the API: %d %s", status, body)
 	}
-	fifth.drop() // still large: nobody hears it
-	fourth.drop()
+	fifth.vanish() // still large: nobody hears it
+	fourth.vanish()
 	cs[0].expect(`{"type":"presence","users":["u0","u1","u2"]}`)
 	cs[1].expect(`{"type":"presence","users":["u0","u1","u2"]}`)
-	cs[2].drop()
+	cs[2].vanish()
 	cs[0].expect(leftT("u2"))
-	cs[0].quiet()
+	quietGo(cs[0], cs[0])
 }
