@@ -40,6 +40,7 @@ func constructed(t *testing.T) int {
 // evicted between any two events: each handler must answer from attachments
 // exactly as it would from memory.
 func TestEvictionBetweenEverySteps(t *testing.T) {
+	// raw: joins by message, joins as another user, sends before joining and a frame over 1 MiB.
 	path := "/api/chat/" + uniqueRoom(t)
 	wakes := 0
 	step := func() {
@@ -113,6 +114,7 @@ func TestEvictionBetweenEverySteps(t *testing.T) {
 // TestAutoResponseDoesNotWake checks that the exact ping is answered by the
 // runtime while the object stays evicted.
 func TestAutoResponseDoesNotWake(t *testing.T) {
+	// raw: times the exact ping's auto-response against a waking one.
 	c := dial(t, evict, "/api/chat/"+uniqueRoom(t), "pinger")
 	c.send(`{"type":"join","userId":"pinger"}`)
 	c.welcome("pinger")
@@ -138,6 +140,7 @@ const naturalIdle = 13 * time.Second
 // TestNaturalHibernation leaves a room idle until workerd evicts it on its
 // own, then checks that messages and a leave still carry the right identities.
 func TestNaturalHibernation(t *testing.T) {
+	// raw: the message after the nap carries a spoofed userId, which must not stick.
 	t.Parallel()
 	path := "/api/chat/" + uniqueRoom(t)
 	a, b := dial(t, evict, path, "alice"), dial(t, evict, path, "bob")
