@@ -163,18 +163,21 @@ func (s *Server) start() error {
 		case <-s.exited:
 			failed = "exited before it answered"
 		case <-time.After(100 * time.Millisecond):
-			if polls%10 == 0 && strings.Contains(s.LogTail(40), "Address already in use") {
+			if polls%10 == 0 && s.logLine("Address already in use") != "" {
 				failed = "could not bind its port"
 			}
 		}
 		if failed == "" {
 			continue
 		}
+		// The cause may sit above the tail: a wrangler that exits can dump
+		// its bundler's goroutines after workerd's bind failure.
+		bind := s.logLine("Address already in use")
 		tail := s.LogTail(30)
 		s.Stop()
 		err := fmt.Errorf("%s: wrangler dev %s; log: %s\n%s", s.opts.Name, failed, s.LogPath, tail)
-		if strings.Contains(tail, "Address already in use") {
-			err = fmt.Errorf("%w: %w", errPortTaken, err)
+		if bind != "" {
+			err = fmt.Errorf("%w: %s: %w", errPortTaken, bind, err)
 		}
 		return err
 	}
@@ -289,6 +292,23 @@ func (s *Server) workerdProcs(workerOnly bool) ([]string, error) {
 }
 
 // LogTail returns the last n lines of the server's log.
+// logLine returns the first line of the log that contains substr, or "".
+func (s *Server) logLine(substr string) string {
+	f, err := os.Open(s.LogPath)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), substr) {
+			return sc.Text()
+		}
+	}
+	return ""
+}
+
 func (s *Server) LogTail(n int) string {
 	f, err := os.Open(s.LogPath)
 	if err != nil {
