@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -319,4 +321,127 @@ func describe(ev goclient.Event) string {
 		return fmt.Sprintf("status %v (%v)", st.State, st.Err)
 	}
 	return fmt.Sprintf("%T %+v", ev, ev)
+}
+
+// recorder reads a Go client's events in the background, so that its sends
+// get their echoes, and lets a test wait on what arrived.
+type recorder struct {
+	mu      sync.Mutex
+	events  []goclient.Event
+	changed chan struct{}
+}
+
+func record(c *goclient.Client) *recorder {
+	r := &recorder{changed: make(chan struct{})}
+	go func() {
+		for ev := range c.Events() {
+			r.mu.Lock()
+			r.events = append(r.events, ev)
+			close(r.changed)
+			r.changed = make(chan struct{})
+			r.mu.Unlock()
+		}
+	}()
+	return r
+}
+
+// waitFor waits until cond holds over the events so far.
+func (r *recorder) waitFor(t *testing.T, what string, cond func([]goclient.Event) bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*waitTimeout)
+	defer cancel()
+	for {
+		r.mu.Lock()
+		ok, ch := cond(r.events), r.changed
+		r.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %s; events: %s", what, r.summary())
+		}
+	}
+}
+
+func (r *recorder) summary() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var b strings.Builder
+	for _, ev := range r.events {
+		fmt.Fprintf(&b, "\n  %T %+v", ev, ev)
+	}
+	return b.String()
+}
+
+// texts lists the message texts delivered, across histories and live
+// messages, in order.
+func texts(events []goclient.Event) []string {
+	var out []string
+	for _, ev := range events {
+		switch ev := ev.(type) {
+		case *goclient.Message:
+			out = append(out, ev.Text)
+		case *goclient.History:
+			for _, m := range ev.Messages {
+				out = append(out, m.Text)
+			}
+		}
+	}
+	return out
+}
+
+func statuses(events []goclient.Event, s goclient.State) int {
+	n := 0
+	for _, ev := range events {
+		if st, ok := ev.(*goclient.Status); ok && st.State == s {
+			n++
+		}
+	}
+	return n
+}
+
+// goDial dials with opts (from an address of its own unless opts has a
+// Dialer), records the events and waits for the client to open.
+func goDial(t *testing.T, opts goclient.Options) (*goclient.Client, *recorder) {
+	t.Helper()
+	if opts.Dialer == nil {
+		opts.Dialer = ipDialer(nil)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	c, err := goclient.Dial(ctx, opts)
+	if err != nil {
+		t.Fatalf("%s: Dial: %v", opts.UserID, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	r := record(c)
+	r.waitFor(t, opts.UserID+" open", func(evs []goclient.Event) bool { return statuses(evs, goclient.Open) == 1 })
+	return c, r
+}
+
+func goSend(t *testing.T, c *goclient.Client, text string) goclient.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*waitTimeout)
+	defer cancel()
+	m, err := c.Send(ctx, text)
+	if err != nil {
+		t.Fatalf("Send %q: %v", text, err)
+	}
+	return m
+}
+
+// waitQueuedGo waits until c holds n sends for the connection.
+func waitQueuedGo(t *testing.T, c *goclient.Client, n int) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for c.Queued() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("queued %d, want %d", c.Queued(), n)
+		}
+		<-tick.C
+	}
 }

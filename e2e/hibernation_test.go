@@ -114,7 +114,7 @@ func TestEvictionBetweenEverySteps(t *testing.T) {
 // TestAutoResponseDoesNotWake checks that the exact ping is answered by the
 // runtime while the object stays evicted.
 func TestAutoResponseDoesNotWake(t *testing.T) {
-	// raw: times the exact ping's auto-response against a waking one.
+	// raw: sends the exact ping bytes and a near miss, and counts the wakes.
 	c := dial(t, evict, "/api/chat/"+uniqueRoom(t), "pinger")
 	c.send(`{"type":"join","userId":"pinger"}`)
 	c.welcome("pinger")
