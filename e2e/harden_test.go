@@ -168,7 +168,7 @@ func TestHardenConnectionCaps(t *testing.T) {
 	t.Run("per address", func(t *testing.T) {
 		t.Parallel()
 		room := "/api/chat/" + uniqueRoom(t)
-		ip := http.Header{"CF-Connecting-IP": {"203.0.113.77"}}
+		ip := withIP(nil) // an address of its own, shared by the dials below
 		a := dialHeader(t, protected, room+"?token="+token(t, "a", time.Hour, testSecret), ip, "a")
 		dialHeader(t, protected, room+"?token="+token(t, "b", time.Hour, testSecret), ip, "b")
 		refused(t, protected.WS+room+"?token="+token(t, "c", time.Hour, testSecret), ip, 429, "too_many_connections")
@@ -532,7 +532,7 @@ func TestHardenTokenExpiryCloses4001(t *testing.T) {
 
 func TestHardenUpgradeLimiter(t *testing.T) {
 	t.Parallel()
-	ip := http.Header{"CF-Connecting-IP": {"203.0.113.99"}}
+	ip := withIP(nil) // an address of its own, shared by the dials below
 	// Five upgrades a minute from one address (e2e/wrangler.toml), across rooms.
 	for i := 0; i < 5; i++ {
 		c := dialHeader(t, protected, "/api/chat/"+uniqueRoom(t)+strconv.Itoa(i)+"?token="+token(t, "u", time.Hour, testSecret), ip, "upgrade")
