@@ -12,6 +12,26 @@ import (
 // closed; use a type switch.
 type Event interface{ event() }
 
+// Raw is the frame an event came from, exactly as received, or nil for a
+// Status (which no frame carries).
+func Raw(ev Event) []byte {
+	switch ev := ev.(type) {
+	case *Message:
+		return ev.Raw
+	case *History:
+		return ev.Raw
+	case *UserJoined:
+		return ev.Raw
+	case *UserLeft:
+		return ev.Raw
+	case *Presence:
+		return ev.Raw
+	case *Error:
+		return ev.Raw
+	}
+	return nil
+}
+
 // Message is a chat message: a live one on Events, one entry of a History, or
 // what Send returns.
 type Message struct {

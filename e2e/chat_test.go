@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	goclient "github.com/chatroom/gochat/client"
 	"github.com/coder/websocket"
 )
 
@@ -192,7 +193,7 @@ func TestAbruptDrops(t *testing.T) {
 	}
 	seen := map[string]int{}
 	for i := 0; i < n; i++ {
-		raw := rawOf(stay.next())
+		raw := goclient.Raw(stay.next())
 		for j := 0; j < n; j++ {
 			u := "gone" + string(rune('0'+j))
 			if match(leftT(u), string(raw)) == nil {

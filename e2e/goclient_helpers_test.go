@@ -150,7 +150,7 @@ func (g *gclient) expect(templates ...string) {
 	g.t.Helper()
 	for _, tmpl := range templates {
 		ev := g.next()
-		raw := rawOf(ev)
+		raw := goclient.Raw(ev)
 		if raw == nil {
 			g.t.Fatalf("%s: got %s, want %s", g.user, describe(ev), tmpl)
 		}
@@ -294,27 +294,8 @@ func historyWire(h *goclient.History) []wireMsg {
 	return out
 }
 
-// rawOf is the frame ev came from, nil for a Status.
-func rawOf(ev goclient.Event) []byte {
-	switch ev := ev.(type) {
-	case *goclient.Message:
-		return ev.Raw
-	case *goclient.History:
-		return ev.Raw
-	case *goclient.UserJoined:
-		return ev.Raw
-	case *goclient.UserLeft:
-		return ev.Raw
-	case *goclient.Presence:
-		return ev.Raw
-	case *goclient.Error:
-		return ev.Raw
-	}
-	return nil
-}
-
 func describe(ev goclient.Event) string {
-	if raw := rawOf(ev); raw != nil {
+	if raw := goclient.Raw(ev); raw != nil {
 		return string(raw)
 	}
 	if st, ok := ev.(*goclient.Status); ok {

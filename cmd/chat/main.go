@@ -187,7 +187,7 @@ func interactive(ctx context.Context, opts client.Options, cfg config, env envir
 				continue
 			}
 			if cfg.json {
-				if raw := rawOf(ev); raw != nil {
+				if raw := client.Raw(ev); raw != nil {
 					out.line(string(raw))
 				}
 				continue
@@ -288,25 +288,6 @@ func command(ctx context.Context, c *client.Client, out *printer, line string, e
 func parseTime(s string) time.Time {
 	t, _ := time.Parse(protocol.TimeLayout, s)
 	return t
-}
-
-// rawOf is the frame an event came from, nil for a status.
-func rawOf(ev client.Event) []byte {
-	switch ev := ev.(type) {
-	case *client.Message:
-		return ev.Raw
-	case *client.History:
-		return ev.Raw
-	case *client.UserJoined:
-		return ev.Raw
-	case *client.UserLeft:
-		return ev.Raw
-	case *client.Presence:
-		return ev.Raw
-	case *client.Error:
-		return ev.Raw
-	}
-	return nil
 }
 
 // printer writes whole lines, from any goroutine.
