@@ -1,9 +1,11 @@
 // Command chattoken mints a signed token for a protected room, for local use:
 //
-//	go run ./cmd/chattoken -user alice [-ttl 1h]
+//	go run ./cmd/chattoken -user alice [-ttl 1h] [-rooms 'lobby,team-*'] [-aud A] [-iss I]
 //
 // It signs with AUTH_SECRET from the environment, or else from .dev.vars
-// (the file wrangler dev reads secrets from), and prints the token.
+// (the file wrangler dev reads secrets from), and prints the token. -aud and
+// -iss default to AUTH_AUDIENCE and AUTH_ISSUER from the environment, for a
+// deployment that checks them.
 package main
 
 import (
@@ -23,19 +25,37 @@ func main() {
 	user := flag.String("user", "", "the userId the token signs in as (required)")
 	ttl := flag.Duration("ttl", time.Hour, "how long the token is valid")
 	vars := flag.String("dev-vars", ".dev.vars", "file to read AUTH_SECRET from when it is not in the environment")
+	rooms := flag.String("rooms", "", "comma-separated rooms the token opens (exact, or a prefix ending in *); empty: every room")
+	aud := flag.String("aud", os.Getenv("AUTH_AUDIENCE"), "the token's aud (default $AUTH_AUDIENCE)")
+	iss := flag.String("iss", os.Getenv("AUTH_ISSUER"), "the token's iss (default $AUTH_ISSUER)")
 	flag.Parse()
-	if err := run(*user, *ttl, *vars); err != nil {
+	g := auth.Grant{UserID: *user, TTL: *ttl, Rooms: splitRooms(*rooms), Audience: *aud, Issuer: *iss}
+	if err := run(g, *vars); err != nil {
 		fmt.Fprintln(os.Stderr, "chattoken:", err)
 		os.Exit(2)
 	}
 }
 
-func run(user string, ttl time.Duration, varsPath string) error {
-	if rej := protocol.ValidUserID(user); rej != nil {
+// splitRooms parses -rooms; empty means no claim at all.
+func splitRooms(csv string) []string {
+	var out []string
+	for _, r := range strings.Split(csv, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func run(g auth.Grant, varsPath string) error {
+	if rej := protocol.ValidUserID(g.UserID); rej != nil {
 		return fmt.Errorf("-user: %s", rej.Message)
 	}
-	if ttl <= 0 {
+	if g.TTL <= 0 {
 		return errors.New("-ttl must be positive")
+	}
+	if g.TTL > auth.DefaultMaxTTL {
+		fmt.Fprintf(os.Stderr, "chattoken: warning: a token living over %v is refused unless AUTH_MAX_TTL_SECONDS allows it\n", auth.DefaultMaxTTL)
 	}
 	secret := os.Getenv("AUTH_SECRET")
 	if secret == "" {
@@ -44,7 +64,7 @@ func run(user string, ttl time.Duration, varsPath string) error {
 			return err
 		}
 	}
-	token, err := auth.Mint(user, ttl, []byte(secret), time.Now())
+	token, err := auth.MintGrant([]byte(secret), time.Now(), g)
 	if err != nil {
 		return err
 	}

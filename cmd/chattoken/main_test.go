@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -33,5 +34,14 @@ func TestReadDevVar(t *testing.T) {
 	}
 	if _, err := readDevVar(filepath.Join(dir, "nope"), "AUTH_SECRET"); err == nil {
 		t.Error("a missing file is not an error")
+	}
+}
+
+func TestSplitRooms(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string][]string{"": nil, " lobby , team-* ,": {"lobby", "team-*"}, "a": {"a"}} {
+		if got := splitRooms(in); !slices.Equal(got, want) || (want == nil) != (got == nil) {
+			t.Errorf("splitRooms(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -155,11 +155,30 @@ var parser = jwt.NewParser()
 // Mint signs a token for userID that expires after ttl, for the rooms
 // listed (nil: every room).
 func Mint(userID string, ttl time.Duration, secret []byte, now time.Time, rooms ...string) (string, error) {
+	return MintGrant(secret, now, Grant{UserID: userID, TTL: ttl, Rooms: rooms})
+}
+
+// Grant is what a minted token says.
+type Grant struct {
+	UserID string
+	TTL    time.Duration
+	// Rooms is the rooms claim; nil leaves it out (every room).
+	Rooms []string
+	// Audience and Issuer fill aud and iss when set.
+	Audience, Issuer string
+}
+
+// MintGrant signs a token for g, issued at now.
+func MintGrant(secret []byte, now time.Time, g Grant) (string, error) {
 	c := claims{RegisteredClaims: jwt.RegisteredClaims{
-		Subject:   userID,
+		Subject:   g.UserID,
+		Issuer:    g.Issuer,
 		IssuedAt:  jwt.NewNumericDate(now),
-		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
-	}, Rooms: rooms}
+		ExpiresAt: jwt.NewNumericDate(now.Add(g.TTL)),
+	}, Rooms: g.Rooms}
+	if g.Audience != "" {
+		c.Audience = jwt.ClaimStrings{g.Audience}
+	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(secret)
 }
 

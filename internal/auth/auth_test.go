@@ -236,3 +236,20 @@ func TestOriginAllowed(t *testing.T) {
 		})
 	}
 }
+
+func TestMintGrantMeetsAStrictPolicy(t *testing.T) {
+	t.Parallel()
+	strict := auth.Policy{Secret: secret, Audience: "gochat", Issuer: "https://id.example", MaxTTL: auth.DefaultMaxTTL}
+	tok, err := auth.MintGrant(secret, now, auth.Grant{UserID: "bridge", TTL: time.Hour, Rooms: []string{"ops-*"}, Audience: "gochat", Issuer: "https://id.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := auth.Verify(tok, strict, now, valid)
+	if err != nil || id.UserID != "bridge" || !id.Opens("ops-1") || id.Opens("lobby") || !id.Expires.Equal(now.Add(time.Hour)) {
+		t.Errorf("Verify = %+v, %v", id, err)
+	}
+	plain, _ := auth.Mint("bridge", time.Hour, secret, now)
+	if _, err := auth.Verify(plain, strict, now, valid); !errors.Is(err, auth.ErrInvalid) {
+		t.Errorf("a token without aud and iss under a strict policy: %v, want invalid", err)
+	}
+}
