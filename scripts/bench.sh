@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # bench.sh is `make bench`: it measures the Go room against the plain-JS
 # baseline (bench/js-room.mjs) in one run of one wrangler dev
-# (bench/wrangler.toml, started and stopped by chatbench), prints the
-# scenarios side by side with the Go/JS ratio of every figure, and writes the
-# results to build/bench.json.
+# (bench/wrangler.toml, started and stopped by chatbench), prints the machine
+# and the scenarios side by side with the Go/JS ratio of every figure (a
+# figure measured over rounds as median (min–max)), and writes the results to
+# build/bench.json.
 #   QUICK=1 (default)  small sizes, under a minute on 2 cores; hold scaled down
 #   FULL=1             issue 6's sizes: 10,000 connections in hold, 100 rooms
 # Extra arguments go to chatbench, e.g. ./scripts/bench.sh -scenarios fanout.
@@ -23,7 +24,6 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 echo "open files: ulimit -n $soft -> $(ulimit -n) (hard limit $(ulimit -Hn)); workerd needs ~4 per connection"
 
 if [ ! -f build/app.wasm ]; then ./scripts/build.sh; fi
-echo "machine: nproc $(nproc), $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "build/app.wasm: $(wc -c < build/app.wasm) bytes raw, $(gzip -9 -c build/app.wasm | wc -c) bytes gzip -9 (target: at most 1.6 MB)"
 
 go build -o build/chatbench ./cmd/chatbench

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"os"
@@ -50,6 +51,17 @@ func TestScenariosEndToEnd(t *testing.T) {
 	if rep.Wasm == nil || rep.Wasm.GzipBytes <= 0 {
 		t.Errorf("no wasm size: %+v", rep.Wasm)
 	}
+	if rep.Machine.NProc <= 0 || rep.Machine.CPU == "" {
+		t.Errorf("no machine: %+v", rep.Machine)
+	}
+	var table bytes.Buffer
+	writeTable(&table, rep)
+	t.Logf("the report as make bench prints it:\n%s", table.String())
+	// The figures measured once per round, each with its spread over them.
+	spreads := map[string][]string{
+		"fanout": {"inbound", "deliveries", "latency p50", "latency p95", "latency p99", "worker CPU per message"},
+		"wake":   {"wake to last delivery p50"},
+	}
 	for _, res := range rep.Results {
 		t.Run(res.Scenario+"/"+res.Target, func(t *testing.T) {
 			t.Parallel()
@@ -70,6 +82,20 @@ func TestScenariosEndToEnd(t *testing.T) {
 				}
 				if v := *m.Value; math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 					t.Errorf("%s = %v %s, want a finite non-negative number", m.Name, v, m.Unit)
+				}
+			}
+			for _, name := range spreads[res.Scenario] {
+				m := lookup(&res, name)
+				if m == nil || m.Value == nil {
+					t.Errorf("%s: missing", name)
+					continue
+				}
+				if m.Min == nil || m.Median == nil || m.Max == nil || m.Rounds != res.Params["rounds"] || len(m.PerRound) != m.Rounds {
+					t.Errorf("%s: no spread over %d rounds: %+v", name, res.Params["rounds"], m)
+					continue
+				}
+				if !(*m.Min <= *m.Median && *m.Median <= *m.Max) || *m.Value != *m.Median {
+					t.Errorf("%s: value %v, min %v, median %v, max %v out of order", name, *m.Value, *m.Min, *m.Median, *m.Max)
 				}
 			}
 		})

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestPercentile(t *testing.T) {
@@ -81,6 +83,119 @@ func TestMedian(t *testing.T) {
 			for i := range in {
 				if in[i] != tt.xs[i] {
 					t.Errorf("median sorted its input: %v", tt.xs)
+				}
+			}
+		})
+	}
+}
+
+func TestSpreadOf(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		xs   []float64
+		want spread
+		ok   bool
+	}{
+		{name: "no rounds", xs: nil, ok: false},
+		{name: "one round is its own spread", xs: []float64{812}, want: spread{812, 812, 812, 1}, ok: true},
+		{name: "odd, unsorted", xs: []float64{845, 790, 812}, want: spread{790, 812, 845, 3}, ok: true},
+		{name: "even: the median is the mean of the middle two", xs: []float64{4, 1, 3, 2}, want: spread{1, 2.5, 4, 4}, ok: true},
+		{name: "equal rounds", xs: []float64{5, 5, 5}, want: spread{5, 5, 5, 3}, ok: true},
+		{name: "an outlier moves min or max, not the median", xs: []float64{10, 11, 12, 13, 1000}, want: spread{10, 12, 1000, 5}, ok: true},
+		{name: "non-finite rounds are left out", xs: []float64{math.NaN(), 3, math.Inf(1), 1, math.Inf(-1)}, want: spread{1, 2, 3, 2}, ok: true},
+		{name: "nothing finite", xs: []float64{math.NaN(), math.Inf(1)}, ok: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := append([]float64(nil), tt.xs...)
+			got, ok := spreadOf(tt.xs)
+			if ok != tt.ok || (ok && got != tt.want) {
+				t.Errorf("spreadOf(%v) = %+v, %v; want %+v, %v", tt.xs, got, ok, tt.want, tt.ok)
+			}
+			for i := range in {
+				if !(in[i] == tt.xs[i] || math.IsNaN(in[i]) && math.IsNaN(tt.xs[i])) {
+					t.Errorf("spreadOf modified its input: %v", tt.xs)
+				}
+			}
+		})
+	}
+}
+
+func TestRoundsMetric(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name            string
+		xs              []float64
+		ok              bool
+		value, min, max float64 // when measured
+		rounds          int
+		measured        bool
+		cell            string
+	}{
+		{name: "rounds", xs: []float64{1114, 1050, 1201}, ok: true, value: 1114, min: 1050, max: 1201, rounds: 3, measured: true, cell: "1114 (1050–1201)"},
+		{name: "one round prints no spread", xs: []float64{452.5}, ok: true, value: 452.5, min: 452.5, max: 452.5, rounds: 1, measured: true, cell: "452.5"},
+		{name: "even count", xs: []float64{3.1, 3.9, 3.5, 6.4}, ok: true, value: 3.7, min: 3.1, max: 6.4, rounds: 4, measured: true, cell: "3.70 (3.10–6.40)"},
+		{name: "not ok", xs: []float64{1, 2}, ok: false, cell: "n/a"},
+		{name: "no rounds", xs: nil, ok: true, cell: "n/a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := roundsMetric("x", "u", "higher", tt.xs, tt.ok)
+			if got := formatMetric(&m); got != tt.cell {
+				t.Errorf("cell = %q, want %q", got, tt.cell)
+			}
+			if !tt.measured {
+				if m.Value != nil || m.Min != nil || m.Median != nil || m.Max != nil || m.Rounds != 0 || m.PerRound != nil {
+					t.Errorf("unmeasured figure carries values: %+v", m)
+				}
+				return
+			}
+			if m.Value == nil || m.Median == nil || m.Min == nil || m.Max == nil {
+				t.Fatalf("measured figure lacks a value: %+v", m)
+			}
+			if *m.Value != tt.value || *m.Median != tt.value || *m.Min != tt.min || *m.Max != tt.max || m.Rounds != tt.rounds {
+				t.Errorf("got value %v median %v min %v max %v rounds %d; want %v %v %v %v %d",
+					*m.Value, *m.Median, *m.Min, *m.Max, m.Rounds, tt.value, tt.value, tt.min, tt.max, tt.rounds)
+			}
+			if len(m.PerRound) != len(tt.xs) || m.PerRound[0] != tt.xs[0] {
+				t.Errorf("perRound = %v, want %v in run order", m.PerRound, tt.xs)
+			}
+		})
+	}
+}
+
+func TestMetricJSON(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		m       Metric
+		want    []string
+		notWant []string
+	}{
+		{name: "one run keeps the old shape", m: metric("rss idle", "MiB", "lower", 202.5, true),
+			want: []string{`"name":"rss idle"`, `"value":202.5`, `"better":"lower"`}, notWant: []string{`"min"`, `"median"`, `"max"`, `"rounds"`, `"perRound"`}},
+		{name: "rounds add their spread", m: roundsMetric("inbound", "msgs/s", "higher", []float64{3, 1, 2}, true),
+			want: []string{`"value":2`, `"min":1`, `"median":2`, `"max":3`, `"rounds":3`, `"perRound":[3,1,2]`}},
+		{name: "unmeasured is null", m: metric("rss idle", "MiB", "lower", 0, false), want: []string{`"value":null`}, notWant: []string{`"min"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b, err := json.Marshal(tt.m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(string(b), w) {
+					t.Errorf("%s lacks %s", b, w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(string(b), w) {
+					t.Errorf("%s has %s", b, w)
 				}
 			}
 		})
@@ -292,6 +407,16 @@ func TestSizes(t *testing.T) {
 			if tt.name == "full" && (s.Hold != FullHold() || s.Rooms != 100) {
 				t.Errorf("full must be the issue's sizes: %+v", s)
 			}
+			// Issue 6's fanout load: 50 clients, 20 messages each, one
+			// warm-up round, and enough rounds for a stable median.
+			wantRounds := map[string]int{"quick": 7, "full": 15}[tt.name]
+			if wantRounds > 0 && (s.FanoutClients != 50 || s.FanoutMessages != 20 || s.FanoutWarmup != 1 || s.FanoutRounds != wantRounds) {
+				t.Errorf("%s fanout is %d clients × %d messages, %d warm-up + %d rounds; want 50 × 20, 1 + %d",
+					tt.name, s.FanoutClients, s.FanoutMessages, s.FanoutWarmup, s.FanoutRounds, wantRounds)
+			}
+			if tt.name == "tiny" && (s.FanoutRounds < 2 || s.WakeRounds < 2) {
+				t.Errorf("tiny must run two rounds where a spread is reported: %+v", s)
+			}
 		})
 	}
 }
@@ -357,18 +482,67 @@ func TestTracker(t *testing.T) {
 func TestTable(t *testing.T) {
 	t.Parallel()
 	v := func(x float64) *float64 { return &x }
-	rep := &Report{Size: "tiny", Targets: []Target{{"go", "/api/chat"}, {"js", "/js/api/chat"}}, Results: []Result{
-		{Scenario: "fanout", Target: "go", Expected: 4, Delivered: 4, Complete: true,
-			Metrics: []Metric{{Name: "deliveries", Unit: "/s", Value: v(200), Better: "higher"}, {Name: "rss", Unit: "MiB", Better: "lower"}}},
-		{Scenario: "fanout", Target: "js", Expected: 4, Delivered: 3, Missing: 1,
-			Metrics: []Metric{{Name: "deliveries", Unit: "/s", Value: v(100), Better: "higher"}, {Name: "rss", Unit: "MiB", Better: "lower"}}},
-	}}
+	rep := &Report{Size: "tiny", Machine: Machine{NProc: 2, CPU: "AMD EPYC 7763 64-Core Processor", OS: "linux/amd64", Go: "go1.26"},
+		Targets: []Target{{"go", "/api/chat"}, {"js", "/js/api/chat"}}, Results: []Result{
+			{Scenario: "fanout", Target: "go", Expected: 4, Delivered: 4, Complete: true,
+				Metrics: []Metric{{Name: "deliveries", Unit: "/s", Value: v(200), Better: "higher"}, {Name: "rss", Unit: "MiB", Better: "lower"}}},
+			{Scenario: "fanout", Target: "js", Expected: 4, Delivered: 3, Missing: 1,
+				Metrics: []Metric{{Name: "deliveries", Unit: "/s", Value: v(100), Better: "higher"}, {Name: "rss", Unit: "MiB", Better: "lower"}}},
+		}}
 	var buf bytes.Buffer
 	writeTable(&buf, rep)
 	out := buf.String()
-	for _, want := range []string{"go/js", "deliveries (/s)", "2.00", "n/a", "4/4 complete", "3/4 MISSING 1"} {
+	for _, want := range []string{"machine: nproc 2, AMD EPYC 7763 64-Core Processor", "go/js", "deliveries (/s)", "2.00", "n/a", "4/4 complete", "3/4 MISSING 1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "median (min–max)") {
+		t.Errorf("a table without rounds explains a spread:\n%s", out)
+	}
+}
+
+// TestTableSpread prints a full-size fanout and wake as the table shows them:
+// each figure over rounds as median (min–max), within 120 columns.
+func TestTableSpread(t *testing.T) {
+	t.Parallel()
+	res := func(target string, scale float64) []Result {
+		r := func(xs ...float64) []float64 {
+			out := make([]float64, len(xs))
+			for i, x := range xs {
+				out[i] = x * scale
+			}
+			return out
+		}
+		fan := Result{Scenario: "fanout", Target: target, Expected: 750000, Delivered: 750000, Complete: true}
+		fan.add(roundsMetric("inbound", "msgs/s", "higher", r(1114, 1050, 1201, 1090, 1130), true),
+			roundsMetric("deliveries", "/s", "higher", r(55676, 52500, 60050, 54500, 56500), true),
+			roundsMetric("latency p50", "ms", "lower", r(452.5, 430.1, 470.2, 440, 460), true),
+			roundsMetric("latency p95", "ms", "lower", r(863.1, 801.4, 990.7, 850, 870), true),
+			roundsMetric("latency p99", "ms", "lower", r(912.9, 880.2, 1043, 900, 920), true),
+			roundsMetric("worker CPU per message", "µs", "lower", r(624, 590, 701, 610, 630), true))
+		wake := Result{Scenario: "wake", Target: target, Expected: 1000, Delivered: 1000, Complete: true}
+		wake.add(roundsMetric("wake to last delivery p50", "ms", "lower", r(3.78, 3.1, 6.48, 3.5, 3.9), true),
+			metric("wake to last delivery p100", "ms", "lower", 6.48*scale, true))
+		hold := Result{Scenario: "hold", Target: target, Expected: 19500, Delivered: 3152, Missing: 16348}
+		hold.add(metric("broadcast to last delivery", "ms", "lower", 443.2, true))
+		return []Result{fan, wake, hold}
+	}
+	rep := &Report{Size: "full", Machine: Machine{NProc: 2, CPU: "AMD EPYC 7763 64-Core Processor", OS: "linux/amd64", Go: "go1.26"},
+		Targets: []Target{{"go", "/api/chat"}, {"js", "/js/api/chat"}}}
+	rep.Results = append(res("go", 1), res("js", 1.08)...)
+	var buf bytes.Buffer
+	writeTable(&buf, rep)
+	out := buf.String()
+	t.Logf("\n%s", out)
+	for _, want := range []string{"median (min–max)", "1114 (1050–1201)", "452.5 (430.1–470.2)", "912.9 (880.2–1043)", "3.78 (3.10–6.48)", "443.2"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "\t") || (!strings.HasPrefix(line, "server") && utf8.RuneCountInString(line) > 120) {
+			t.Errorf("line wider than 120 columns (%d): %q", utf8.RuneCountInString(line), line)
 		}
 	}
 }

@@ -64,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	} {
 		sz[f.name] = fs.Int(f.name, 0, f.usage+" (0: the -size preset)")
 	}
-	warmup := fs.Int("fanout-warmup", -1, "fanout: unmeasured warm-up rounds per target, 0 for none (-1: the -size preset)")
+	warmup := fs.Int("fanout-warmup", -1, "fanout: unmeasured warm-up rounds per target, the only warm-up a run with fanout gets; 0 for none (-1: the -size preset, 1)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

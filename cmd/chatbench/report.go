@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -19,6 +20,15 @@ type Metric struct {
 	// Better is "higher" or "lower": which way the Go/JS ratio should go.
 	Better string `json:"better"`
 	Note   string `json:"note,omitempty"`
+	// A figure measured once per round (fanout's, wake's) is the median
+	// round: Value and Median are then the same, Min and Max are the least
+	// and greatest round, Rounds counts the rounds and PerRound lists them
+	// in the order they ran. A figure measured once has none of these.
+	Min      *float64  `json:"min,omitempty"`
+	Median   *float64  `json:"median,omitempty"`
+	Max      *float64  `json:"max,omitempty"`
+	Rounds   int       `json:"rounds,omitempty"`
+	PerRound []float64 `json:"perRound,omitempty"`
 }
 
 func metric(name, unit, better string, v float64, ok bool) Metric {
@@ -26,6 +36,21 @@ func metric(name, unit, better string, v float64, ok bool) Metric {
 	if ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
 		m.Value = &v
 	}
+	return m
+}
+
+// roundsMetric is a figure measured once per round, xs: its Value is the
+// median round, with the spread of the rounds. Not ok, or no finite round,
+// leaves it unmeasured.
+func roundsMetric(name, unit, better string, xs []float64, ok bool) Metric {
+	sp, sok := spreadOf(xs)
+	m := metric(name, unit, better, sp.median, ok && sok)
+	if m.Value == nil {
+		return m
+	}
+	lo, mid, hi := sp.min, sp.median, sp.max
+	m.Min, m.Median, m.Max, m.Rounds = &lo, &mid, &hi, sp.n
+	m.PerRound = slices.Clone(xs)
 	return m
 }
 
@@ -68,6 +93,12 @@ type Machine struct {
 	Go    string `json:"go"`
 }
 
+// line is the machine as the report's header gives it (and chatbench logs it
+// when it starts): the CPU count nproc would print, and the CPU model.
+func (m Machine) line() string {
+	return fmt.Sprintf("machine: nproc %d, %s, %s, %s", m.NProc, m.CPU, m.OS, m.Go)
+}
+
 // Report is everything one chatbench run measured.
 type Report struct {
 	Date      string   `json:"date"`
@@ -98,7 +129,7 @@ func writeJSON(w io.Writer, rep *Report) error {
 // the first/second ratio of every figure when there are two targets.
 func writeTable(w io.Writer, rep *Report) {
 	fmt.Fprintf(w, "chatbench %s, size %s\n", rep.Date, rep.Size)
-	fmt.Fprintf(w, "machine: %d CPUs (nproc), %s, %s, %s\n", rep.Machine.NProc, rep.Machine.CPU, rep.Machine.OS, rep.Machine.Go)
+	fmt.Fprintln(w, rep.Machine.line())
 	fmt.Fprintf(w, "open files: %s\n", rep.OpenFiles)
 	fmt.Fprintf(w, "server: %s\n", rep.Server)
 	if rep.Wasm != nil {
@@ -109,7 +140,15 @@ func writeTable(w io.Writer, rep *Report) {
 	for _, t := range rep.Targets {
 		names = append(names, t.Name+"="+t.Path)
 	}
-	fmt.Fprintf(w, "targets: %s\n\n", strings.Join(names, ", "))
+	fmt.Fprintf(w, "targets: %s\n", strings.Join(names, ", "))
+	if hasSpread(rep.Results) {
+		ratio := ""
+		if len(rep.Targets) == 2 {
+			ratio = "; the ratio is of the medians"
+		}
+		fmt.Fprintf(w, "a figure measured over rounds reads median (min–max) of its rounds%s\n", ratio)
+	}
+	fmt.Fprintln(w)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "scenario\tfigure\t"
@@ -137,9 +176,14 @@ func writeTable(w io.Writer, rep *Report) {
 			row := sc + "\t" + m.Name + " (" + m.Unit + ")\t"
 			var vals []*float64
 			for _, t := range rep.Targets {
-				v := lookup(byTarget[t.Name], m.Name)
-				vals = append(vals, v)
-				row += formatValue(v) + "\t"
+				tm := lookup(byTarget[t.Name], m.Name)
+				if tm == nil {
+					vals = append(vals, nil)
+					row += formatValue(nil) + "\t"
+					continue
+				}
+				vals = append(vals, tm.Value)
+				row += formatMetric(tm) + "\t"
 			}
 			if two {
 				row += formatRatio(vals[0], vals[1]) + "\t" + m.Better + "\t"
@@ -186,16 +230,37 @@ func scenarioOrder(rs []Result) []string {
 	return out
 }
 
-func lookup(r *Result, name string) *float64 {
+func lookup(r *Result, name string) *Metric {
 	if r == nil {
 		return nil
 	}
-	for _, m := range r.Metrics {
-		if m.Name == name {
-			return m.Value
+	for i := range r.Metrics {
+		if r.Metrics[i].Name == name {
+			return &r.Metrics[i]
 		}
 	}
 	return nil
+}
+
+// hasSpread says whether any figure is over more than one round.
+func hasSpread(rs []Result) bool {
+	for _, r := range rs {
+		for _, m := range r.Metrics {
+			if m.Rounds > 1 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// formatMetric is a table cell: the figure, and for one measured over
+// several rounds the least and greatest round after it, "452.5 (430.1–470.2)".
+func formatMetric(m *Metric) string {
+	if m.Value == nil || m.Rounds < 2 || m.Min == nil || m.Max == nil {
+		return formatValue(m.Value)
+	}
+	return formatValue(m.Value) + " (" + formatValue(m.Min) + "–" + formatValue(m.Max) + ")"
 }
 
 func delivery(r *Result) string {

@@ -114,29 +114,34 @@ func latencies(res *Result, prefix string, ds []time.Duration, ps ...float64) {
 	}
 }
 
+// fanoutPercentiles are the latency percentiles fanout reports.
+var fanoutPercentiles = []float64{50, 95, 99}
+
 // fanout: N clients join one room and each sends M messages as fast as the
 // connection takes them. Every member receives every message, its own too.
-// It runs several rounds, each in a fresh room; rates are the median round,
-// latency percentiles are over every delivery of every round.
+// It runs several rounds, each in a new room, after FanoutWarmup unmeasured
+// ones. Every figure is measured once per round (the latency percentiles
+// over that round's deliveries) and reported as the median round, with the
+// least and the greatest.
 // fanout runs the fanout rounds of every target interleaved (round 1 of
 // each target, then round 2, ...), so that a slow moment of the shared
 // machine, or the runtime still tiering up, hits all targets alike.
 func (r *runner) fanout(ctx context.Context, targets []Target) []Result {
 	n, m, rounds := r.cfg.Sizes.FanoutClients, r.cfg.Sizes.FanoutMessages, max(r.cfg.Sizes.FanoutRounds, 1)
+	warmup := r.cfg.Sizes.FanoutWarmup
 	type acc struct {
 		res                 Result
 		inbound, deliveries []float64
-		lat                 []time.Duration
+		lat                 [][]float64 // per percentile, one a complete round, in ms
+		cpu                 []float64   // µs per message in, one a round
 		cs                  []*client
-		cpu                 time.Duration
-		cpuRounds           int
 	}
 	accs := make([]*acc, len(targets))
 	for i, t := range targets {
-		accs[i] = &acc{res: Result{Scenario: "fanout", Target: t.Name, Path: t.Path, Params: map[string]int{"clients": n, "messages": m, "rounds": rounds},
-			Expected: int64(n) * int64(n) * int64(m) * int64(rounds)}}
+		accs[i] = &acc{res: Result{Scenario: "fanout", Target: t.Name, Path: t.Path, Params: map[string]int{"clients": n, "messages": m, "rounds": rounds, "warmup": warmup},
+			Expected: int64(n) * int64(n) * int64(m) * int64(rounds)}, lat: make([][]float64, len(fanoutPercentiles))}
 	}
-	for w := 0; w < r.cfg.Sizes.FanoutWarmup; w++ {
+	for w := 0; w < warmup; w++ {
 		for i, t := range targets {
 			fr := r.fanoutRound(ctx, t, r.room("fanout-warmup", t, w), fmt.Sprintf("%s-fw%d", r.runID, w), n, m)
 			closeAll(fr.clients)
@@ -155,47 +160,60 @@ func (r *runner) fanout(ctx context.Context, targets []Target) []Result {
 			closeAll(fr.clients) // the next round (or target) gets the CPU to itself
 			a.res.Delivered += int64(len(fr.lat))
 			a.res.Duplicates += fr.dups
-			a.lat = append(a.lat, fr.lat...)
 			if fr.err != nil {
 				a.res.Err = fr.err.Error()
 				continue
 			}
-			if v, ok := rate(int64(n*m), fr.dur); ok && len(fr.lat) == n*n*m {
+			complete := len(fr.lat) == n*n*m
+			if v, ok := rate(int64(n*m), fr.dur); ok && complete {
 				a.inbound = append(a.inbound, v)
 			}
 			if v, ok := rate(int64(len(fr.lat)), fr.dur); ok {
 				a.deliveries = append(a.deliveries, v)
 			}
+			if complete {
+				// A round that lost deliveries would lose its slowest.
+				for j, p := range fanoutPercentiles {
+					if v, ok := percentile(fr.lat, p); ok {
+						a.lat[j] = append(a.lat[j], ms(v))
+					}
+				}
+			}
 			if fr.cpuOK {
-				a.cpu += fr.cpu
-				a.cpuRounds++
+				// CPU of the Worker's workerd per message in, all its
+				// deliveries included: what the room costs, apart from the
+				// client and the dev proxy that share this machine and set
+				// the rates above. It is read in clock ticks (10 ms), 10 µs
+				// a message in a round of 1,000.
+				a.cpu = append(a.cpu, float64(fr.cpu)/float64(time.Microsecond)/float64(n*m))
 			}
 		}
 	}
 	out := make([]Result, len(targets))
 	for i, a := range accs {
 		res := a.res
-		v, ok := median(a.inbound)
-		res.add(metric("inbound", "msgs/s", "higher", v, ok && len(a.inbound) == rounds))
-		v, ok = median(a.deliveries)
-		res.add(metric("deliveries", "/s", "higher", v, ok))
-		latencies(&res, "latency", a.lat, 50, 95, 99)
-		if a.cpuRounds > 0 {
-			// CPU of the Worker's workerd per message in, all its deliveries
-			// included: what the room costs, apart from the client and the
-			// dev proxy that share this machine and set the rates above.
-			res.add(metric("worker CPU per message", "µs", "lower", float64(a.cpu.Microseconds())/float64(a.cpuRounds*n*m), true))
+		res.add(roundsMetric("inbound", "msgs/s", "higher", a.inbound, len(a.inbound) == rounds))
+		res.add(roundsMetric("deliveries", "/s", "higher", a.deliveries, true))
+		for j, p := range fanoutPercentiles {
+			res.add(roundsMetric(fmt.Sprintf("latency p%g", p), "ms", "lower", a.lat[j], true))
 		}
-		if rounds > 1 {
-			res.note("rates are the median of %d rounds, interleaved with the other targets: inbound %s msgs/s", rounds, list(a.inbound))
+		if len(a.cpu) > 0 {
+			res.add(roundsMetric("worker CPU per message", "µs", "lower", a.cpu, true))
 		}
-		if w := r.cfg.Sizes.FanoutWarmup; w > 0 {
-			res.note("after %d unmeasured warm-up round(s) per target", w)
-		}
+		res.note("%d rounds, each in a new room, interleaved with the other targets, after %s per target and no other warm-up; every figure is per round (latency percentiles too), the median round with the least and greatest",
+			rounds, plural(warmup, "unmeasured warm-up round"))
 		finish(&res, a.cs)
 		out[i] = res
 	}
 	return out
+}
+
+// plural is "1 thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 type fanoutRound struct {
@@ -365,7 +383,14 @@ func (r *runner) wake(ctx context.Context, t Target) Result {
 			res.note("the %s room class was constructed %d times over %d rounds (once per wake expected)", t.Name, after[t.Name]-before[t.Name], rounds)
 		}
 	}
-	latencies(&res, "wake to last delivery", wakes, 50, 100)
+	// p50 is the median wake, with the fastest and the slowest; p100 is the
+	// slowest again, kept as a figure of its own for its Go/JS ratio.
+	var wms []float64
+	for _, d := range wakes {
+		wms = append(wms, ms(d))
+	}
+	res.add(roundsMetric("wake to last delivery p50", "ms", "lower", wms, true))
+	latencies(&res, "wake to last delivery", wakes, 100)
 	finish(&res, cs)
 	return res
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"math"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -37,13 +35,29 @@ func median(xs []float64) (float64, bool) {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2, true
 }
 
-// list formats figures for a note: "812, 790, 845".
-func list(xs []float64) string {
-	parts := make([]string, len(xs))
-	for i, x := range xs {
-		parts[i] = strconv.FormatFloat(x, 'f', 0, 64)
+// spread is the least, middle and greatest of a figure measured once per
+// round: the median is the figure chatbench reports, min and max show how far
+// the rounds strayed from it.
+type spread struct {
+	min, median, max float64
+	n                int // rounds it is over
+}
+
+// spreadOf is the spread of xs, one value a round, with the values that are
+// not finite (a rate over no time) left out; false when none is left. xs is
+// not modified.
+func spreadOf(xs []float64) (spread, bool) {
+	var s []float64
+	for _, x := range xs {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			s = append(s, x)
+		}
 	}
-	return strings.Join(parts, ", ")
+	med, ok := median(s)
+	if !ok {
+		return spread{}, false
+	}
+	return spread{min: slices.Min(s), median: med, max: slices.Max(s), n: len(s)}, true
 }
 
 // rate is count per second over d, and false when d is not positive.
