@@ -476,7 +476,13 @@ func refusedProtocols(t *testing.T, url string, protocols []string, status int) 
 func TestHardenTokenExpiryCloses4001(t *testing.T) {
 	t.Parallel()
 	room := uniqueRoom(t)
-	raw := dial(t, protected, "/api/chat/"+room+"?token="+token(t, "raw", 3*time.Second, testSecret), "raw")
+	// A token whose exp passed 27 s ago is still accepted (the leeway is
+	// 30 s), and its socket lives until the leeway runs out: about 3 s.
+	nearlyGone := func(user string) string {
+		return signed(t, testSecret, jwt.MapClaims{"sub": user, "aud": testAudience, "iss": testIssuer,
+			"iat": time.Now().Add(-time.Minute).Unix(), "exp": time.Now().Add(-27 * time.Second).Unix()})
+	}
+	raw := dial(t, protected, "/api/chat/"+room+"?token="+nearlyGone("raw"), "raw")
 	raw.send(`{"type":"join"}`)
 	raw.welcome("raw")
 	raw.closedWith(4001, "token expired")
@@ -487,7 +493,10 @@ func TestHardenTokenExpiryCloses4001(t *testing.T) {
 	c, err := goclient.Dial(ctx, goclient.Options{URL: protected.HTTP, Room: room, UserID: "alice",
 		TokenFunc: func(context.Context) (string, error) {
 			minted++
-			return token(t, "alice", 3*time.Second, testSecret), nil
+			if minted == 1 {
+				return nearlyGone("alice"), nil
+			}
+			return token(t, "alice", time.Hour, testSecret), nil
 		}})
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ func (s *nullSocket) SetAttachment(data []byte) error      { s.att = append(s.at
 func (s *nullSocket) Tag() uint64                          { return s.tag }
 func (s *nullSocket) SetTag(tag uint64)                    { s.tag = tag }
 func (s *nullSocket) AutoResponseAt() time.Time            { return time.Time{} }
+func (s *nullSocket) Open() bool                           { return true }
 func (s *nullSocket) Predecoded() (*room.Attachment, bool) { return nil, false }
 
 // nullHost is a runtime whose clock moves as told and whose store only

@@ -1,6 +1,8 @@
 package room
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chatroom/gochat/room/protocol"
@@ -14,8 +16,58 @@ type Conn struct {
 	// Expires is when the token expires (its exp); the socket is closed
 	// then with 4001. Zero when there is no token.
 	Expires time.Time
-	// IP is the client's address (CF-Connecting-IP), "" when unknown.
+	// IP is the client's address (CF-Connecting-IP) as AddressKey gives
+	// it, "" when unknown.
 	IP string
+}
+
+// AddressKey is the key the per-address limits count an address under: an
+// IPv4 address as it is, an IPv6 address by its /64 ("2001:db8:0:1::/64"),
+// since one host commonly owns a whole /64 and could otherwise take a new
+// address per connection. Anything else ("" included) counts as itself. It
+// is written out rather than net/netip's, which would add about 17 KB of
+// gzipped Wasm for one mask.
+func AddressKey(ip string) string {
+	if !strings.Contains(ip, ":") || strings.Contains(ip, ".") {
+		return ip // IPv4, or an IPv6 form with an IPv4 tail: as it is
+	}
+	addr, _, _ := strings.Cut(ip, "%") // no zone
+	head, tail, double := strings.Cut(addr, "::")
+	groups := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return strings.Split(s, ":")
+	}
+	left, right := groups(head), groups(tail)
+	n := len(left) + len(right)
+	if (double && n > 7) || (!double && n != 8) {
+		return ip
+	}
+	full := make([]string, 0, 8)
+	full = append(full, left...)
+	for range 8 - n {
+		full = append(full, "0")
+	}
+	full = append(full, right...)
+	var b strings.Builder
+	for i, g := range full[:4] {
+		v, err := strconv.ParseUint(g, 16, 16)
+		if err != nil || len(g) > 4 {
+			return ip
+		}
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(strconv.FormatUint(v, 16))
+	}
+	for _, g := range full[4:] {
+		if _, err := strconv.ParseUint(g, 16, 16); err != nil || len(g) > 4 {
+			return ip
+		}
+	}
+	b.WriteString("::/64")
+	return b.String()
 }
 
 // Admit decides whether the room takes an upgrade, before the runtime
@@ -84,7 +136,7 @@ func ceilSecond(t time.Time) int64 {
 // handshake and, if this was the user's last connection, announces user_left.
 func (r *Room) Close(h Host, s Socket, code int, reason string) {
 	r.load(h)
-	if sess, ok := r.find(h, s); ok {
+	if sess, ok := r.find(h, s, true); ok {
 		r.leave(h, sess)
 	}
 	_ = s.Close(reciprocalCode(code), reason) // fails only if already closed
@@ -94,7 +146,7 @@ func (r *Room) Close(h Host, s Socket, code int, reason string) {
 // treated as an abrupt close.
 func (r *Room) Error(h Host, s Socket) {
 	r.load(h)
-	if sess, ok := r.find(h, s); ok {
+	if sess, ok := r.find(h, s, true); ok {
 		r.leave(h, sess)
 	}
 	_ = s.Close(protocol.CloseInternal, "websocket error") // fails only if already closed

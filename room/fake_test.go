@@ -112,6 +112,7 @@ func (a *fakeAlarm) Ensure(at time.Time) {
 }
 
 func (s *fakeSocket) AutoResponseAt() time.Time { return s.autoPong }
+func (s *fakeSocket) Open() bool                { return s.state == wsOpen }
 
 func (h *fakeHost) Store() room.Store { return &h.store }
 
@@ -186,7 +187,7 @@ var _ room.Host = (*fakeHost)(nil)
 func (h *fakeHost) Sockets() []room.Socket {
 	var out []room.Socket
 	for _, s := range h.sockets {
-		if s.state == wsOpen {
+		if s.state != wsClosed {
 			out = append(out, s)
 		}
 	}

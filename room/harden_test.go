@@ -465,3 +465,65 @@ func TestContentBlockedNamesNoWord(t *testing.T) {
 		t.Errorf("got %q: want content_blocked without the word", got)
 	}
 }
+
+// panickySocket's runtime throws when asked for its auto-response time.
+type panickySocket struct{ *fakeSocket }
+
+func (panickySocket) AutoResponseAt() time.Time { panic("the runtime threw") }
+
+// TestAnAlarmThatFailsLeavesNoRoomWithoutAlarm: the worker recovers a panic
+// at its boundary; the next socket must still arm an alarm, or no deadline
+// would ever be enforced until the next eviction.
+func TestAnAlarmThatFailsLeavesNoRoomWithoutAlarm(t *testing.T) {
+	t.Parallel()
+	cfg := room.DefaultConfig()
+	cfg.IdleTimeout, cfg.JoinTimeout = 10*time.Second, 0
+	e := newEnv(t, cfg, false)
+	p := panickySocket{&fakeSocket{name: "p", state: wsOpen}}
+	e.host.sockets = append(e.host.sockets, p.fakeSocket)
+	if err := e.room.Accept(e.host, p, room.Conn{}); err != nil {
+		t.Fatal(err)
+	}
+	e.host.now = e.host.alarm
+	func() {
+		defer func() { _ = recover() }()
+		e.room.Alarm(e.host)
+	}()
+	e.host.alarm = time.Time{} // the alarm fired, and nothing set another
+	e.connect()
+	if e.host.alarm.IsZero() {
+		t.Error("after a failed alarm, a new socket armed no alarm")
+	}
+}
+
+func TestAddressKey(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"203.0.113.7":                 "203.0.113.7",
+		"":                            "",
+		"2001:db8:0:1::5":             "2001:db8:0:1::/64",
+		"2001:DB8:0:1:ffff:0:0:1":     "2001:db8:0:1::/64",
+		"2001:0db8:0000:0001:a:b:c:d": "2001:db8:0:1::/64",
+		"2001:db8::1":                 "2001:db8:0:0::/64",
+		"::1":                         "0:0:0:0::/64",
+		"fe80::1%eth0":                "fe80:0:0:0::/64",
+		"::ffff:203.0.113.7":          "::ffff:203.0.113.7",
+		"2001:db8:0:1:2:3:4:5:6":      "2001:db8:0:1:2:3:4:5:6",
+		"2001:db8:zz::1":              "2001:db8:zz::1",
+		"not an address":              "not an address",
+		"2001:db8:0:1:0:0:0:1::":      "2001:db8:0:1:0:0:0:1::",
+		"12345::1":                    "12345::1",
+	} {
+		if got := room.AddressKey(in); got != want {
+			t.Errorf("AddressKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// Two addresses of one /64 share the per-address limit.
+	cfg := room.DefaultConfig()
+	cfg.MaxConnectionsPerIP = 1
+	e := newEnv(t, cfg, false)
+	e.connectWith(room.Conn{IP: room.AddressKey("2001:db8:0:1::a")})
+	if status, _ := e.admit(room.Conn{IP: room.AddressKey("2001:db8:0:1::b")}); status != 429 {
+		t.Errorf("a second address of the same /64: %d, want 429", status)
+	}
+}

@@ -19,6 +19,8 @@ type Socket interface {
 	// AutoResponseAt is when the runtime last answered this socket's exact
 	// ping on the room's behalf, or the zero time.
 	AutoResponseAt() time.Time
+	// Open reports whether the socket is open: neither closing nor closed.
+	Open() bool
 }
 
 // Fast is what a Socket may also offer to spare the room work on the hot
@@ -42,10 +44,12 @@ type Fast interface {
 type Host interface {
 	// Now is the time of the current event.
 	Now() time.Time
-	// Sockets returns every accepted socket that is open. A closing one is
-	// left out: the room closes every socket it says goodbye to, so a
-	// closing socket is never a member, even if its gone mark could not be
-	// written; its close event, if it comes, still finds it by attachment.
+	// Sockets returns every accepted socket that is open or closing. A
+	// rebuild makes members of the open ones only: the room closes every
+	// socket it says goodbye to, so a closing one is never a member, even if
+	// its gone mark could not be written, and its close event, if it comes,
+	// still finds it by attachment. The closing ones still count for session
+	// ids, so that no new socket takes the id of one whose close is pending.
 	Sockets() []Socket
 	// Broadcast sends one text frame to every socket in to, in one call to the
 	// runtime, and returns the sockets whose send failed. to is the room's

@@ -16,19 +16,39 @@ import (
 // the alarm again at the earliest deadline left. The alarm survives
 // hibernation, so every rule holds while the object sleeps.
 func (r *Room) Alarm(h Host) {
+	// The alarm that fired is gone: until schedule sets the next one, no
+	// known alarm covers anything (should anything below fail, alarmBy arms
+	// one again for the next socket).
+	r.alarmAt = time.Time{}
 	r.loadAndEnsureAlarm(h, false) // this sets the alarm itself, below
 	now := h.Now()
-	for _, sess := range r.sorted() {
-		switch {
-		case sess.expires > 0 && now.Unix() >= sess.expires:
-			r.drop(h, sess, protocol.CloseTokenExpired, "token expired")
-		case r.cfg.JoinTimeout > 0 && sess.userID == "" && !now.Before(r.joinDeadline(sess)):
-			r.drop(h, sess, protocol.ClosePolicyViolation, "join timeout")
-		case r.cfg.IdleTimeout > 0 && !now.Before(r.expiry(h, sess, true)):
-			r.drop(h, sess, protocol.CloseNormal, "idle timeout")
+	var due []*session
+	for _, sess := range r.sessions {
+		if _, _, ok := r.overdue(h, sess, now); ok {
+			due = append(due, sess)
 		}
 	}
+	// In accept order, so that the announcements are deterministic.
+	slices.SortFunc(due, bySID)
+	for _, sess := range due {
+		code, reason, _ := r.overdue(h, sess, now)
+		r.drop(h, sess, code, reason)
+	}
 	r.schedule(h)
+}
+
+// overdue reports whether sess is past a deadline at now, and the close it
+// gets for it.
+func (r *Room) overdue(h Host, sess *session, now time.Time) (int, string, bool) {
+	switch {
+	case sess.expires > 0 && now.Unix() >= sess.expires:
+		return protocol.CloseTokenExpired, "token expired", true
+	case r.cfg.JoinTimeout > 0 && sess.userID == "" && !now.Before(r.joinDeadline(sess)):
+		return protocol.ClosePolicyViolation, "join timeout", true
+	case r.cfg.IdleTimeout > 0 && !now.Before(r.expiry(h, sess, true)):
+		return protocol.CloseNormal, "idle timeout", true
+	}
+	return 0, "", false
 }
 
 // joinDeadline is when an unjoined sess is closed. A session from before
@@ -42,11 +62,14 @@ func (r *Room) joinDeadline(sess *session) time.Time {
 }
 
 // expiry is when sess becomes idle; with auto false, going by its own
-// frames only, which is never later.
+// frames only, which is never later. The runtime's exact-ping answers can
+// only make it later, so they are asked for (a call into the runtime per
+// socket) only once the frames' expiry has passed: before that, an alarm
+// set by it comes early, never late, and looks again.
 func (r *Room) expiry(h Host, sess *session, auto bool) time.Time {
 	last := time.Unix(sess.active, 0)
-	if !auto {
-		return last.Add(r.cfg.IdleTimeout)
+	if plain := last.Add(r.cfg.IdleTimeout); !auto || h.Now().Before(plain) {
+		return plain
 	}
 	if auto := sess.sock.AutoResponseAt(); !auto.IsZero() {
 		if a := time.Unix(ceilSecond(auto), 0); a.After(last) {
@@ -115,12 +138,15 @@ func (r *Room) alarmBy(h Host, d time.Time) {
 	r.alarmAt = d
 }
 
-// sorted returns the sessions in accept order, for deterministic sweeps.
+// sorted returns the sessions in accept order, for a deterministic member list.
 func (r *Room) sorted() []*session {
 	out := make([]*session, 0, len(r.sessions))
 	for _, s := range r.sessions {
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b *session) int { return cmp.Compare(a.sid, b.sid) })
+	slices.SortFunc(out, bySID)
 	return out
 }
+
+// bySID orders sessions by id: accept order.
+func bySID(a, b *session) int { return cmp.Compare(a.sid, b.sid) }

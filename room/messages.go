@@ -12,7 +12,7 @@ import (
 // expired is closed with 4001 instead.
 func (r *Room) Message(h Host, s Socket, in Inbound) {
 	r.load(h)
-	sess, ok := r.find(h, s)
+	sess, ok := r.find(h, s, false)
 	if !ok {
 		return
 	}

@@ -39,7 +39,10 @@ func (r *Room) loadAndEnsureAlarm(h Host, ensure bool) {
 			}
 			continue
 		}
-		if att.Gone {
+		if att.SID >= r.nextSID {
+			r.nextSID = att.SID + 1
+		}
+		if att.Gone || !s.Open() {
 			continue
 		}
 		if _, dup := r.sessions[att.SID]; dup {
@@ -119,11 +122,14 @@ func writeAttachment(s Socket, att Attachment) error {
 const tagSIDBits = 32
 
 // find returns the session of the socket an event arrived on: by its tag
-// when it carries this rebuild's, else from its attachment.
-func (r *Room) find(h Host, s Socket) (*session, bool) {
+// when it carries this rebuild's, else from its attachment. ending is true
+// for the socket's close and error events, which may find a closing socket
+// that a rebuild left out; a frame from a closing socket the room does not
+// know is ignored: the room already said goodbye to it, or is about to.
+func (r *Room) find(h Host, s Socket, ending bool) (*session, bool) {
 	f, fast := s.(Fast)
 	if !fast {
-		return r.findByAttachment(h, s)
+		return r.findByAttachment(h, s, ending)
 	}
 	if tag := f.Tag(); tag&^(1<<tagSIDBits-1) == r.epoch {
 		if sess, ok := r.sessions[tag&(1<<tagSIDBits-1)]; ok {
@@ -132,14 +138,14 @@ func (r *Room) find(h Host, s Socket) (*session, bool) {
 			return sess, true
 		}
 	}
-	sess, ok := r.findByAttachment(h, s)
+	sess, ok := r.findByAttachment(h, s, ending)
 	if ok {
 		f.SetTag(r.epoch | sess.sid)
 	}
 	return sess, ok
 }
 
-func (r *Room) findByAttachment(h Host, s Socket) (*session, bool) {
+func (r *Room) findByAttachment(h Host, s Socket, ending bool) (*session, bool) {
 	att, ok := readAttachment(s)
 	if !ok {
 		lost(s)
@@ -151,6 +157,9 @@ func (r *Room) findByAttachment(h Host, s Socket) (*session, bool) {
 	if sess, ok := r.sessions[att.SID]; ok {
 		sess.sock = s
 		return sess, true
+	}
+	if !ending && !s.Open() {
+		return nil, false
 	}
 	return r.adopt(s, att), true
 }

@@ -1,5 +1,7 @@
-// Package room is the chat room as plain Go: the wire protocol, its
-// validation, presence, and what to send, persist and close for each event.
+// Package room is the chat room as plain Go: for each event (a frame, a
+// close, an alarm, an upgrade, an HTTP read) it decides what to send,
+// persist and close, by the rules of joins, messages, presence, history and
+// limits. The wire itself is package protocol's.
 //
 // A Room never talks to the Workers runtime directly. The worker hands it a
 // Host (the accepted sockets, the clock and the fan-out) with every event, and

@@ -472,3 +472,57 @@ func TestAFailedLeaveMarkLeavesNoGhost(t *testing.T) {
 		})
 	}
 }
+
+// TestAClosingSocketKeepsItsSessionID: after an eviction, a socket whose
+// peer closed it (its close event still to come) is not a member, but no new
+// socket may take its session id, or that close would end the wrong session.
+func TestAClosingSocketKeepsItsSessionID(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, room.DefaultConfig(), false)
+	a, b := e.connect(), e.connect()
+	e.send(a, `{"type":"join","userId":"alice"}`)
+	e.send(b, `{"type":"join","userId":"bob"}`)
+	a.take()
+	b.take()
+	e.room = room.New(e.cfg) // evicted
+	b.state = wsClosing      // the peer closed it; the event is queued
+	c := e.connect()
+	e.send(c, `{"type":"join","userId":"carol"}`)
+	c.take()
+	if string(c.attachment) == string(b.attachment) || strings.Contains(string(c.attachment), `"s":2,`) {
+		t.Fatalf("c took b's session: %s and %s", c.attachment, b.attachment)
+	}
+	e.expect(a, joined("carol"))
+	e.room.Close(e.host, b, 1000, "")
+	e.expect(a, left("bob"))
+	e.expect(c, left("bob"))
+	e.send(c, `{"type":"message","text":"still me"}`)
+	e.expect(c, msg(1, "carol", "still me"))
+	if users := e.room.Users(); !slices.Equal(users, []string{"alice", "carol"}) {
+		t.Errorf("roster %q, want [alice carol]", users)
+	}
+}
+
+// TestALateFrameFromADroppedSocketIsIgnored: the room dropped b but could not
+// mark it gone; a frame b sent before it saw the close must not bring it back.
+func TestALateFrameFromADroppedSocketIsIgnored(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, room.DefaultConfig(), false)
+	a := e.connect()
+	e.send(a, `{"type":"join","userId":"alice"}`)
+	b := &failingAttachSocket{fakeSocket: &fakeSocket{name: "b", state: wsOpen}}
+	e.host.sockets = append(e.host.sockets, b.fakeSocket)
+	if err := e.room.Accept(e.host, b, room.Conn{}); err != nil {
+		t.Fatal(err)
+	}
+	e.room.Message(e.host, b, room.Inbound{Text: []byte(`{"type":"join","userId":"bob"}`)})
+	a.take()
+	b.failures = 100
+	e.room.Message(e.host, b, room.Inbound{Oversize: true}) // dropped with 1009
+	e.expect(a, left("bob"))
+	e.room.Message(e.host, b, room.Inbound{Text: []byte(`{"type":"message","text":"late"}`)})
+	e.expect(a)
+	if len(e.host.store.rows) != 0 {
+		t.Error("a late frame from a dropped socket was stored")
+	}
+}

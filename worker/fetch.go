@@ -11,6 +11,7 @@ import (
 	"github.com/chatroom/gochat/internal/auth"
 	"github.com/chatroom/gochat/internal/config"
 	"github.com/chatroom/gochat/internal/router"
+	"github.com/chatroom/gochat/room"
 	"github.com/chatroom/gochat/room/protocol"
 )
 
@@ -22,10 +23,11 @@ const assetsBinding = "ASSETS"
 
 // The identity headers carry what the front worker verified to the room:
 // userHeader the token's userId, expiresHeader the Unix second its socket
-// must close (the token's exp). The room trusts them, so
+// must close (the token's exp plus auth.Leeway, when it stops being
+// accepted). The room trusts them, so
 // the front worker always removes whatever a client sent under these names
-// before forwarding (glue.mjs forward, with the names Go passes): this strip
-// is security-critical, and worker/adapter_test.go pins it.
+// before forwarding (front): this strip is security-critical, and
+// worker/adapter_test.go pins it.
 const (
 	userHeader    = "X-Chat-User"
 	expiresHeader = "X-Chat-Expires"
@@ -78,7 +80,10 @@ func front(req, env js.Value) js.Value {
 			return routeResponse(router.Error(403, protocol.HTTPForbiddenRoom, "this token does not open room "+route.Room))
 		}
 		user = []byte(id.UserID)
-		expires = strconv.AppendInt(nil, id.Expires.Unix(), 10)
+		// The socket lives as long as the token is accepted: up to exp and
+		// the leeway, so that a token this upgrade accepted is not refused
+		// by the room a moment later.
+		expires = strconv.AppendInt(nil, id.Expires.Add(auth.Leeway).Unix(), 10)
 	}
 	// Upgrades per address across all rooms: the platform's limiter answers
 	// asynchronously, so the glue asks it and then either forwards or
@@ -88,16 +93,22 @@ func front(req, env js.Value) js.Value {
 		limiter = l
 		denied = routeResponse(router.Error(429, protocol.HTTPTooManyRequests, "too many connection attempts from this address; wait a minute"))
 	}
-	// The glue copies the request without the identity headers, sets them
-	// to user and expires when there is a user, and sends it to the room's
-	// stub.
+	// The forwarded request's headers: the client's, less the identity
+	// headers, which carry what was verified here instead. Security-critical:
+	// the room trusts these names, so a client's own must never get through.
+	fwd := jsHeaders.New(headers)
+	fwd.Call("delete", jsUserHeader)
+	fwd.Call("delete", jsExpiresHeader)
+	if user != nil {
+		fwd.Call("set", jsUserHeader, string(user))
+		fwd.Call("set", jsExpiresHeader, string(expires))
+	}
+	// The glue copies the request with these headers and sends it to the
+	// stub of the room's object.
 	name := []byte(route.Room)
 	np, nn := goText(name)
-	up, un := goText(user)
-	answer := jsForward.Invoke(req, env.Get(roomBinding), jsUserHeader, jsExpiresHeader, np, nn, up, un,
-		string(expires), limiter, header(headers, jsIPHeader), denied)
+	answer := jsForward.Invoke(req, fwd, env.Get(roomBinding), np, nn, limiter, room.AddressKey(header(headers, jsIPHeader)), denied)
 	runtime.KeepAlive(name)
-	runtime.KeepAlive(user)
 	return answer
 }
 

@@ -153,21 +153,13 @@ function accept(ctx, protocol) {
   return new Response(null, { status: 101, webSocket: pair[0], headers });
 }
 
-// forward sends request on to the room's object: a copy of it without the
-// identity headers Go names (userHeader, expiresHeader), which carry the
-// text at userPtr/userLen and expires instead when there is a user, to the
+// forward sends request on to the room's object with the headers Go made
+// (without the client's identity headers, with the verified ones), to the
 // stub of the object named by the text at namePtr/nameLen. It returns the
 // stub's Promise untouched. When Go passes a limiter, the platform's
 // rate-limiting binding is asked first about key, and Go's denied Response
 // is the answer if it refuses.
-function forward(request, ns, userHeader, expiresHeader, namePtr, nameLen, userPtr, userLen, expires, limiter, key, denied) {
-  const headers = new Headers(request.headers);
-  headers.delete(userHeader);
-  headers.delete(expiresHeader);
-  if (userLen > 0) {
-    headers.set(userHeader, goText(userPtr, userLen));
-    headers.set(expiresHeader, expires);
-  }
+function forward(request, headers, ns, namePtr, nameLen, limiter, key, denied) {
   const stub = ns.get(ns.idFromName(goText(namePtr, nameLen)));
   const copy = new Request(request, { headers });
   if (limiter === undefined) return stub.fetch(copy);
@@ -179,15 +171,19 @@ function failedSends() {
   return failed;
 }
 
-// sockets returns the object's open sockets (getWebSockets also lists
-// closing ones, which the room has said goodbye to or soon will: they are
-// never members), with all their attachments (Go's JSON text, or null) in one
-// JSON array: a wake costs Go one call instead of several per socket.
+// sockets returns the object's open and closing sockets, with all their
+// attachments (Go's JSON text, or null) in one JSON array, and their states
+// as one string ("o" open, "c" closing): a wake costs Go one call instead of
+// several per socket.
 function sockets(ctx) {
-  const open = ctx.getWebSockets().filter((ws) => ws.readyState === 1);
+  const all = ctx.getWebSockets().filter((ws) => ws.readyState === 1 || ws.readyState === 2);
   let json = "[";
-  for (let i = 0; i < open.length; i++) json += (i ? "," : "") + (open[i].deserializeAttachment() ?? "null");
-  return [open, json + "]"];
+  let states = "";
+  for (let i = 0; i < all.length; i++) {
+    json += (i ? "," : "") + (all[i].deserializeAttachment() ?? "null");
+    states += all[i].readyState === 1 ? "o" : "c";
+  }
+  return [all, json + "]", states];
 }
 
 // select returns list's items at the indexes Go wrote as int32s at ptr

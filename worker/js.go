@@ -13,6 +13,7 @@ import (
 var (
 	jsURL         = js.Global().Get("URL")
 	jsResponse    = js.Global().Get("Response")
+	jsHeaders     = js.Global().Get("Headers")
 	jsPairClass   = js.Global().Get("WebSocketRequestResponsePair")
 	jsConsole     = js.Global().Get("console")
 	jsContext     = js.Global().Get("context")

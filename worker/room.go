@@ -201,7 +201,7 @@ func serveRoom(st *roomState, h *host, req js.Value) js.Value {
 		status, body := st.room.Messages(h, route.Room, query)
 		return jsonResponse(status, body, nil)
 	}
-	conn := room.Conn{User: header(headers, jsUserHeader), IP: header(headers, jsIPHeader)}
+	conn := room.Conn{User: header(headers, jsUserHeader), IP: room.AddressKey(header(headers, jsIPHeader))}
 	if sec, err := strconv.ParseInt(header(headers, jsExpiresHeader), 10, 64); err == nil && conn.User != "" {
 		conn.Expires = time.Unix(sec, 0)
 	}

@@ -34,6 +34,8 @@ type socket struct {
 	// for none), served once (room.Fast.Predecoded): later reads ask the runtime.
 	predecoded    *room.Attachment
 	hasPredecoded bool
+	// closing, when listed, is the socket's state as Sockets read it.
+	closing bool
 }
 
 // socketList is the object's sockets as one JS array, from one rebuild.
@@ -129,6 +131,7 @@ var _ room.Host = (*host)(nil)
 func (h *host) Sockets() []room.Socket {
 	pair := jsSockets.Invoke(h.st.ctx)
 	list := &socketList{all: pair.Index(0)}
+	states := pair.Index(2).String()
 	atts, err := room.DecodeAttachments([]byte(pair.Index(1).String()))
 	if err != nil {
 		atts = nil // each socket then reads its own
@@ -139,6 +142,7 @@ func (h *host) Sockets() []room.Socket {
 	for i := range out {
 		s := &backing[i]
 		s.st, s.list, s.index = h.st, list, i
+		s.closing = i < len(states) && states[i] == 'c'
 		if i < len(atts) {
 			s.predecoded, s.hasPredecoded = atts[i], true
 		}
@@ -206,6 +210,16 @@ func jsList(to []room.Socket) js.Value {
 }
 
 func (h *host) Now() time.Time { return h.now }
+
+// Open is the state Sockets read for a listed socket (a rebuild needs it
+// for every socket: one call read them all), and the runtime's readyState
+// otherwise (rare: a frame from a socket the room does not know).
+func (s *socket) Open() bool {
+	if s.list != nil {
+		return !s.closing
+	}
+	return s.value().Get("readyState").Int() == 1
+}
 
 func (s *socket) AutoResponseAt() time.Time {
 	v := s.st.ctx.Call("getWebSocketAutoResponseTimestamp", s.value())

@@ -20,6 +20,11 @@ type Lookup func(name string) string
 // protocol.MaxFrameBytes and always fits in a history frame.
 const MaxMessageChars = 16384
 
+// MaxPresenceLimit bounds PRESENCE_BROADCAST_LIMIT: the presence roster of
+// that many users of 64 four-byte characters must stay far below
+// protocol.MaxFrameBytes.
+const MaxPresenceLimit = 2000
+
 // MinHistoryBytes bounds HISTORY_MAX_BYTES from below: the largest message
 // (MaxMessageChars, escaped) must fit in one history frame, or it could never
 // be read back.
@@ -54,7 +59,7 @@ func Room(get Lookup, warn func(string)) room.Config {
 		{"JOIN_TIMEOUT_SECONDS", 0, unbounded, &join},
 		{"IDLE_TIMEOUT_SECONDS", 0, unbounded, &idle},
 		{"MAX_CONNECTIONS_PER_ROOM", 1, unbounded, &cfg.MaxConnections},
-		{"PRESENCE_BROADCAST_LIMIT", 0, unbounded, &cfg.PresenceLimit},
+		{"PRESENCE_BROADCAST_LIMIT", 0, MaxPresenceLimit, &cfg.PresenceLimit},
 	} {
 		s := get(v.name)
 		if s == "" {

@@ -38,10 +38,11 @@ func TestRoom(t *testing.T) {
 			c.MaxConnectionsPerUser, c.MaxConnectionsPerIP, c.JoinTimeout = 2, 0, 5*time.Second
 		}, nil},
 		{"out of range: a frame limit past 1 MiB, a text that could not fit", map[string]string{
-			"HISTORY_MAX_BYTES": "2000000", "MAX_MESSAGE_CHARS": "100000",
+			"HISTORY_MAX_BYTES": "2000000", "MAX_MESSAGE_CHARS": "100000", "PRESENCE_BROADCAST_LIMIT": "10000",
 		}, func(*room.Config) {}, []string{
 			"MAX_MESSAGE_CHARS must be an integer from 1 to 16384; using the default",
 			"HISTORY_MAX_BYTES must be an integer from 100000 to 1048576; using the default",
+			"PRESENCE_BROADCAST_LIMIT must be an integer from 0 to 2000; using the default",
 		}},
 		{"zero turns the idle timeout and presence broadcasts off", map[string]string{
 			"IDLE_TIMEOUT_SECONDS": "0", "PRESENCE_BROADCAST_LIMIT": "0",

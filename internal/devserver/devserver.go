@@ -291,7 +291,6 @@ func (s *Server) workerdProcs(workerOnly bool) ([]string, error) {
 	return out, nil
 }
 
-// LogTail returns the last n lines of the server's log.
 // logLine returns the first line of the log that contains substr, or "".
 func (s *Server) logLine(substr string) string {
 	f, err := os.Open(s.LogPath)
@@ -309,6 +308,7 @@ func (s *Server) logLine(substr string) string {
 	return ""
 }
 
+// LogTail returns the last n lines of the server's log.
 func (s *Server) LogTail(n int) string {
 	f, err := os.Open(s.LogPath)
 	if err != nil {

@@ -82,8 +82,9 @@ const (
 	CloseTokenExpired = 4001
 )
 
-// MaxFrameBytes bounds every frame the server sends, and every HTTP body of
-// the room API: a client can size its buffers by it.
+// MaxFrameBytes bounds every frame the server sends, and every page of the
+// messages API: a client can size its buffers by it. (The room info's full
+// roster is not a frame and is not bounded by it.)
 const MaxFrameBytes = 1 << 20
 
 // TimeLayout is the wire timestamp: UTC ISO-8601 with milliseconds, as in the

@@ -126,10 +126,14 @@ globalThis.context = {
     for (const row of sql.exec(query, ...bindings).raw()) return row[0];
   },
   sockets(ctx) {
-    const open = ctx.getWebSockets().filter((ws) => ws.readyState === 1);
+    const all = ctx.getWebSockets().filter((ws) => ws.readyState === 1 || ws.readyState === 2);
     let json = "[";
-    for (let i = 0; i < open.length; i++) json += (i ? "," : "") + (open[i].deserializeAttachment() ?? "null");
-    return [open, json + "]"];
+    let states = "";
+    for (let i = 0; i < all.length; i++) {
+      json += (i ? "," : "") + (all[i].deserializeAttachment() ?? "null");
+      states += all[i].readyState === 1 ? "o" : "c";
+    }
+    return [all, json + "]", states];
   },
   select(list, ptr, n) {
     const idx = new Int32Array(go._inst.exports.mem.buffer, ptr, n);
@@ -162,14 +166,7 @@ globalThis.context = {
   closeText(ws, code, ptr, len) {
     ws.close(code, text(ptr, len));
   },
-  forward(request, ns, userHeader, expiresHeader, namePtr, nameLen, userPtr, userLen, expires, limiter, key, denied) {
-    const headers = new Headers(request.headers);
-    headers.delete(userHeader);
-    headers.delete(expiresHeader);
-    if (userLen > 0) {
-      headers.set(userHeader, text(userPtr, userLen));
-      headers.set(expiresHeader, expires);
-    }
+  forward(request, headers, ns, namePtr, nameLen, limiter, key, denied) {
     return { forwarded: true, room: text(namePtr, nameLen), headers: Object.fromEntries(headers), limiter, key, denied };
   },
 };
