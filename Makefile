@@ -25,9 +25,9 @@ generate:
 deps:
 	./scripts/deps.sh
 
-# make token user=alice [ttl=1h] [rooms='lobby,team-*']: a signed token for a protected room.
+# make token user=alice [ttl=1h] [rooms='lobby,team-*'] [role=moderator]: a signed token for a protected room.
 token:
-	go run ./cmd/chattoken -user "$(user)" -ttl "$(or $(ttl),1h)" -rooms "$(rooms)"
+	go run ./cmd/chattoken -user "$(user)" -ttl "$(or $(ttl),1h)" -rooms "$(rooms)" -role "$(role)"
 
 # make chat user=alice [room=lobby]: the terminal chat against make dev.
 chat:

@@ -25,6 +25,8 @@ type Attachment struct {
 	IP string `json:"i,omitempty"`
 	// Expires is the token's exp (Unix seconds), when it has one.
 	Expires int64 `json:"x,omitempty"`
+	// Role is the token's role, when it has one.
+	Role string `json:"r,omitempty"`
 	// Gone marks a socket the room has already said goodbye to, so that a late
 	// close or error event for it announces nothing twice.
 	Gone bool `json:"g,omitempty"`

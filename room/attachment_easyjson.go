@@ -139,6 +139,12 @@ func easyjson76362c5bDecodeGithubComChatroomGochatRoom1(in *jlexer.Lexer, out *A
 			} else {
 				out.Expires = int64(in.Int64())
 			}
+		case "r":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Role = string(in.String())
+			}
 		case "g":
 			if in.IsNull() {
 				in.Skip()
@@ -193,6 +199,11 @@ func easyjson76362c5bEncodeGithubComChatroomGochatRoom1(out *jwriter.Writer, in 
 		const prefix string = ",\"x\":"
 		out.RawString(prefix)
 		out.Int64(int64(in.Expires))
+	}
+	if in.Role != "" {
+		const prefix string = ",\"r\":"
+		out.RawString(prefix)
+		out.String(string(in.Role))
 	}
 	if in.Gone {
 		const prefix string = ",\"g\":"

@@ -58,7 +58,14 @@ func (h *nullHost) Append(m protocol.StoredMessage, _ []byte, _ int) error { h.l
 func (h *nullHost) After(int64, int64, int, int) ([]protocol.StoredMessage, bool, error) {
 	return nil, false, nil
 }
-func (h *nullHost) LastID() (int64, error) { return h.last, nil }
+func (h *nullHost) LastID() (int64, error)                          { return h.last, nil }
+func (h *nullHost) Author(int64) (string, bool, error)              { return "", false, nil }
+func (h *nullHost) Edit(int64, string, string, int64, []byte) error { return nil }
+func (h *nullHost) Delete(int64, int64, []byte) error               { return nil }
+func (h *nullHost) Accounted(int64, int64) (int64, error)           { return 0, nil }
+func (h *nullHost) Changes(int64, int, int) ([]protocol.Raw, bool, error) {
+	return nil, false, nil
+}
 
 // joinedRoom is a room of n joined members, as after a fanout's joins.
 func joinedRoom(b *testing.B, n int) (*room.Room, *nullHost) {

@@ -19,6 +19,9 @@ type Conn struct {
 	// IP is the client's address (CF-Connecting-IP) as AddressKey gives
 	// it, "" when unknown.
 	IP string
+	// Role is the token's role (protocol.RoleMember, RoleModerator or
+	// RoleService); "" in open mode, which has no roles.
+	Role string
 }
 
 // AddressKey is the key the per-address limits count an address under: an
@@ -92,7 +95,7 @@ func (r *Room) Admit(h Host, c Conn) (int, []byte) {
 func (r *Room) Accept(h Host, s Socket, c Conn) error {
 	r.load(h)
 	now := ceilSecond(h.Now())
-	sess := &session{sid: r.nextSID, sock: s, bound: c.User, active: now, accepted: now, ip: c.IP}
+	sess := &session{sid: r.nextSID, sock: s, bound: c.User, active: now, accepted: now, ip: c.IP, role: c.Role}
 	if !c.Expires.IsZero() {
 		sess.expires = c.Expires.Unix()
 	}

@@ -3,6 +3,7 @@ package room_test
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -116,11 +117,19 @@ func (s *fakeSocket) Open() bool                { return s.state == wsOpen }
 
 func (h *fakeHost) Store() room.Store { return &h.store }
 
-// fakeStore is the room's SQLite table in memory: ids come from the highest
-// stored id, as SQLite's INTEGER PRIMARY KEY does.
+// fakeStore is the room's SQLite tables in memory: messages by id, and the
+// changes to them by position. Positions are one sequence, as in the SQL
+// store: a new message or change takes the one after the highest stored.
 type fakeStore struct {
-	rows []protocol.StoredMessage
-	fail bool
+	rows    []protocol.StoredMessage
+	changes []fakeChange
+	fail    bool
+}
+
+type fakeChange struct {
+	pos, messageID int64
+	kind           string
+	frame          string
 }
 
 var _ room.Store = (*fakeStore)(nil)
@@ -139,9 +148,9 @@ func (s *fakeStore) Append(m protocol.StoredMessage, frame []byte, keep int) err
 		return errors.New("the frame does not carry the message")
 	}
 	s.rows = append(s.rows, m)
-	if len(s.rows) > keep {
-		s.rows = append([]protocol.StoredMessage(nil), s.rows[len(s.rows)-keep:]...)
-	}
+	// The prune trigger: everything more than keep positions old.
+	s.rows = slices.DeleteFunc(s.rows, func(r protocol.StoredMessage) bool { return r.ID <= m.ID-int64(keep) })
+	s.changes = slices.DeleteFunc(s.changes, func(c fakeChange) bool { return c.pos <= m.ID-int64(keep) })
 	return nil
 }
 
@@ -176,10 +185,90 @@ func (s *fakeStore) LastID() (int64, error) {
 	if s.fail {
 		return 0, errStorage
 	}
-	if len(s.rows) == 0 {
-		return 0, nil
+	var last int64
+	if len(s.rows) > 0 {
+		last = s.rows[len(s.rows)-1].ID
 	}
-	return s.rows[len(s.rows)-1].ID, nil
+	if len(s.changes) > 0 {
+		last = max(last, s.changes[len(s.changes)-1].pos)
+	}
+	return last, nil
+}
+
+func (s *fakeStore) find(id int64) int {
+	return slices.IndexFunc(s.rows, func(m protocol.StoredMessage) bool { return m.ID == id })
+}
+
+func (s *fakeStore) Author(id int64) (string, bool, error) {
+	if s.fail {
+		return "", false, errStorage
+	}
+	if i := s.find(id); i >= 0 {
+		return s.rows[i].UserID, true, nil
+	}
+	return "", false, nil
+}
+
+func (s *fakeStore) change(pos, id int64, kind string, frame []byte) error {
+	if last, _ := s.LastID(); pos != last+1 {
+		return errors.New("position is not the next one")
+	}
+	s.changes = append(s.changes, fakeChange{pos: pos, messageID: id, kind: kind, frame: string(frame)})
+	return nil
+}
+
+func (s *fakeStore) Edit(id int64, text, editedAt string, pos int64, frame []byte) error {
+	i := s.find(id)
+	if s.fail || i < 0 {
+		return errStorage
+	}
+	if err := s.change(pos, id, "edit", frame); err != nil {
+		return err
+	}
+	s.rows[i].Text, s.rows[i].EditedAt = text, editedAt
+	return nil
+}
+
+func (s *fakeStore) Delete(id, pos int64, frame []byte) error {
+	i := s.find(id)
+	if s.fail || i < 0 {
+		return errStorage
+	}
+	if err := s.change(pos, id, "delete", frame); err != nil {
+		return err
+	}
+	s.rows = slices.Delete(s.rows, i, i+1)
+	s.changes = slices.DeleteFunc(s.changes, func(c fakeChange) bool { return c.messageID == id && c.kind == "edit" })
+	return nil
+}
+
+func (s *fakeStore) Changes(since int64, limit, maxBytes int) ([]protocol.Raw, bool, error) {
+	if s.fail {
+		return nil, false, errStorage
+	}
+	var out []protocol.Raw
+	for _, c := range s.changes {
+		if c.pos > since && c.messageID <= since {
+			if len(out) == limit {
+				return out, true, nil
+			}
+			out = append(out, protocol.Raw(c.frame))
+		}
+	}
+	return out, false, nil
+}
+
+func (s *fakeStore) Accounted(from, to int64) (int64, error) {
+	if s.fail {
+		return 0, errStorage
+	}
+	var n int64
+	for _, c := range s.changes {
+		if (c.pos > from && c.pos < to) || (c.kind == "delete" && c.messageID > from && c.messageID < to) {
+			n++
+		}
+	}
+	return n, nil
 }
 
 var _ room.Host = (*fakeHost)(nil)

@@ -21,6 +21,7 @@ func FuzzFrame(f *testing.F) {
 		`{"type":"message","text":"\ud800"}`,
 		`{"type":1}`,
 		`[]`, `null`, `"x"`, `{`, `{"type":"join","userId":"a","userId":5}`,
+		`{"type":"edit","id":1,"text":"x"}`, `{"type":"delete","id":1}`, `{"type":"delete","id":-1}`,
 	} {
 		f.Add([]byte(seed), false)
 	}
@@ -44,7 +45,7 @@ func FuzzFrame(f *testing.F) {
 					t.Fatalf("sent invalid JSON %q: %v", out, err)
 				}
 				switch v["type"] {
-				case "user_joined", "message", "pong", "error", "user_left", "presence", "history":
+				case "user_joined", "message", "pong", "error", "user_left", "presence", "history", "message_edited", "message_deleted":
 				default:
 					t.Fatalf("sent unknown frame %q", out)
 				}

@@ -77,8 +77,8 @@ type Alarm interface {
 // that made them ends; the runtime holds back every frame the event sent
 // until then, so nobody sees a message that could still be lost.
 type Store interface {
-	// Append stores m, whose id is one above the last stored, and prunes all
-	// but the latest keep messages. frame is m's broadcast frame (the JSON
+	// Append stores m, whose id is one above the last position stored, and
+	// prunes every message and change more than keep positions old. frame is m's broadcast frame (the JSON
 	// of a ChatMessage), which a store may persist from instead of m's
 	// fields. On error nothing is stored.
 	Append(m protocol.StoredMessage, frame []byte, keep int) error
@@ -86,12 +86,30 @@ type Store interface {
 	// when before is not 0, below before, oldest first, and whether more
 	// such messages than limit were left out. It may also stop short once
 	// about maxBytes of JSON are read, leaving out older ones: no query may
-	// build a value past SQLite's 2 MB limit, whatever is stored. Ids have no
-	// gaps (an Append that fails uses none), so the room tells any message
-	// left out by a first id above since+1.
+	// build a value past SQLite's 2 MB limit, whatever is stored. Positions
+	// are one sequence of messages and changes (an Append that fails uses
+	// none); the room tells a message left out from a change by Accounted.
 	After(since, before int64, limit, maxBytes int) ([]protocol.StoredMessage, bool, error)
-	// LastID is the highest id stored, or 0.
+	// LastID is the highest position stored (a message's id, or a
+	// change's), or 0.
 	LastID() (int64, error)
+	// Author returns who posted message id, and false when the room holds
+	// no such message.
+	Author(id int64) (string, bool, error)
+	// Edit replaces message id's text, records editedAt, and stores frame
+	// (its message_edited) as the change at position pos.
+	Edit(id int64, text, editedAt string, pos int64, frame []byte) error
+	// Delete removes message id, its text and its earlier edits from
+	// storage, and stores frame (its message_deleted) as the change at pos.
+	Delete(id, pos int64, frame []byte) error
+	// Changes returns, in order, the change frames after since that concern
+	// messages at or before since: at most limit of them, stopping near
+	// maxBytes, and whether any were left out.
+	Changes(since int64, limit, maxBytes int) ([]protocol.Raw, bool, error)
+	// Accounted counts the positions strictly between from and to that hold
+	// no message by design: changes, and deleted messages. With it the room
+	// tells a message that was left out (pruned) from a gap that is a change.
+	Accounted(from, to int64) (int64, error)
 }
 
 // Inbound is one frame as the runtime delivered it.

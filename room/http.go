@@ -28,7 +28,7 @@ func (r *Room) Messages(h Host, name string, query url.Values) (int, []byte) {
 	if rej != nil {
 		return rejectHTTP(400, rej)
 	}
-	msgs, truncated, err := r.window(h, since, before, limit)
+	msgs, truncated, err := r.window(h, since, before, limit, r.cfg.HistoryMaxBytes-historyOverhead)
 	if err != nil {
 		return storageHTTPError()
 	}

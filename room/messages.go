@@ -46,6 +46,10 @@ func (r *Room) Message(h Host, s Socket, in Inbound) {
 		r.join(h, sess, req)
 	case protocol.TypeMessage:
 		r.message(h, sess, req)
+	case protocol.TypeEdit:
+		r.edit(h, sess, req)
+	case protocol.TypeDelete:
+		r.delete(h, sess, req)
 	}
 }
 
@@ -75,26 +79,8 @@ func (r *Room) message(h Host, sess *session, req protocol.Request) {
 		r.sendError(h, sess, protocol.Rejectf(protocol.CodeNotJoined, `send {"type":"join","userId":...} first, or include a valid "userId" in the message`))
 		return
 	}
-	switch {
-	case !req.HasText:
-		r.sendError(h, sess, protocol.Rejectf(protocol.CodeInvalidMessage, `message needs a "text"`))
-		return
-	case req.Text == "":
-		r.sendError(h, sess, protocol.Rejectf(protocol.CodeInvalidMessage, `"text" must be a non-empty string`))
-		return
-	}
-	if rej := protocol.ValidText(req.Text, r.cfg.MaxTextChars); rej != nil {
+	if rej := r.checkText(req); rej != nil {
 		r.sendError(h, sess, rej)
-		return
-	}
-	if controlChar(req.Text) {
-		r.sendError(h, sess, protocol.Rejectf(protocol.CodeInvalidMessage, "text must not contain control characters other than newline and tab"))
-		return
-	}
-	if blockedWord(req.Text, r.cfg.BlockedWords) {
-		// The word is not named: a client could otherwise read out a
-		// secret list one guess at a time.
-		r.sendError(h, sess, protocol.Rejectf(protocol.CodeContentBlocked, "the message contains a blocked word and was not sent"))
 		return
 	}
 	// The frame is valid: only now is it charged, and to the socket's own
@@ -122,6 +108,30 @@ func (r *Room) message(h Host, sess *session, req protocol.Request) {
 	}
 	r.lastID = m.ID
 	r.broadcast(h, frame)
+}
+
+// checkText applies the text rules of a message (and of an edit): present,
+// non-empty, within MaxTextChars, no control characters but newline and
+// tab, no blocked word.
+func (r *Room) checkText(req protocol.Request) *protocol.Reject {
+	switch {
+	case !req.HasText:
+		return protocol.Rejectf(protocol.CodeInvalidMessage, `%s needs a "text"`, req.Type)
+	case req.Text == "":
+		return protocol.Rejectf(protocol.CodeInvalidMessage, `"text" must be a non-empty string`)
+	}
+	if rej := protocol.ValidText(req.Text, r.cfg.MaxTextChars); rej != nil {
+		return rej
+	}
+	if controlChar(req.Text) {
+		return protocol.Rejectf(protocol.CodeInvalidMessage, "text must not contain control characters other than newline and tab")
+	}
+	if blockedWord(req.Text, r.cfg.BlockedWords) {
+		// The word is not named: a client could otherwise read out a
+		// secret list one guess at a time.
+		return protocol.Rejectf(protocol.CodeContentBlocked, "the message contains a blocked word and was not sent")
+	}
+	return nil
 }
 
 // lastMessageID is the store's highest message id, read once and then

@@ -78,16 +78,27 @@ func (r *Room) bind(h Host, sess *session, userID string, since int64, resume bo
 		r.send(h, sess, frame)
 	}
 	r.send(h, sess, r.presenceFrame())
-	limit := r.cfg.JoinHistory
+	limit, budget := r.cfg.JoinHistory, r.cfg.HistoryMaxBytes-historyOverhead
+	var changes []protocol.Raw
+	var changesCut bool
 	if resume {
 		limit = r.cfg.MaxResume
+		// The changes to what the client already holds come first: without
+		// them its view is wrong, not just short. They take at most half.
+		var err error
+		if changes, changesCut, err = r.changes(h, since, budget/2); err != nil {
+			r.sendError(h, sess, storageError)
+			return true
+		}
+		budget -= encodedSize(changes)
 	}
-	msgs, truncated, err := r.window(h, since, 0, limit)
+	msgs, truncated, err := r.window(h, since, 0, limit, budget)
 	if err != nil {
 		r.sendError(h, sess, storageError)
 		return true
 	}
-	history := protocol.Marshal(protocol.History{Type: protocol.TypeHistory, Messages: nonNil(msgs), Truncated: truncated})
+	history := protocol.Marshal(protocol.History{Type: protocol.TypeHistory, Messages: nonNil(msgs),
+		Truncated: truncated || changesCut, Changes: changes})
 	r.send(h, sess, history)
 	return true
 }

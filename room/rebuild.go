@@ -64,7 +64,7 @@ func (r *Room) loadAndEnsureAlarm(h Host, ensure bool) {
 // adopt caches a session known from its attachment.
 func (r *Room) adopt(s Socket, att Attachment) *session {
 	sess := &session{sid: att.SID, sock: s, userID: att.UserID, bound: att.Bound, active: att.Active,
-		accepted: att.Accepted, ip: att.IP, expires: att.Expires}
+		accepted: att.Accepted, ip: att.IP, expires: att.Expires, role: att.Role}
 	r.register(sess)
 	if att.UserID != "" {
 		r.presence[att.UserID]++

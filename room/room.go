@@ -13,6 +13,8 @@ package room
 
 import (
 	"time"
+
+	"github.com/chatroom/gochat/room/protocol"
 )
 
 // Config holds the room's tunables. The zero value is not useful; start from
@@ -120,6 +122,8 @@ type session struct {
 	accepted int64
 	ip       string
 	expires  int64
+	// role is the token's role, "" in open mode.
+	role string
 	// rejects counts the socket's frames refused by a rate limit in a row.
 	rejects int
 	// frames is the connection's frame budget; lastRefusal is when it last
@@ -135,7 +139,7 @@ type session struct {
 
 func (s *session) attachment(gone bool) Attachment {
 	return Attachment{SID: s.sid, UserID: s.userID, Bound: s.bound, Active: s.active,
-		Accepted: s.accepted, IP: s.ip, Expires: s.expires, Gone: gone}
+		Accepted: s.accepted, IP: s.ip, Expires: s.expires, Role: s.role, Gone: gone}
 }
 
 // Room is one chat room. Its fields are a cache over the sockets'
@@ -176,3 +180,9 @@ func New(cfg Config) *Room {
 
 // Empty reports whether the room holds no session, so its cache can go.
 func (r *Room) Empty() bool { return r.loaded && len(r.sessions) == 0 }
+
+// moderates reports whether sess may act on others' messages and users: a
+// token's moderator or service role. Open mode has no roles.
+func (s *session) moderates() bool {
+	return s.role == protocol.RoleModerator || s.role == protocol.RoleService
+}

@@ -251,7 +251,7 @@ func TestFrontStripsTheIdentityHeaders(t *testing.T) {
 	}
 	teamOnly, _ := auth.Mint("alice", time.Hour, []byte(secret), now, "team-*")
 	wantExpires := strconv.FormatInt(now.Add(time.Hour+auth.Leeway).Unix(), 10)
-	spoofed := map[string]any{"Upgrade": "websocket", userHeader: "mallory", expiresHeader: "99999999999"}
+	spoofed := map[string]any{"Upgrade": "websocket", userHeader: "mallory", expiresHeader: "99999999999", roleHeader: "service"}
 	with := func(extra map[string]any) map[string]any {
 		out := map[string]any{}
 		for k, v := range spoofed {
@@ -286,6 +286,10 @@ func TestFrontStripsTheIdentityHeaders(t *testing.T) {
 			}
 			user := got.Get("headers").Get(strings.ToLower(userHeader))
 			expires := got.Get("headers").Get(strings.ToLower(expiresHeader))
+			role := got.Get("headers").Get(strings.ToLower(roleHeader))
+			if tt.user == "" && !role.IsUndefined() || tt.user != "" && (role.IsUndefined() || role.String() != "member") {
+				t.Errorf("forwarded %s %v, want none in open mode and the token's (member) with one", roleHeader, role)
+			}
 			if tt.user == "" && (!user.IsUndefined() || !expires.IsUndefined()) {
 				t.Errorf("forwarded %s %v, %s %v", userHeader, user, expiresHeader, expires)
 			}
@@ -390,8 +394,10 @@ func TestAConversationThroughTheExports(t *testing.T) {
 	for i := range stmts.Length() {
 		ran = append(ran, strings.Fields(stmts.Index(i).Index(0).String())[0])
 	}
-	if want := []string{"SELECT", "SELECT", "CREATE", "CREATE", "INSERT"}; !slices.Equal(ran, want) {
-		t.Errorf("statements %q, want the probes, the schema, the trigger and the insert: %q", ran, want)
+	// The probes, the messages table, the changes table with its index and
+	// the edited table, the prune trigger, and the insert.
+	if want := []string{"SELECT", "SELECT", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "INSERT"}; !slices.Equal(ran, want) {
+		t.Errorf("statements %q, want %q", ran, want)
 	}
 	// A frame over the limit is never copied: the socket closes with 1009.
 	jsEvent.Set(eventSocket, ws)

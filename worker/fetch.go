@@ -24,13 +24,14 @@ const assetsBinding = "ASSETS"
 // The identity headers carry what the front worker verified to the room:
 // userHeader the token's userId, expiresHeader the Unix second its socket
 // must close (the token's exp plus auth.Leeway, when it stops being
-// accepted). The room trusts them, so
+// accepted), roleHeader its role. The room trusts them, so
 // the front worker always removes whatever a client sent under these names
 // before forwarding (front): this strip is security-critical, and
 // worker/adapter_test.go pins it.
 const (
 	userHeader    = "X-Chat-User"
 	expiresHeader = "X-Chat-Expires"
+	roleHeader    = "X-Chat-Role"
 )
 
 // limiterBinding is the platform's rate-limiting binding ([[ratelimits]] in
@@ -70,6 +71,7 @@ func front(req, env js.Value) js.Value {
 	}
 	// Empty: open mode, no identity to vouch for.
 	var user, expires []byte
+	var role string
 	if cfg.Auth.Secret != nil {
 		token := auth.FromRequest(searchParam(u, "token"), header(headers, jsAuthHeader), header(headers, jsProtocolHeader))
 		id, err := auth.Verify(token, cfg.Auth, time.Now(), func(s string) bool { return protocol.ValidUserID(s) == nil })
@@ -79,7 +81,7 @@ func front(req, env js.Value) js.Value {
 		if !id.Opens(route.Room) {
 			return routeResponse(router.Error(403, protocol.HTTPForbiddenRoom, "this token does not open room "+route.Room))
 		}
-		user = []byte(id.UserID)
+		user, role = []byte(id.UserID), id.Role
 		// The socket lives as long as the token is accepted: up to exp and
 		// the leeway, so that a token this upgrade accepted is not refused
 		// by the room a moment later.
@@ -99,9 +101,11 @@ func front(req, env js.Value) js.Value {
 	fwd := jsHeaders.New(headers)
 	fwd.Call("delete", jsUserHeader)
 	fwd.Call("delete", jsExpiresHeader)
+	fwd.Call("delete", jsRoleHeader)
 	if user != nil {
 		fwd.Call("set", jsUserHeader, string(user))
 		fwd.Call("set", jsExpiresHeader, string(expires))
+		fwd.Call("set", jsRoleHeader, role)
 	}
 	// The glue copies the request with these headers and sends it to the
 	// stub of the room's object.

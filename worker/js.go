@@ -90,6 +90,7 @@ var (
 	jsUpgradeHeader  = js.ValueOf("Upgrade")
 	jsUserHeader     = js.ValueOf(userHeader)
 	jsExpiresHeader  = js.ValueOf(expiresHeader)
+	jsRoleHeader     = js.ValueOf(roleHeader)
 	jsProtocolHeader = js.ValueOf("Sec-WebSocket-Protocol")
 	jsIPHeader       = js.ValueOf("CF-Connecting-IP")
 	jsSubprotocol    = js.ValueOf(auth.Subprotocol)

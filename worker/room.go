@@ -202,6 +202,9 @@ func serveRoom(st *roomState, h *host, req js.Value) js.Value {
 		return jsonResponse(status, body, nil)
 	}
 	conn := room.Conn{User: header(headers, jsUserHeader), IP: room.AddressKey(header(headers, jsIPHeader))}
+	if conn.User != "" {
+		conn.Role = header(headers, jsRoleHeader)
+	}
 	if sec, err := strconv.ParseInt(header(headers, jsExpiresHeader), 10, 64); err == nil && conn.User != "" {
 		conn.Expires = time.Unix(sec, 0)
 	}

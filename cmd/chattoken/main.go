@@ -1,6 +1,6 @@
 // Command chattoken mints a signed token for a protected room, for local use:
 //
-//	go run ./cmd/chattoken -user alice [-ttl 1h] [-rooms 'lobby,team-*'] [-aud A] [-iss I]
+//	go run ./cmd/chattoken -user alice [-ttl 1h] [-rooms 'lobby,team-*'] [-role moderator] [-aud A] [-iss I]
 //
 // It signs with AUTH_SECRET from the environment, or else from .dev.vars
 // (the file wrangler dev reads secrets from), and prints the token. -aud and
@@ -28,8 +28,9 @@ func main() {
 	rooms := flag.String("rooms", "", "comma-separated rooms the token opens (exact, or a prefix ending in *); empty: every room")
 	aud := flag.String("aud", os.Getenv("AUTH_AUDIENCE"), "the token's aud (default $AUTH_AUDIENCE)")
 	iss := flag.String("iss", os.Getenv("AUTH_ISSUER"), "the token's iss (default $AUTH_ISSUER)")
+	role := flag.String("role", "", "the token's role: member (the default), moderator or service")
 	flag.Parse()
-	g := auth.Grant{UserID: *user, TTL: *ttl, Rooms: splitRooms(*rooms), Audience: *aud, Issuer: *iss}
+	g := auth.Grant{UserID: *user, TTL: *ttl, Rooms: splitRooms(*rooms), Audience: *aud, Issuer: *iss, Role: *role}
 	if err := run(g, *vars); err != nil {
 		fmt.Fprintln(os.Stderr, "chattoken:", err)
 		os.Exit(2)
@@ -53,6 +54,11 @@ func run(g auth.Grant, varsPath string) error {
 	}
 	if g.TTL <= 0 {
 		return errors.New("-ttl must be positive")
+	}
+	switch g.Role {
+	case "", protocol.RoleMember, protocol.RoleModerator, protocol.RoleService:
+	default:
+		return fmt.Errorf("-role must be member, moderator or service, not %q", g.Role)
 	}
 	if g.TTL > auth.DefaultMaxTTL {
 		fmt.Fprintf(os.Stderr, "chattoken: warning: a token living over %v is refused unless AUTH_MAX_TTL_SECONDS allows it\n", auth.DefaultMaxTTL)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chatroom/gochat/room/protocol"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -59,6 +60,10 @@ type Identity struct {
 	Expires time.Time
 	// Rooms is the token's rooms claim: nil when absent (every room).
 	Rooms []string
+	// Role is the token's role claim: protocol.RoleMember when absent,
+	// protocol.RoleModerator or protocol.RoleService. It applies in every
+	// room the token opens.
+	Role string
 }
 
 // Opens reports whether the identity may use room: with no rooms claim every
@@ -84,6 +89,7 @@ func (id Identity) Opens(room string) bool {
 type claims struct {
 	jwt.RegisteredClaims
 	Rooms []string `json:"rooms,omitempty"`
+	Role  string   `json:"role,omitempty"`
 }
 
 // Verify checks token against the policy at time now and returns what it
@@ -136,6 +142,13 @@ func Verify(token string, p Policy, now time.Time, validUser func(string) bool) 
 	case c.Subject == "" || !validUser(c.Subject):
 		return Identity{}, invalid("its sub is not a valid userId")
 	}
+	switch c.Role {
+	case "":
+		c.Role = protocol.RoleMember
+	case protocol.RoleMember, protocol.RoleModerator, protocol.RoleService:
+	default:
+		return Identity{}, invalid("its role is not member, moderator or service")
+	}
 	exp := c.ExpiresAt.Time
 	if p.MaxTTL > 0 {
 		from := now
@@ -146,7 +159,7 @@ func Verify(token string, p Policy, now time.Time, validUser func(string) bool) 
 			return Identity{}, invalid("it lives longer than " + p.MaxTTL.String())
 		}
 	}
-	return Identity{UserID: c.Subject, Expires: exp, Rooms: c.Rooms}, nil
+	return Identity{UserID: c.Subject, Expires: exp, Rooms: c.Rooms, Role: c.Role}, nil
 }
 
 // parser decodes tokens; Verify checks what it decoded.
@@ -166,6 +179,8 @@ type Grant struct {
 	Rooms []string
 	// Audience and Issuer fill aud and iss when set.
 	Audience, Issuer string
+	// Role fills the role claim when set.
+	Role string
 }
 
 // MintGrant signs a token for g, issued at now.
@@ -175,7 +190,7 @@ func MintGrant(secret []byte, now time.Time, g Grant) (string, error) {
 		Issuer:    g.Issuer,
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(g.TTL)),
-	}, Rooms: g.Rooms}
+	}, Rooms: g.Rooms, Role: g.Role}
 	if g.Audience != "" {
 		c.Audience = jwt.ClaimStrings{g.Audience}
 	}

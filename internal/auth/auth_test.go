@@ -253,3 +253,34 @@ func TestMintGrantMeetsAStrictPolicy(t *testing.T) {
 		t.Errorf("a token without aud and iss under a strict policy: %v, want invalid", err)
 	}
 }
+
+func TestRoleClaim(t *testing.T) {
+	t.Parallel()
+	exp := now.Add(time.Hour).Unix()
+	for _, tt := range []struct {
+		claim any
+		want  string
+		err   error
+	}{
+		{nil, "member", nil},
+		{"member", "member", nil},
+		{"moderator", "moderator", nil},
+		{"service", "service", nil},
+		{"admin", "", auth.ErrInvalid},
+		{"Moderator", "", auth.ErrInvalid},
+		{7, "", auth.ErrInvalid},
+	} {
+		c := map[string]any{"sub": "a", "exp": exp}
+		if tt.claim != nil {
+			c["role"] = tt.claim
+		}
+		id, err := auth.Verify(claimed(t, c), auth.Policy{Secret: secret}, now, valid)
+		if id.Role != tt.want || !errors.Is(err, tt.err) || (tt.err == nil) != (err == nil) {
+			t.Errorf("role %v: %q, %v; want %q, %v", tt.claim, id.Role, err, tt.want, tt.err)
+		}
+	}
+	tok, _ := auth.MintGrant(secret, now, auth.Grant{UserID: "bridge", TTL: time.Hour, Role: "service"})
+	if id, err := auth.Verify(tok, auth.Policy{Secret: secret}, now, valid); err != nil || id.Role != "service" {
+		t.Errorf("a minted service token: %+v, %v", id, err)
+	}
+}

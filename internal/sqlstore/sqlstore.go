@@ -3,6 +3,11 @@
 // window of history is cut. It talks to SQLite through DB, so it runs
 // natively in tests against a real SQLite; the worker's DB calls the
 // object's ctx.storage.sql through the glue.
+//
+// Messages and the changes to them (edits, deletions) take positions in one
+// increasing sequence: a message's id is its position, and a change's
+// message_edited or message_deleted frame is kept at its own, so that a
+// client's "since" covers both.
 package sqlstore
 
 import (
@@ -37,16 +42,30 @@ const Schema = `CREATE TABLE IF NOT EXISTS messages (
 	ts TEXT NOT NULL
 )`
 
+// changesSchema holds the changes to messages (their frames, at their
+// positions) and when each edited message was last edited. A room made
+// before edits existed gets them at its next write.
+var changesSchema = []string{
+	`CREATE TABLE IF NOT EXISTS changes (
+		pos INTEGER PRIMARY KEY,
+		message_id INTEGER NOT NULL,
+		kind TEXT NOT NULL,
+		frame TEXT NOT NULL
+	)`,
+	`CREATE INDEX IF NOT EXISTS changes_message ON changes (message_id)`,
+	`CREATE TABLE IF NOT EXISTS edited (message_id INTEGER PRIMARY KEY, edited_at TEXT NOT NULL)`,
+}
+
 // InsertMessage is the statement of every message: SQLite picks the fields
 // out of the broadcast frame (a protocol.ChatMessage), so a message crosses
 // into JS once, as the frame, for both the insert and the fan-out.
 const InsertMessage = `INSERT INTO messages (id, user_id, text, ts) VALUES (
 	json_extract(?1, '$.id'), json_extract(?1, '$.userId'), json_extract(?1, '$.text'), json_extract(?1, '$.timestamp'))`
 
-// probeQuery names the table and prune triggers that exist, comma-separated
-// (the names hold no commas).
+// probeQuery names the tables and prune triggers that exist,
+// comma-separated (the names hold no commas).
 const probeQuery = `SELECT group_concat(name, ',') FROM sqlite_master
-	WHERE (type = 'table' AND name = 'messages') OR (type = 'trigger' AND name GLOB 'prune_[0-9]*')`
+	WHERE (type = 'table' AND name IN ('messages', 'changes', 'edited')) OR (type = 'trigger' AND name GLOB 'prune*')`
 
 // windowQuery reads the newest rows above a position (?1) and below another
 // (?2), at most ?3 of them, as one JSON array built by SQLite: one round
@@ -54,37 +73,77 @@ const probeQuery = `SELECT group_concat(name, ',') FROM sqlite_master
 // before a row hold more than ?4 bytes of JSON (by SQLite's own quoting),
 // keeping that last row, so that the value it builds stays near ?4 (at most
 // a megabyte) plus one message, never near SQLite's 2 MB limit, however
-// large the stored texts are.
-const windowQuery = `SELECT json_group_array(json_object('id', id, 'userId', user_id, 'text', text, 'timestamp', ts))
-	FROM (SELECT id, user_id, text, ts,
-			sum(length(CAST(json_quote(text) AS BLOB)) + length(CAST(json_quote(user_id) AS BLOB)) + 64)
+// large the stored texts are. An edited message carries editedAt (the
+// %s is the edited table, or a stand-in with no rows in a room that has
+// none yet).
+const windowQuery = `SELECT json_group_array(CASE WHEN edited_at IS NULL
+		THEN json_object('id', id, 'userId', user_id, 'text', text, 'timestamp', ts)
+		ELSE json_object('id', id, 'userId', user_id, 'text', text, 'timestamp', ts, 'editedAt', edited_at) END)
+	FROM (SELECT id, user_id, text, ts, edited_at,
+			sum(length(CAST(json_quote(text) AS BLOB)) + length(CAST(json_quote(user_id) AS BLOB)) + 96)
 				OVER (ORDER BY id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_bytes
-		FROM (SELECT id, user_id, text, ts FROM messages WHERE id > ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3))
+		FROM (SELECT m.id, m.user_id, m.text, m.ts, e.edited_at FROM messages m LEFT JOIN %s e ON e.message_id = m.id
+			WHERE m.id > ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3))
 	WHERE coalesce(before_bytes, 0) <= ?4`
+
+// noEdits stands in for the edited table in a room that has none yet.
+const noEdits = `(SELECT NULL AS message_id, NULL AS edited_at WHERE 0)`
+
+// changesQuery reads, in order, the change frames after ?1 to messages at or
+// before it: at most ?2, stopping near ?3 bytes as windowQuery does.
+const changesQuery = `SELECT json_group_array(json(frame) ORDER BY pos)
+	FROM (SELECT pos, frame, sum(length(CAST(frame AS BLOB)) + 1)
+			OVER (ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_bytes
+		FROM (SELECT pos, frame FROM changes WHERE pos > ?1 AND message_id <= ?1 ORDER BY pos LIMIT ?2))
+	WHERE coalesce(before_bytes, 0) <= ?3`
+
+// accountedQuery counts the positions strictly between ?1 and ?2 that are
+// changes, or messages since deleted.
+const accountedQuery = `SELECT count(*) FROM changes
+	WHERE (pos > ?1 AND pos < ?2) OR (kind = 'delete' AND message_id > ?1 AND message_id < ?2)`
 
 // noUpperBound stands for "no before": above any id.
 const noUpperBound = int64(1) << 53
 
-const lastIDQuery = `SELECT coalesce(max(id), 0) FROM messages`
+const (
+	lastIDQuery          = `SELECT coalesce(max(id), 0) FROM messages`
+	lastPositionQuery    = `SELECT max(coalesce((SELECT max(id) FROM messages), 0), coalesce((SELECT max(pos) FROM changes), 0))`
+	authorQuery          = `SELECT user_id FROM messages WHERE id = ?`
+	editText             = `UPDATE messages SET text = ?2 WHERE id = ?1`
+	markEdited           = `INSERT OR REPLACE INTO edited (message_id, edited_at) VALUES (?1, ?2)`
+	recordChange         = `INSERT INTO changes (pos, message_id, kind, frame) VALUES (?1, ?2, ?3, ?4)`
+	deleteMessage        = `DELETE FROM messages WHERE id = ?`
+	forgetEdited         = `DELETE FROM edited WHERE message_id = ?`
+	forgetEdits          = `DELETE FROM changes WHERE message_id = ? AND kind = 'edit'`
+	kindEdit, kindDelete = "edit", "delete"
+	editedTable          = "edited"
+)
 
-// PruneTrigger is the name of the trigger that keeps the newest keep rows.
-// It is named after keep, so a new MAX_STORED_MESSAGES replaces it.
-func PruneTrigger(keep int) string { return "prune_" + strconv.Itoa(keep) }
+// PruneTrigger is the name of the trigger that prunes every message and
+// change more than keep positions old. It is named after keep, so a new
+// MAX_STORED_MESSAGES replaces it (and "prune2_" replaced "prune_", the
+// trigger of rooms made before changes existed).
+func PruneTrigger(keep int) string { return "prune2_" + strconv.Itoa(keep) }
 
-// pruneTriggerSQL prunes the table to the newest keep rows after every
-// insert: in SQLite itself, so a message is one statement, not two.
+// pruneTriggerSQL prunes after every message: in SQLite itself, so a
+// message is one statement. Every position at or below the new id minus keep
+// goes, message or change alike.
 func pruneTriggerSQL(keep int) string {
+	k := strconv.Itoa(keep)
 	return `CREATE TRIGGER IF NOT EXISTS ` + PruneTrigger(keep) + ` AFTER INSERT ON messages BEGIN
-			DELETE FROM messages WHERE id <= NEW.id - ` + strconv.Itoa(keep) + `; END`
+			DELETE FROM messages WHERE id <= NEW.id - ` + k + `;
+			DELETE FROM changes WHERE pos <= NEW.id - ` + k + `;
+			DELETE FROM edited WHERE message_id <= NEW.id - ` + k + `; END`
 }
 
 // State is what a store learned about its database during one object's
 // life: it saves asking again on every message. A new object starts from the
 // zero State.
 type State struct {
-	probed      bool // probe ran
-	schemaReady bool // the messages table exists
-	prunedTo    int  // the keep of the prune trigger in place; 0: unknown
+	probed       bool // probe ran
+	schemaReady  bool // the messages table exists
+	changesReady bool // the changes and edited tables exist
+	prunedTo     int  // the keep of the prune trigger in place; 0: unknown
 }
 
 // Store is a room.Store over DB.
@@ -101,8 +160,8 @@ var _ room.Store = Store{}
 // errNoTable is a read of a room whose table was never created.
 var errNoTable = errors.New("no messages table")
 
-// probe learns in one statement whether the table and the prune trigger
-// for keep exist, and returns every prune trigger's name.
+// probe learns in one statement which tables and prune trigger exist, and
+// returns every prune trigger's name.
 func (s Store) probe(keep int) ([]string, error) {
 	v, err := s.DB.Value(probeQuery)
 	if err != nil {
@@ -112,25 +171,35 @@ func (s Store) probe(keep int) ([]string, error) {
 	if text, ok := v.(string); ok && text != "" {
 		names = strings.Split(text, ",")
 	}
+	var triggers []string
+	changes, edited := false, false
 	for _, name := range names {
 		switch name {
 		case "messages":
 			s.State.schemaReady = true
-		case PruneTrigger(keep):
-			s.State.prunedTo = keep
+		case "changes":
+			changes = true
+		case "edited":
+			edited = true
+		default:
+			triggers = append(triggers, name)
+			if name == PruneTrigger(keep) {
+				s.State.prunedTo = keep
+			}
 		}
 	}
+	s.State.changesReady = changes && edited
 	s.State.probed = true
-	return names, nil
+	return triggers, nil
 }
 
-// ensureWritable creates the table, and the prune trigger for keep in place
+// ensureWritable creates the tables, and the prune trigger for keep in place
 // of any other.
 func (s Store) ensureWritable(keep int) error {
-	if s.State.schemaReady && s.State.prunedTo == keep {
+	if s.State.schemaReady && s.State.changesReady && s.State.prunedTo == keep {
 		return nil
 	}
-	names, err := s.probe(keep)
+	triggers, err := s.probe(keep)
 	if err != nil {
 		return err
 	}
@@ -140,8 +209,16 @@ func (s Store) ensureWritable(keep int) error {
 		}
 		s.State.schemaReady = true
 	}
-	for _, name := range names {
-		if name != "messages" && name != PruneTrigger(keep) {
+	if !s.State.changesReady {
+		for _, q := range changesSchema {
+			if _, err := s.DB.Value(q); err != nil {
+				return err
+			}
+		}
+		s.State.changesReady = true
+	}
+	for _, name := range triggers {
+		if name != PruneTrigger(keep) {
 			if _, err := s.DB.Value(`DROP TRIGGER IF EXISTS "` + name + `"`); err != nil {
 				return err
 			}
@@ -178,8 +255,8 @@ func (s Store) Append(_ protocol.StoredMessage, frame []byte, keep int) error {
 }
 
 // After reads the newest limit rows above since and below before (0: no
-// bound), oldest first, stopping near maxBytes (windowQuery); it asks for
-// one more to learn whether any were left out.
+// bound), oldest first, in their current state, stopping near maxBytes
+// (windowQuery); it asks for one more to learn whether any were left out.
 func (s Store) After(since, before int64, limit, maxBytes int) ([]protocol.StoredMessage, bool, error) {
 	if err := s.ensureTable(); errors.Is(err, errNoTable) {
 		return nil, false, nil
@@ -189,7 +266,11 @@ func (s Store) After(since, before int64, limit, maxBytes int) ([]protocol.Store
 	if before == 0 {
 		before = noUpperBound
 	}
-	v, err := s.DB.Value(windowQuery, since, before, limit+1, maxBytes)
+	edited := noEdits
+	if s.State.changesReady {
+		edited = editedTable
+	}
+	v, err := s.DB.Value(strings.Replace(windowQuery, "%s", edited, 1), since, before, limit+1, maxBytes)
 	if err != nil {
 		return nil, false, err
 	}
@@ -209,14 +290,19 @@ func (s Store) After(since, before int64, limit, maxBytes int) ([]protocol.Store
 	return msgs, truncated, nil
 }
 
-// LastID is the highest stored id, 0 for a room that never stored anything.
+// LastID is the highest position stored, message or change; 0 for a room
+// that never stored anything.
 func (s Store) LastID() (int64, error) {
 	if err := s.ensureTable(); errors.Is(err, errNoTable) {
 		return 0, nil
 	} else if err != nil {
 		return 0, err
 	}
-	v, err := s.DB.Value(lastIDQuery)
+	q := lastIDQuery
+	if s.State.changesReady {
+		q = lastPositionQuery
+	}
+	v, err := s.DB.Value(q)
 	if err != nil {
 		return 0, err
 	}
@@ -224,5 +310,107 @@ func (s Store) LastID() (int64, error) {
 	if !ok {
 		return 0, errors.New("max(id) is not a number")
 	}
+	return int64(n), nil
+}
+
+// Author returns who posted message id.
+func (s Store) Author(id int64) (string, bool, error) {
+	if err := s.ensureTable(); errors.Is(err, errNoTable) {
+		return "", false, nil
+	} else if err != nil {
+		return "", false, err
+	}
+	v, err := s.DB.Value(authorQuery, id)
+	if err != nil {
+		return "", false, err
+	}
+	user, ok := v.(string)
+	return user, ok, nil
+}
+
+// Edit replaces a message's text and records the change.
+func (s Store) Edit(id int64, text, editedAt string, pos int64, frame []byte) error {
+	if err := s.ensureWritable(s.Keep); err != nil {
+		return err
+	}
+	return s.run(
+		statement{editText, []any{id, text}},
+		statement{markEdited, []any{id, editedAt}},
+		statement{recordChange, []any{pos, id, kindEdit, string(frame)}},
+	)
+}
+
+// Delete removes a message with its text and its edits, and records the
+// change.
+func (s Store) Delete(id, pos int64, frame []byte) error {
+	if err := s.ensureWritable(s.Keep); err != nil {
+		return err
+	}
+	return s.run(
+		statement{deleteMessage, []any{id}},
+		statement{forgetEdited, []any{id}},
+		statement{forgetEdits, []any{id}},
+		statement{recordChange, []any{pos, id, kindDelete, string(frame)}},
+	)
+}
+
+// statement is one SQL statement with its bindings.
+type statement struct {
+	query string
+	args  []any
+}
+
+// run runs statements in order, stopping at the first that fails. They are
+// durable together: the runtime commits an event's writes at its end.
+func (s Store) run(stmts ...statement) error {
+	for _, st := range stmts {
+		if _, err := s.DB.Value(st.query, st.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Changes reads the changes a resume after since needs (changesQuery).
+func (s Store) Changes(since int64, limit, maxBytes int) ([]protocol.Raw, bool, error) {
+	if err := s.ensureTable(); err != nil || !s.State.changesReady {
+		if errors.Is(err, errNoTable) {
+			err = nil
+		}
+		return nil, false, err
+	}
+	v, err := s.DB.Value(changesQuery, since, limit+1, maxBytes)
+	if err != nil {
+		return nil, false, err
+	}
+	raw, ok := v.(string)
+	if !ok {
+		return nil, false, errors.New("the changes query returned no JSON")
+	}
+	var frames protocol.RawList
+	if err := protocol.Unmarshal([]byte(raw), &frames); err != nil {
+		return nil, false, err
+	}
+	more := len(frames) > limit
+	if more {
+		frames = frames[:limit]
+	}
+	return frames, more, nil
+}
+
+// Accounted counts the positions between from and to that are changes, or
+// messages since deleted.
+func (s Store) Accounted(from, to int64) (int64, error) {
+	if err := s.ensureTable(); err != nil || !s.State.changesReady {
+		if errors.Is(err, errNoTable) {
+			err = nil
+		}
+		return 0, err
+	}
+	v, err := s.DB.Value(accountedQuery, from, to)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := v.(float64)
 	return int64(n), nil
 }

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -138,7 +139,7 @@ func TestAppendStoresTheFramesFieldsAndPrunes(t *testing.T) {
 	db := open(t)
 	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 5}
 	appendN(t, s, 1, 8, 5)
-	if want := []string{"table messages", "trigger prune_5"}; !slices.Equal(db.objects(t), want) {
+	if want := []string{"index changes_message", "table changes", "table edited", "table messages", "trigger prune2_5"}; !slices.Equal(db.objects(t), want) {
 		t.Errorf("schema = %q, want %q", db.objects(t), want)
 	}
 	msgs, more, err := s.After(0, 0, 100, 1<<20)
@@ -214,7 +215,7 @@ func TestANewKeepReplacesTheTrigger(t *testing.T) {
 	// A new deployment with MAX_STORED_MESSAGES=2: a new object life.
 	second := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 2}
 	appendN(t, second, 4, 6, 2)
-	if want := []string{"table messages", "trigger prune_2"}; !slices.Equal(db.objects(t), want) {
+	if want := []string{"index changes_message", "table changes", "table edited", "table messages", "trigger prune2_2"}; !slices.Equal(db.objects(t), want) {
 		t.Errorf("schema = %q, want %q", db.objects(t), want)
 	}
 	msgs, _, _ := second.After(0, 0, 10, 1<<20)
@@ -237,7 +238,7 @@ func TestANewObjectLifeFindsTheSchema(t *testing.T) {
 
 func TestPruneTrigger(t *testing.T) {
 	t.Parallel()
-	if got := sqlstore.PruneTrigger(1000); got != "prune_1000" {
+	if got := sqlstore.PruneTrigger(1000); got != "prune2_1000" {
 		t.Errorf("PruneTrigger(1000) = %q", got)
 	}
 }
@@ -311,5 +312,145 @@ func TestHugeTextsBuildNoHugeValue(t *testing.T) {
 	}
 	if db.largest > budget+(20<<10) {
 		t.Errorf("the window query built a %d-byte value for a %d-byte budget: SQLite's 2 MB limit is in reach", db.largest, budget)
+	}
+}
+
+// change makes the frame of a change at pos, as the room would.
+func editFrame(pos, id int64, text string) []byte {
+	return protocol.Marshal(protocol.MessageEdited{Type: protocol.TypeMessageEdited, ID: pos, MessageID: id, UserID: "alice", Text: text, EditedAt: "2025-10-26T05:21:00.000Z"})
+}
+
+func deleteFrame(pos, id int64) []byte {
+	return protocol.Marshal(protocol.MessageDeleted{Type: protocol.TypeMessageDeleted, ID: pos, MessageID: id, By: "mod", Timestamp: "2025-10-26T05:22:00.000Z"})
+}
+
+func TestEditsAndDeletesTakePositions(t *testing.T) {
+	t.Parallel()
+	db := open(t)
+	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 100}
+	appendN(t, s, 1, 5, 100)
+	if author, ok, err := s.Author(3); err != nil || !ok || author != "alice" {
+		t.Fatalf("Author(3) = %q, %v, %v", author, ok, err)
+	}
+	if _, ok, _ := s.Author(99); ok {
+		t.Error("Author of a message never sent")
+	}
+	if err := s.Edit(2, "fixed <b>", "2025-10-26T05:21:00.000Z", 6, editFrame(6, 2, "fixed <b>")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Edit(4, "first", "2025-10-26T05:21:00.000Z", 7, editFrame(7, 4, "first")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(4, 8, deleteFrame(8, 4)); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, s, 9, 9, 100)
+	if last, _ := s.LastID(); last != 9 {
+		t.Errorf("LastID = %d, want 9", last)
+	}
+	msgs, more, err := s.After(0, 0, 10, 1<<20)
+	if err != nil || more {
+		t.Fatal(err, more)
+	}
+	if got := ids(msgs); !slices.Equal(got, []int64{1, 2, 3, 5, 9}) {
+		t.Errorf("messages %v, want 4 gone", got)
+	}
+	if msgs[1].Text != "fixed <b>" || msgs[1].EditedAt != "2025-10-26T05:21:00.000Z" || msgs[0].EditedAt != "" {
+		t.Errorf("message 2 = %+v, message 1 = %+v", msgs[1], msgs[0])
+	}
+	// The deleted text is gone from storage, its edit with it.
+	for _, q := range []string{`SELECT count(*) FROM messages WHERE text = 'first'`, `SELECT count(*) FROM changes WHERE frame LIKE '%first%'`} {
+		if v, _ := db.Value(q); v != float64(0) {
+			t.Errorf("%s = %v: the deleted text is still stored", q, v)
+		}
+	}
+	// A resume after 3 gets the changes to messages 1 to 3 (message 4 it
+	// never saw, and gets in its current state: gone), one after 5 those to
+	// messages up to 5, in order.
+	for _, tt := range []struct {
+		since int64
+		want  []int64
+	}{{3, []int64{6}}, {5, []int64{6, 8}}, {6, []int64{8}}, {1, nil}, {8, nil}} {
+		changes, more, err := s.Changes(tt.since, 10, 1<<20)
+		if err != nil || more {
+			t.Fatal(err, more)
+		}
+		var got []int64
+		for _, c := range changes {
+			var v struct{ ID int64 }
+			if err := json.Unmarshal(c, &v); err != nil {
+				t.Fatalf("change %s: %v", c, err)
+			}
+			got = append(got, v.ID)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Changes(%d) = %v, want %v", tt.since, got, tt.want)
+		}
+	}
+	if changes, more, _ := s.Changes(5, 1, 1<<20); len(changes) != 1 || !more {
+		t.Errorf("Changes with a limit of 1: %d, more %v", len(changes), more)
+	}
+	// Between 5 and 9: the edit at 6, the deletion at 8 (and 7, an edit
+	// of the deleted message, is gone with it but was a change).
+	if n, err := s.Accounted(5, 9); err != nil || n != 2 {
+		t.Errorf("Accounted(5, 9) = %d, %v; want 2", n, err)
+	}
+	// Between 3 and 5: message 4, deleted.
+	if n, _ := s.Accounted(3, 5); n != 1 {
+		t.Errorf("Accounted(3, 5) = %d, want 1 (the deleted message)", n)
+	}
+}
+
+func TestARoomMadeBeforeChangesGetsThemAtItsNextWrite(t *testing.T) {
+	t.Parallel()
+	db := open(t)
+	// The schema and trigger of an older build.
+	for _, q := range []string{sqlstore.Schema, `CREATE TRIGGER prune_5 AFTER INSERT ON messages BEGIN DELETE FROM messages WHERE id <= NEW.id - 5; END`,
+		`INSERT INTO messages VALUES (1, 'alice', 'old', '2025-10-26T05:20:00.123Z')`} {
+		if _, err := db.Value(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 5}
+	db.statements = nil
+	// Reads work, and write nothing.
+	if last, err := s.LastID(); err != nil || last != 1 {
+		t.Fatalf("LastID = %d, %v", last, err)
+	}
+	if msgs, _, err := s.After(0, 0, 5, 1<<20); err != nil || len(msgs) != 1 {
+		t.Fatalf("After = %v, %v", msgs, err)
+	}
+	if n, err := s.Accounted(0, 5); err != nil || n != 0 {
+		t.Fatalf("Accounted = %d, %v", n, err)
+	}
+	if c, _, err := s.Changes(0, 5, 1<<20); err != nil || len(c) != 0 {
+		t.Fatalf("Changes = %v, %v", c, err)
+	}
+	if n := db.writes(); n != 0 {
+		t.Errorf("reads wrote: %q", db.statements)
+	}
+	appendN(t, s, 2, 2, 5)
+	if want := []string{"index changes_message", "table changes", "table edited", "table messages", "trigger prune2_5"}; !slices.Equal(db.objects(t), want) {
+		t.Errorf("schema = %q, want %q", db.objects(t), want)
+	}
+	if err := s.Edit(1, "new", "2025-10-26T05:21:00.000Z", 3, editFrame(3, 1, "new")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPruningTakesChangesToo(t *testing.T) {
+	t.Parallel()
+	db := open(t)
+	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 3}
+	appendN(t, s, 1, 2, 3)
+	if err := s.Edit(1, "x", "t", 3, editFrame(3, 1, "x")); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, s, 4, 7, 3)
+	if v, _ := db.Value(`SELECT count(*) FROM changes`); v != float64(0) {
+		t.Errorf("%v changes left more than 3 positions old", v)
+	}
+	if v, _ := db.Value(`SELECT count(*) FROM edited`); v != float64(0) {
+		t.Errorf("%v edit marks left for pruned messages", v)
 	}
 }

@@ -26,6 +26,11 @@ type Request struct {
 	Since    int64
 	HasSince bool
 	SinceErr *Reject
+	// ID is the message an edit or delete is about; HasID tells whether it
+	// was given, IDErr why a given one is invalid.
+	ID    int64
+	HasID bool
+	IDErr *Reject
 }
 
 // Reject is a rule violation answered with an error frame; the socket stays open.
@@ -60,16 +65,16 @@ func Decode(data []byte) (Request, *Reject) {
 		return req, Rejectf(CodeInvalidJSON, "frame is not valid JSON")
 	}
 	if !f.Type.Present {
-		return req, Rejectf(CodeUnknownType, `frame has no "type"; expected join, message or ping`)
+		return req, Rejectf(CodeUnknownType, `frame has no "type"; expected `+knownTypes)
 	}
 	if !f.Type.IsString {
-		return req, Rejectf(CodeUnknownType, `"type" must be a string; expected join, message or ping`)
+		return req, Rejectf(CodeUnknownType, `"type" must be a string; expected `+knownTypes)
 	}
 	switch t := f.Type.Name; t {
-	case TypeJoin, TypeMessage, TypePing:
+	case TypeJoin, TypeMessage, TypePing, TypeEdit, TypeDelete:
 		req.Type = t
 	default:
-		return req, Rejectf(CodeUnknownType, "unknown type %q; expected join, message or ping", truncate(t, 64))
+		return req, Rejectf(CodeUnknownType, "unknown type %q; expected "+knownTypes, truncate(t, 64))
 	}
 	if f.UserID.Present {
 		req.HasUserID = true
@@ -92,8 +97,19 @@ func Decode(data []byte) (Request, *Reject) {
 		req.HasSince = true
 		req.Since, req.SinceErr = ParseSince(string(bytes.TrimSpace(f.Since)))
 	}
+	if f.ID != nil && string(bytes.TrimSpace(f.ID)) != "null" {
+		req.HasID = true
+		id, rej := ParseSince(string(bytes.TrimSpace(f.ID)))
+		if rej != nil || id < 1 {
+			req.IDErr = Rejectf(CodeInvalidID, `"id" must be a positive integer message id`)
+		}
+		req.ID = id
+	}
 	return req, nil
 }
+
+// knownTypes lists the inbound types, for the errors that name them.
+const knownTypes = "join, message, ping, edit or delete"
 
 // ParseSince parses a resume point: a non-negative integer, written as one
 // (5, not 5.0, "5" or 5e0).

@@ -29,6 +29,10 @@ const (
 	TypeJoin    = "join"
 	TypeMessage = "message"
 	TypePing    = "ping"
+	// TypeEdit replaces the text of one's own message; TypeDelete removes a
+	// message (one's own, or anyone's for a moderator or a service).
+	TypeEdit   = "edit"
+	TypeDelete = "delete"
 )
 
 // Outbound frame types (server → client).
@@ -39,6 +43,18 @@ const (
 	TypeError      = "error"
 	TypePresence   = "presence"
 	TypeHistory    = "history"
+	// TypeMessageEdited and TypeMessageDeleted announce a change to a
+	// message; each takes a position in the sequence of message ids.
+	TypeMessageEdited  = "message_edited"
+	TypeMessageDeleted = "message_deleted"
+)
+
+// Roles a token's "role" claim may give. Without a claim the role is
+// RoleMember; open mode (no tokens) has no roles at all.
+const (
+	RoleMember    = "member"
+	RoleModerator = "moderator"
+	RoleService   = "service"
 )
 
 // Error codes sent in error frames. The socket stays open after each of them.
@@ -59,6 +75,10 @@ const (
 	// CodeTooManyConnections is an open-mode join over
 	// MAX_CONNECTIONS_PER_USER; a 1008 close follows it.
 	CodeTooManyConnections = "too_many_connections"
+	// CodeNotFound is an edit or delete of a message the room does not hold.
+	CodeNotFound = "not_found"
+	// CodeInvalidID is an id that is not a positive integer message id.
+	CodeInvalidID = "invalid_id"
 )
 
 // HTTP error codes of the front worker and the room API (the "error" field).
@@ -191,6 +211,7 @@ type Frame struct {
 	UserID Field     `json:"userId"`
 	Text   Field     `json:"text"`
 	Since  Raw       `json:"since"`
+	ID     Raw       `json:"id"`
 }
 
 // Field is a frame field read in one pass: Str holds a string value (a
@@ -253,6 +274,10 @@ func (k *TypeField) UnmarshalEasyJSON(l *jlexer.Lexer) {
 		k.Name = TypeMessage
 	case TypePing:
 		k.Name = TypePing
+	case TypeEdit:
+		k.Name = TypeEdit
+	case TypeDelete:
+		k.Name = TypeDelete
 	default:
 		k.Name = strings.Clone(s)
 	}
@@ -314,6 +339,29 @@ type StoredMessage struct {
 	UserID    string `json:"userId"`
 	Text      string `json:"text"`
 	Timestamp string `json:"timestamp"`
+	// EditedAt is when the text was last edited; absent when never.
+	EditedAt string `json:"editedAt,omitempty"`
+}
+
+// MessageEdited announces an edit: ID is the edit's position in the
+// sequence of message ids, MessageID the message it changed.
+type MessageEdited struct {
+	Type      string `json:"type"`
+	ID        int64  `json:"id"`
+	MessageID int64  `json:"messageId"`
+	UserID    string `json:"userId"`
+	Text      string `json:"text"`
+	EditedAt  string `json:"editedAt"`
+}
+
+// MessageDeleted announces a deletion by By: ID is its position, MessageID
+// the message that is gone (its text with it).
+type MessageDeleted struct {
+	Type      string `json:"type"`
+	ID        int64  `json:"id"`
+	MessageID int64  `json:"messageId"`
+	By        string `json:"by"`
+	Timestamp string `json:"timestamp"`
 }
 
 // Presence lists the distinct users joined to the room, sorted.
@@ -337,6 +385,10 @@ type History struct {
 	Type      string          `json:"type"`
 	Messages  []StoredMessage `json:"messages"`
 	Truncated bool            `json:"truncated,omitempty"`
+	// Changes, on a resume, are the changes after since to messages at or
+	// before it (message_edited, message_deleted frames), in order: a
+	// client that applies them ends with the view of one that never left.
+	Changes []Raw `json:"changes,omitempty"`
 }
 
 // RoomInfo is the body of GET /api/rooms/{room}.
@@ -353,6 +405,12 @@ type MessagesPage struct {
 	Messages  []StoredMessage `json:"messages"`
 	Truncated bool            `json:"truncated,omitempty"`
 }
+
+// RawList is a JSON array of frames kept as written: how a Store hands over
+// a batch of change frames in one piece.
+//
+//easyjson:json
+type RawList []Raw
 
 // StoredMessages is how a Store hands over a batch of rows in one piece.
 //

@@ -170,7 +170,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol2(in *jlexer.Lexer
 		in.Delim('[')
 		if *out == nil {
 			if !in.IsDelim(']') {
-				*out = make(StoredMessages, 0, 1)
+				*out = make(StoredMessages, 0, 0)
 			} else {
 				*out = StoredMessages{}
 			}
@@ -255,6 +255,12 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol3(in *jlexer.Lexer
 			} else {
 				out.Timestamp = string(in.String())
 			}
+		case "editedAt":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.EditedAt = string(in.String())
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -288,6 +294,11 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol3(out *jwriter.Wri
 		const prefix string = ",\"timestamp\":"
 		out.RawString(prefix)
 		out.String(string(in.Timestamp))
+	}
+	if in.EditedAt != "" {
+		const prefix string = ",\"editedAt\":"
+		out.RawString(prefix)
+		out.String(string(in.EditedAt))
 	}
 	out.RawByte('}')
 }
@@ -417,7 +428,63 @@ func (v RoomInfo) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *RoomInfo) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol4(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(in *jlexer.Lexer, out *RateLimited) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(in *jlexer.Lexer, out *RawList) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		in.Skip()
+		*out = nil
+	} else {
+		in.Delim('[')
+		if *out == nil {
+			if !in.IsDelim(']') {
+				*out = make(RawList, 0, 2)
+			} else {
+				*out = RawList{}
+			}
+		} else {
+			*out = (*out)[:0]
+		}
+		for !in.IsDelim(']') {
+			var v7 Raw
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(v7).UnmarshalEasyJSON(in)
+			}
+			*out = append(*out, v7)
+			in.WantComma()
+		}
+		in.Delim(']')
+	}
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(out *jwriter.Writer, in RawList) {
+	if in == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+		out.RawString("null")
+	} else {
+		out.RawByte('[')
+		for v8, v9 := range in {
+			if v8 > 0 {
+				out.RawByte(',')
+			}
+			(v9).MarshalEasyJSON(out)
+		}
+		out.RawByte(']')
+	}
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v RawList) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *RawList) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(in *jlexer.Lexer, out *RateLimited) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -465,7 +532,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(out *jwriter.Writer, in RateLimited) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol6(out *jwriter.Writer, in RateLimited) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -494,130 +561,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v RateLimited) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(w, v)
-}
-
-// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *RateLimited) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(l, v)
-}
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(in *jlexer.Lexer, out *PresenceSummary) {
-	isTopLevel := in.IsStart()
-	if in.IsNull() {
-		if isTopLevel {
-			in.Consumed()
-		}
-		in.Skip()
-		return
-	}
-	in.Delim('{')
-	for !in.IsDelim('}') {
-		key := in.UnsafeFieldName(false)
-		in.WantColon()
-		switch key {
-		case "type":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Type = string(in.String())
-			}
-		case "users":
-			if in.IsNull() {
-				in.Skip()
-				out.Users = nil
-			} else {
-				in.Delim('[')
-				if out.Users == nil {
-					if !in.IsDelim(']') {
-						out.Users = make([]string, 0, 4)
-					} else {
-						out.Users = []string{}
-					}
-				} else {
-					out.Users = (out.Users)[:0]
-				}
-				for !in.IsDelim(']') {
-					var v7 string
-					if in.IsNull() {
-						in.Skip()
-					} else {
-						v7 = string(in.String())
-					}
-					out.Users = append(out.Users, v7)
-					in.WantComma()
-				}
-				in.Delim(']')
-			}
-		case "count":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Count = int(in.Int())
-			}
-		case "truncated":
-			if in.IsNull() {
-				in.Skip()
-			} else {
-				out.Truncated = bool(in.Bool())
-			}
-		default:
-			in.SkipRecursive()
-		}
-		in.WantComma()
-	}
-	in.Delim('}')
-	if isTopLevel {
-		in.Consumed()
-	}
-}
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol6(out *jwriter.Writer, in PresenceSummary) {
-	out.RawByte('{')
-	first := true
-	_ = first
-	{
-		const prefix string = ",\"type\":"
-		out.RawString(prefix[1:])
-		out.String(string(in.Type))
-	}
-	{
-		const prefix string = ",\"users\":"
-		out.RawString(prefix)
-		if in.Users == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
-			out.RawString("null")
-		} else {
-			out.RawByte('[')
-			for v8, v9 := range in.Users {
-				if v8 > 0 {
-					out.RawByte(',')
-				}
-				out.String(string(v9))
-			}
-			out.RawByte(']')
-		}
-	}
-	{
-		const prefix string = ",\"count\":"
-		out.RawString(prefix)
-		out.Int(int(in.Count))
-	}
-	{
-		const prefix string = ",\"truncated\":"
-		out.RawString(prefix)
-		out.Bool(bool(in.Truncated))
-	}
-	out.RawByte('}')
-}
-
-// MarshalEasyJSON supports easyjson.Marshaler interface
-func (v PresenceSummary) MarshalEasyJSON(w *jwriter.Writer) {
 	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol6(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
-func (v *PresenceSummary) UnmarshalEasyJSON(l *jlexer.Lexer) {
+func (v *RateLimited) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(in *jlexer.Lexer, out *Presence) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(in *jlexer.Lexer, out *PresenceSummary) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -664,6 +615,18 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(in *jlexer.Lexer
 				}
 				in.Delim(']')
 			}
+		case "count":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Count = int(in.Int())
+			}
+		case "truncated":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Truncated = bool(in.Bool())
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -674,7 +637,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(out *jwriter.Writer, in Presence) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(out *jwriter.Writer, in PresenceSummary) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -699,19 +662,123 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(out *jwriter.Wri
 			out.RawByte(']')
 		}
 	}
+	{
+		const prefix string = ",\"count\":"
+		out.RawString(prefix)
+		out.Int(int(in.Count))
+	}
+	{
+		const prefix string = ",\"truncated\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Truncated))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v PresenceSummary) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *PresenceSummary) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(in *jlexer.Lexer, out *Presence) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "users":
+			if in.IsNull() {
+				in.Skip()
+				out.Users = nil
+			} else {
+				in.Delim('[')
+				if out.Users == nil {
+					if !in.IsDelim(']') {
+						out.Users = make([]string, 0, 4)
+					} else {
+						out.Users = []string{}
+					}
+				} else {
+					out.Users = (out.Users)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v13 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v13 = string(in.String())
+					}
+					out.Users = append(out.Users, v13)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(out *jwriter.Writer, in Presence) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"users\":"
+		out.RawString(prefix)
+		if in.Users == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v14, v15 := range in.Users {
+				if v14 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v15))
+			}
+			out.RawByte(']')
+		}
+	}
 	out.RawByte('}')
 }
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Presence) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Presence) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(in *jlexer.Lexer, out *Pong) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(in *jlexer.Lexer, out *Pong) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -741,7 +808,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(out *jwriter.Writer, in Pong) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(out *jwriter.Writer, in Pong) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -755,14 +822,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Pong) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Pong) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(in *jlexer.Lexer, out *MessagesPage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(in *jlexer.Lexer, out *MessagesPage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -790,7 +857,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(in *jlexer.Lexer
 				in.Delim('[')
 				if out.Messages == nil {
 					if !in.IsDelim(']') {
-						out.Messages = make([]StoredMessage, 0, 1)
+						out.Messages = make([]StoredMessage, 0, 0)
 					} else {
 						out.Messages = []StoredMessage{}
 					}
@@ -798,13 +865,13 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(in *jlexer.Lexer
 					out.Messages = (out.Messages)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v13 StoredMessage
+					var v16 StoredMessage
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						(v13).UnmarshalEasyJSON(in)
+						(v16).UnmarshalEasyJSON(in)
 					}
-					out.Messages = append(out.Messages, v13)
+					out.Messages = append(out.Messages, v16)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -825,7 +892,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(out *jwriter.Writer, in MessagesPage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(out *jwriter.Writer, in MessagesPage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -841,11 +908,11 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(out *jwriter.Wri
 			out.RawString("null")
 		} else {
 			out.RawByte('[')
-			for v14, v15 := range in.Messages {
-				if v14 > 0 {
+			for v17, v18 := range in.Messages {
+				if v17 > 0 {
 					out.RawByte(',')
 				}
-				(v15).MarshalEasyJSON(out)
+				(v18).MarshalEasyJSON(out)
 			}
 			out.RawByte(']')
 		}
@@ -860,14 +927,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessagesPage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessagesPage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(in *jlexer.Lexer, out *MessageRequest) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(in *jlexer.Lexer, out *MessageRequest) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -909,7 +976,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(out *jwriter.Writer, in MessageRequest) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(out *jwriter.Writer, in MessageRequest) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -933,14 +1000,215 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessageRequest) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessageRequest) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(in *jlexer.Lexer, out *JoinRequest) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexer, out *MessageEdited) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = int64(in.Int64())
+			}
+		case "messageId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MessageID = int64(in.Int64())
+			}
+		case "userId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.UserID = string(in.String())
+			}
+		case "text":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Text = string(in.String())
+			}
+		case "editedAt":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.EditedAt = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(out *jwriter.Writer, in MessageEdited) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"id\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.ID))
+	}
+	{
+		const prefix string = ",\"messageId\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.MessageID))
+	}
+	{
+		const prefix string = ",\"userId\":"
+		out.RawString(prefix)
+		out.String(string(in.UserID))
+	}
+	{
+		const prefix string = ",\"text\":"
+		out.RawString(prefix)
+		out.String(string(in.Text))
+	}
+	{
+		const prefix string = ",\"editedAt\":"
+		out.RawString(prefix)
+		out.String(string(in.EditedAt))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v MessageEdited) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *MessageEdited) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(in *jlexer.Lexer, out *MessageDeleted) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = int64(in.Int64())
+			}
+		case "messageId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MessageID = int64(in.Int64())
+			}
+		case "by":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.By = string(in.String())
+			}
+		case "timestamp":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Timestamp = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(out *jwriter.Writer, in MessageDeleted) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"id\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.ID))
+	}
+	{
+		const prefix string = ",\"messageId\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.MessageID))
+	}
+	{
+		const prefix string = ",\"by\":"
+		out.RawString(prefix)
+		out.String(string(in.By))
+	}
+	{
+		const prefix string = ",\"timestamp\":"
+		out.RawString(prefix)
+		out.String(string(in.Timestamp))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v MessageDeleted) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *MessageDeleted) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(in *jlexer.Lexer, out *JoinRequest) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -990,7 +1258,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(out *jwriter.Writer, in JoinRequest) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(out *jwriter.Writer, in JoinRequest) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1014,14 +1282,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v JoinRequest) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *JoinRequest) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexer, out *History) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(in *jlexer.Lexer, out *History) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1049,7 +1317,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexe
 				in.Delim('[')
 				if out.Messages == nil {
 					if !in.IsDelim(']') {
-						out.Messages = make([]StoredMessage, 0, 1)
+						out.Messages = make([]StoredMessage, 0, 0)
 					} else {
 						out.Messages = []StoredMessage{}
 					}
@@ -1057,13 +1325,13 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexe
 					out.Messages = (out.Messages)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v16 StoredMessage
+					var v19 StoredMessage
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						(v16).UnmarshalEasyJSON(in)
+						(v19).UnmarshalEasyJSON(in)
 					}
-					out.Messages = append(out.Messages, v16)
+					out.Messages = append(out.Messages, v19)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1073,6 +1341,33 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexe
 				in.Skip()
 			} else {
 				out.Truncated = bool(in.Bool())
+			}
+		case "changes":
+			if in.IsNull() {
+				in.Skip()
+				out.Changes = nil
+			} else {
+				in.Delim('[')
+				if out.Changes == nil {
+					if !in.IsDelim(']') {
+						out.Changes = make([]Raw, 0, 2)
+					} else {
+						out.Changes = []Raw{}
+					}
+				} else {
+					out.Changes = (out.Changes)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v20 Raw
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						(v20).UnmarshalEasyJSON(in)
+					}
+					out.Changes = append(out.Changes, v20)
+					in.WantComma()
+				}
+				in.Delim(']')
 			}
 		default:
 			in.SkipRecursive()
@@ -1084,7 +1379,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(out *jwriter.Writer, in History) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(out *jwriter.Writer, in History) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1100,11 +1395,11 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(out *jwriter.Wr
 			out.RawString("null")
 		} else {
 			out.RawByte('[')
-			for v17, v18 := range in.Messages {
-				if v17 > 0 {
+			for v21, v22 := range in.Messages {
+				if v21 > 0 {
 					out.RawByte(',')
 				}
-				(v18).MarshalEasyJSON(out)
+				(v22).MarshalEasyJSON(out)
 			}
 			out.RawByte(']')
 		}
@@ -1114,19 +1409,33 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(out *jwriter.Wr
 		out.RawString(prefix)
 		out.Bool(bool(in.Truncated))
 	}
+	if len(in.Changes) != 0 {
+		const prefix string = ",\"changes\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v23, v24 := range in.Changes {
+				if v23 > 0 {
+					out.RawByte(',')
+				}
+				(v24).MarshalEasyJSON(out)
+			}
+			out.RawByte(']')
+		}
+	}
 	out.RawByte('}')
 }
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v History) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *History) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(in *jlexer.Lexer, out *Health) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(in *jlexer.Lexer, out *Health) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1156,7 +1465,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(out *jwriter.Writer, in Health) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(out *jwriter.Writer, in Health) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1170,14 +1479,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Health) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Health) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(in *jlexer.Lexer, out *HTTPError) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(in *jlexer.Lexer, out *HTTPError) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1213,7 +1522,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(out *jwriter.Writer, in HTTPError) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(out *jwriter.Writer, in HTTPError) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1232,14 +1541,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v HTTPError) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *HTTPError) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(in *jlexer.Lexer, out *Frame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(in *jlexer.Lexer, out *Frame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1277,6 +1586,12 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(in *jlexer.Lexe
 			} else {
 				(out.Since).UnmarshalEasyJSON(in)
 			}
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.ID).UnmarshalEasyJSON(in)
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -1287,7 +1602,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(out *jwriter.Writer, in Frame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(out *jwriter.Writer, in Frame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1311,19 +1626,24 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(out *jwriter.Wr
 		out.RawString(prefix)
 		(in.Since).MarshalEasyJSON(out)
 	}
+	{
+		const prefix string = ",\"id\":"
+		out.RawString(prefix)
+		(in.ID).MarshalEasyJSON(out)
+	}
 	out.RawByte('}')
 }
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Frame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Frame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(in *jlexer.Lexer, out *ErrorFrame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(in *jlexer.Lexer, out *ErrorFrame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1365,7 +1685,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(out *jwriter.Writer, in ErrorFrame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(out *jwriter.Writer, in ErrorFrame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1389,14 +1709,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ErrorFrame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ErrorFrame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(in *jlexer.Lexer, out *ChatMessage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(in *jlexer.Lexer, out *ChatMessage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1450,7 +1770,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(out *jwriter.Writer, in ChatMessage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(out *jwriter.Writer, in ChatMessage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1484,10 +1804,10 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatMessage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(l, v)
 }

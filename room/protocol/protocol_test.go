@@ -22,7 +22,7 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		switch req.Type {
-		case protocol.TypeJoin, protocol.TypeMessage, protocol.TypePing:
+		case protocol.TypeJoin, protocol.TypeMessage, protocol.TypePing, protocol.TypeEdit, protocol.TypeDelete:
 		default:
 			t.Fatalf("accepted unknown type %q", req.Type)
 		}

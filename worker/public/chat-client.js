@@ -22,6 +22,20 @@
 //   - A text sent on a connection that died before the room echoed it back is
 //     checked against the resumed history: if the room has it, it is not sent
 //     again; if not, it is sent again on the new connection.
+//   - edit(id, text) and delete(id) change a message already in the room.
+//     They need an open connection: while not open they are refused (an
+//     "error" event with code "not_connected"), never queued, since an edit
+//     applied minutes later, to a message that may have changed meanwhile,
+//     is not what the user asked for. One in flight when the connection dies
+//     is checked against the resume's "changes": applied, it is done; not
+//     applied, it is sent again; with a truncated or reset history it is
+//     reported ("unconfirmed") instead.
+//   - Every frame with an "id" (message, message_edited, message_deleted)
+//     holds a position in one increasing sequence; "since" is the highest
+//     position seen, whatever the frame. message_edited / message_deleted
+//     arrive as events of those names, and a resume's "changes" (edits and
+//     deletions, while away, of messages already delivered) are emitted as
+//     the same events right after its "history" event.
 //   - A token never goes into a URL (URLs end up in logs and histories): the
 //     socket offers it as the subprotocol "bearer.<token>" next to "gochat",
 //     and loadOlder() sends it as "Authorization: Bearer". getToken, if given,
@@ -48,6 +62,15 @@ const MESSAGE_ERRORS = new Set([
   "storage_unavailable",
   "forbidden",
 ]);
+
+// Which error codes can answer each kind of request in flight: an error
+// answers the oldest request of a kind that can get it (the room answers
+// in order, each request with its echo or an error).
+const ANSWERS = {
+  message: MESSAGE_ERRORS,
+  edit: new Set([...MESSAGE_ERRORS, "not_found", "invalid_id"]),
+  delete: new Set(["rate_limited", "not_joined", "storage_unavailable", "forbidden", "not_found", "invalid_id"]),
+};
 
 // Error codes that make a join hopeless to retry as is.
 const FATAL_JOIN_ERRORS = new Set(["invalid_user_id", "forbidden", "already_joined"]);
@@ -142,11 +165,14 @@ export class ChatClient {
   #closed = false;
 
   #users = new Set();
-  #lastId = null; // highest message id delivered, the next join's "since"
-  #seen = new Set(); // recent ids, oldest first, for deduplication
+  #lastId = null; // highest position (id of any frame) delivered, the next join's "since"
+  #sentSince = null; // the "since" of the current join
+  #seen = new Set(); // recent positions, oldest first, for deduplication
   #queue = []; // texts waiting for an open connection
-  #inflight = []; // texts sent on the current connection, not yet echoed or refused
-  #unconfirmed = []; // in flight when the previous connection died
+  // Requests sent on the current connection, not yet echoed or refused, in
+  // order: {kind: "message", text} | {kind: "edit", id, text} | {kind: "delete", id}.
+  #inflight = [];
+  #unconfirmed = []; // requests in flight when the previous connection died
   #pendingReset = false; // the room forgot our resume point; the next history starts over
   #oldestId = null; // lowest message id delivered since the last reset, loadOlder's "before"
   #older = null; // the loadOlder() in progress
@@ -210,16 +236,18 @@ export class ChatClient {
   get status() { return this.#status; }
   /** The users present in the room, sorted. */
   get users() { return [...this.#users].sort(); }
-  /** The highest message id delivered so far, or null. */
+  /** The highest position delivered so far (the id of a message, an edit or
+   *  a deletion), or null: the next join's "since". */
   get lastId() { return this.#lastId; }
   /** The lowest message id delivered so far (loadOlder's "before"), or null. */
   get oldestId() { return this.#oldestId; }
-  /** How many texts wait for the connection. */
+  /** How many texts (and edits or deletions to check) wait for the connection. */
   get queued() { return this.#queue.length + this.#unconfirmed.length; }
 
   /**
    * on subscribes fn to an event and returns a function that unsubscribes it.
-   * Events: "status", "message", "history", "presence", "error".
+   * Events: "status", "message", "message_edited", "message_deleted",
+   * "history", "presence", "error".
    */
   on(type, fn) {
     let set = this.#listeners.get(type);
@@ -257,7 +285,7 @@ export class ChatClient {
       return false;
     }
     if (this.#joined && this.#ws?.readyState === OPEN) {
-      this.#transmit(text);
+      this.#transmit({ kind: "message", text });
       return true;
     }
     if (this.queued >= this.#opts.maxQueue) {
@@ -265,6 +293,48 @@ export class ChatClient {
       return false;
     }
     this.#queue.push(text);
+    return true;
+  }
+
+  /**
+   * edit replaces the text of message id (one's own; the room checks) with
+   * text, under the same rules as a message. It needs an open connection:
+   * otherwise it returns false and an "error" event says why (code
+   * "not_connected" or "client_closed"); nothing is queued. The room answers
+   * with a "message_edited" event for everyone, or an "error" event that
+   * carries {action: "edit", messageId, text} (not_found, forbidden,
+   * content_blocked, message_too_long, rate_limited, ...).
+   */
+  edit(id, text) {
+    checkId(id, "edit");
+    if (typeof text !== "string" || text === "") {
+      throw new TypeError("ChatClient.edit needs a non-empty string");
+    }
+    return this.#request({ kind: "edit", id, text });
+  }
+
+  /**
+   * delete removes message id: one's own, or anyone's with a token whose role
+   * is moderator or service (the room checks). Like edit, it needs an open
+   * connection and returns false otherwise. The room answers with a
+   * "message_deleted" event for everyone, or an "error" event that carries
+   * {action: "delete", messageId} (not_found, forbidden, ...).
+   */
+  delete(id) {
+    checkId(id, "delete");
+    return this.#request({ kind: "delete", id });
+  }
+
+  #request(op) {
+    if (this.#closed) {
+      this.#error(withOp({ code: "client_closed", message: `the chat client is closed; this ${op.kind} was not sent` }, op));
+      return false;
+    }
+    if (!(this.#joined && this.#ws?.readyState === OPEN)) {
+      this.#error(withOp({ code: "not_connected", message: `not connected: this ${op.kind} was not sent; try again once the chat is connected` }, op));
+      return false;
+    }
+    this.#transmit(op);
     return true;
   }
 
@@ -284,12 +354,15 @@ export class ChatClient {
       detach(ws);
       try { ws.close(1000, "client closed"); } catch { /* already closing */ }
     }
-    const texts = [...this.#unconfirmed, ...this.#queue];
+    const texts = [...this.#unconfirmed.filter(isMessage).map((op) => op.text), ...this.#queue];
+    const actions = this.#unconfirmed.filter((op) => !isMessage(op)).map((op) => withOp({}, op));
     this.#queue = [];
     this.#unconfirmed = [];
     this.#inflight = [];
-    if (texts.length) {
-      this.#error({ code: "not_sent", message: `${texts.length} message(s) were not sent before the chat closed`, texts });
+    if (texts.length || actions.length) {
+      const err = { code: "not_sent", message: `${texts.length + actions.length} message(s), edit(s) or deletion(s) were not sent before the chat closed`, texts };
+      if (actions.length) err.actions = actions;
+      this.#error(err);
     }
     this.#setStatus("closed");
   }
@@ -340,7 +413,7 @@ export class ChatClient {
       const messages = all
         .filter((m) => typeof m?.id === "number" && m.id < before && !seen.has(m.id) && seen.add(m.id))
         .sort((x, y) => x.id - y.id)
-        .map(({ id, userId, text, timestamp }) => ({ id, userId, text, timestamp }));
+        .map(messageOf);
       if (messages.length) this.#oldestId = messages[0].id;
       return { messages, hasMore: body?.truncated === true && messages.length > 0 };
     };
@@ -410,6 +483,7 @@ export class ChatClient {
   #sendJoin() {
     const join = { type: "join", userId: this.#opts.userId };
     if (this.#lastId !== null) join.since = this.#lastId;
+    this.#sentSince = this.#lastId;
     this.#raw(JSON.stringify(join));
   }
 
@@ -429,8 +503,8 @@ export class ChatClient {
     this.#ws = null;
     this.#generation++;
     this.#clearTimers();
-    // Texts the room neither echoed nor refused may or may not have arrived;
-    // the resumed history tells.
+    // Requests the room neither echoed nor refused may or may not have
+    // arrived; the resumed history tells.
     this.#unconfirmed.push(...this.#inflight);
     this.#inflight = [];
     this.#joined = false;
@@ -486,28 +560,80 @@ export class ChatClient {
     this.#awaitingPong = false;
     this.#pingTimer = this.#timers.setInterval(() => this.#keepalive(), this.#opts.pingIntervalMs);
 
-    const fresh = [];
-    for (const m of Array.isArray(frame.messages) ? frame.messages : []) {
-      if (m.userId === this.#opts.userId) this.#confirm(m.text, this.#unconfirmed);
-      if (this.#remember(m.id)) fresh.push(m);
-    }
-    this.#emit("history", { messages: fresh, truncated: frame.truncated === true, resumed, reset: this.#pendingReset });
+    const reset = this.#pendingReset;
     this.#pendingReset = false;
+    const since = this.#sentSince;
+    const me = this.#opts.userId;
+    const messages = Array.isArray(frame.messages) ? frame.messages.filter(isObject) : [];
+    const changes = (Array.isArray(frame.changes) ? frame.changes : []).map(changeOf).filter(Boolean);
+
+    // What the room holds of the requests the old connection left
+    // unanswered. A message is matched by its text, but only against one of
+    // ours that was never edited: an edited message no longer shows what was
+    // sent, and an edit's text is not a message. Edits and deletions are
+    // matched against the changes (they touch messages at or before since).
+    let ownEdited = false;
+    for (const m of messages) {
+      if (m.userId !== me) continue;
+      if (typeof m.editedAt === "string") {
+        // Ours from before since are not the ones in question.
+        if (since === null || !(m.id <= since)) ownEdited = true;
+        settle(this.#unconfirmed, (op) => op.kind === "edit" && op.id === m.id && op.text === m.text);
+      } else {
+        settle(this.#unconfirmed, (op) => op.kind === "message" && op.text === m.text);
+      }
+    }
+    for (const c of changes) {
+      if (c.type === "message_edited" && c.userId === me) {
+        settle(this.#unconfirmed, (op) => op.kind === "edit" && op.id === c.messageId && op.text === c.text);
+      } else if (c.type === "message_deleted") {
+        // Deleted, by us or by someone else: what a delete wanted is done.
+        settle(this.#unconfirmed, (op) => op.kind === "delete" && op.id === c.messageId);
+      }
+    }
+    // The positions after since that the resume shows. A hole means
+    // something happened to a message after since that the room folded in
+    // (an edit) or left out (a deletion): it may have been one of ours.
+    let gap = false;
+    if (since !== null && !reset) {
+      const shown = new Set([...messages, ...changes].map((x) => x.id).filter((id) => typeof id === "number" && id > since));
+      const top = Math.max(since, ...shown);
+      gap = shown.size !== top - since;
+    }
+
+    const fresh = [];
+    for (const m of messages) {
+      if (this.#remember(m.id, true)) fresh.push(messageOf(m));
+    }
+    const news = changes.filter((c) => this.#remember(c.id, false));
+    this.#emit("history", { messages: fresh, truncated: frame.truncated === true, resumed, reset, changes: news });
+    for (const c of news) this.#emit(c.type, c);
     this.#setStatus("open");
 
     // What the old connection may have lost goes first, then what was typed
-    // while offline. With a truncated history there is no telling whether the
-    // room has a text, so it is reported instead of risking a duplicate.
+    // while offline. When the resume cannot tell whether the room has a text
+    // (a truncated history; an edited message of ours or a hole after since,
+    // which may be the text in another form or deleted), the text is
+    // reported instead of risking a duplicate. An edit or a delete is
+    // reported when the history is truncated or starts over (its id may now
+    // name another message).
     const retry = this.#unconfirmed;
     this.#unconfirmed = [];
-    if (frame.truncated === true && retry.length) {
-      this.#error({ code: "unconfirmed", message: `${retry.length} message(s) may not have been sent; the connection dropped before the room confirmed them`, texts: retry });
-    } else {
-      for (const t of retry) this.#transmit(t);
+    const truncated = frame.truncated === true;
+    const unsureText = truncated || ownEdited || gap;
+    const unsureAction = truncated || reset;
+    const report = retry.filter((op) => (isMessage(op) ? unsureText : unsureAction));
+    if (report.length) {
+      const texts = report.filter(isMessage).map((op) => op.text);
+      const actions = report.filter((op) => !isMessage(op)).map((op) => withOp({}, op));
+      const err = { code: "unconfirmed", message: `${report.length} message(s), edit(s) or deletion(s) may not have been sent; the connection dropped before the room confirmed them`, texts };
+      if (actions.length) err.actions = actions;
+      this.#error(err);
     }
+    for (const op of retry) if (!report.includes(op)) this.#transmit(op);
     const queued = this.#queue;
     this.#queue = [];
-    for (const t of queued) this.#transmit(t);
+    for (const t of queued) this.#transmit({ kind: "message", text: t });
   }
 
   #keepalive() {
@@ -559,10 +685,25 @@ export class ChatClient {
         if (!this.#joined) this.#joinedWith(f);
         return;
       case "message": {
-        if (f.userId === this.#opts.userId) this.#confirm(f.text, this.#inflight);
-        if (!this.#remember(f.id)) return;
-        const { id, userId, text, timestamp } = f;
-        this.#emit("message", { id, userId, text, timestamp });
+        if (f.userId === this.#opts.userId) {
+          settle(this.#inflight, (op) => op.kind === "message" && op.text === f.text);
+        }
+        if (!this.#remember(f.id, true)) return;
+        this.#emit("message", messageOf(f));
+        return;
+      }
+      case "message_edited":
+      case "message_deleted": {
+        const c = changeOf(f);
+        if (!c) return;
+        const me = this.#opts.userId;
+        if (c.type === "message_edited" && c.userId === me) {
+          settle(this.#inflight, (op) => op.kind === "edit" && op.id === c.messageId && op.text === c.text);
+        } else if (c.type === "message_deleted" && c.by === me) {
+          settle(this.#inflight, (op) => op.kind === "delete" && op.id === c.messageId);
+        }
+        if (!this.#remember(c.id, false)) return;
+        this.#emit(c.type, c);
         return;
       }
       case "error":
@@ -601,17 +742,20 @@ export class ChatClient {
       this.#error(err);
       return;
     }
-    if (MESSAGE_ERRORS.has(err.code) && this.#inflight.length) {
-      err.text = this.#inflight.shift();
-    }
+    const i = this.#inflight.findIndex((op) => ANSWERS[op.kind].has(err.code));
+    if (i >= 0) withOp(err, this.#inflight.splice(i, 1)[0]);
     this.#error(err);
   }
 
   // --- helpers ---
 
-  #transmit(text) {
-    this.#inflight.push(text);
-    this.#raw(JSON.stringify({ type: "message", text }));
+  // #transmit sends a request and remembers it until the room answers.
+  #transmit(op) {
+    this.#inflight.push(op);
+    const frame = op.kind === "message" ? { type: "message", text: op.text }
+      : op.kind === "edit" ? { type: "edit", id: op.id, text: op.text }
+      : { type: "delete", id: op.id };
+    this.#raw(JSON.stringify(frame));
   }
 
   #raw(frame) {
@@ -623,14 +767,9 @@ export class ChatClient {
     }
   }
 
-  // #confirm removes text from list (the oldest equal entry): the room has it.
-  #confirm(text, list) {
-    const i = list.indexOf(text);
-    if (i >= 0) list.splice(i, 1);
-  }
-
-  // #remember records a message id and reports whether it is new.
-  #remember(id) {
+  // #remember records a position and reports whether it is new; message
+  // says it is a message's id (which loadOlder pages back from).
+  #remember(id, message) {
     if (typeof id !== "number") return true; // not ours to judge
     if (this.#seen.has(id)) return false;
     this.#seen.add(id);
@@ -638,7 +777,7 @@ export class ChatClient {
       this.#seen.delete(this.#seen.values().next().value);
     }
     if (this.#lastId === null || id > this.#lastId) this.#lastId = id;
-    if (this.#oldestId === null || id < this.#oldestId) this.#oldestId = id;
+    if (message && (this.#oldestId === null || id < this.#oldestId)) this.#oldestId = id;
     return true;
   }
 
@@ -662,6 +801,57 @@ export class ChatClient {
       }
     }
   }
+}
+
+// settle removes from list the oldest request that pred matches: the room
+// has answered it.
+function settle(list, pred) {
+  const i = list.findIndex(pred);
+  if (i >= 0) list.splice(i, 1);
+}
+
+const isMessage = (op) => op.kind === "message";
+const isObject = (x) => x !== null && typeof x === "object";
+
+// withOp adds to err what it says about a request: the text of a message;
+// the action, message id (and text) of an edit or a delete.
+function withOp(err, op) {
+  if (op.kind === "message") {
+    err.text = op.text;
+    return err;
+  }
+  err.action = op.kind;
+  err.messageId = op.id;
+  if (op.kind === "edit") err.text = op.text;
+  return err;
+}
+
+function checkId(id, what) {
+  if (!Number.isSafeInteger(id) || id < 1) {
+    throw new TypeError(`ChatClient.${what} needs a message id (a positive integer)`);
+  }
+}
+
+// messageOf is the message a caller sees: editedAt only when it was edited.
+function messageOf({ id, userId, text, timestamp, editedAt }) {
+  const m = { id, userId, text, timestamp };
+  if (typeof editedAt === "string") m.editedAt = editedAt;
+  return m;
+}
+
+// changeOf is the event of a message_edited or message_deleted frame, or
+// null for anything else.
+function changeOf(f) {
+  if (!isObject(f) || typeof f.messageId !== "number") return null;
+  if (f.type === "message_edited") {
+    const { id, messageId, userId, text, editedAt } = f;
+    return { type: f.type, id, messageId, userId, text, editedAt };
+  }
+  if (f.type === "message_deleted") {
+    const { id, messageId, by, timestamp } = f;
+    return { type: f.type, id, messageId, by, timestamp };
+  }
+  return null;
 }
 
 function detach(ws) {

@@ -10,6 +10,13 @@
 // keeps it in sessionStorage for this tab, and never puts it into another
 // URL: the socket gets it as a subprotocol and the HTTP API as an
 // Authorization header.
+//
+// Your own messages have a menu (a button with aria-haspopup; arrows move,
+// Escape closes) with Edit and Delete; a token whose role is moderator or
+// service gets Delete on everyone's. Editing happens in place (Enter saves,
+// Escape cancels); an edited message says "(edited)", with the time as its
+// title. A deleted message disappears, as it is simply absent from any later
+// history.
 import { ChatClient } from "/chat-client.js";
 
 const NAME_KEY = "gochat.userId";
@@ -66,6 +73,7 @@ function takeToken() {
 let token = takeToken();
 let client = null;
 let userId = (token && tokenUser(token)) || readName();
+let role = token ? tokenClaims(token)?.role : undefined;
 
 // roomFromPath maps / to the lobby and /r/{room} to room; anything else is
 // reported and treated as the lobby.
@@ -128,18 +136,28 @@ async function diagnose() {
   } catch { /* offline: the status already says so */ }
 }
 
-// tokenUser is the "sub" of a JWT, read without verifying it (the server
-// does): with a token the user is who the token says.
-function tokenUser(jwt) {
+// tokenClaims is the payload of a JWT, read without verifying it (the
+// server does), or null.
+function tokenClaims(jwt) {
   try {
     const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
     const json = new TextDecoder().decode(Uint8Array.from(atob(part), (ch) => ch.charCodeAt(0)));
-    const sub = JSON.parse(json).sub;
-    return typeof sub === "string" && sub ? sub : null;
+    const claims = JSON.parse(json);
+    return claims && typeof claims === "object" ? claims : null;
   } catch {
     return null;
   }
 }
+
+// tokenUser is the "sub" of a JWT: with a token the user is who the token says.
+function tokenUser(jwt) {
+  const sub = tokenClaims(jwt)?.sub;
+  return typeof sub === "string" && sub ? sub : null;
+}
+
+// canModerate says whether the token's role may delete anyone's message.
+// It only decides which buttons show: the server checks every request.
+const canModerate = () => role === "moderator" || role === "service";
 
 // bdi wraps user text in a bidi isolate.
 function bdi(text) {
@@ -192,7 +210,248 @@ function messageItem(m) {
   text.dir = "auto";
   text.textContent = m.text;
   li.append(meta, text);
+  if (m.editedAt) markEdited(li, m.editedAt);
+  if (own || canModerate()) meta.append(actionsMenu(li, { edit: own }));
   return li;
+}
+
+// markEdited adds (or updates) the "(edited)" mark, with the time as its title.
+function markEdited(li, editedAt) {
+  let mark = li.querySelector(".meta .edited");
+  if (!mark) {
+    mark = document.createElement("time");
+    mark.className = "edited";
+    mark.textContent = "(edited)";
+    const actions = li.querySelector(".meta .actions");
+    if (actions) actions.before(mark);
+    else li.querySelector(".meta").append(mark);
+  }
+  const d = localTime(editedAt);
+  if (d) mark.dateTime = d.toISOString();
+  mark.title = d ? `Edited ${d.toLocaleString()}` : "Edited";
+}
+
+const findMessage = (id) => ui.messages.querySelector(`:scope > .msg[data-id="${Number(id)}"]`);
+
+// --- the message menu (WAI-ARIA menu button) ---
+
+let menus = 0;
+
+function actionsMenu(li, { edit }) {
+  const box = document.createElement("div");
+  box.className = "actions";
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "menu-button";
+  button.textContent = "⋯";
+  button.setAttribute("aria-label", "Message actions");
+  button.setAttribute("aria-haspopup", "menu");
+  button.setAttribute("aria-expanded", "false");
+  const menu = document.createElement("div");
+  menu.className = "menu";
+  menu.id = `message-menu-${++menus}`;
+  menu.setAttribute("role", "menu");
+  menu.setAttribute("aria-label", "Message actions");
+  menu.hidden = true;
+  button.setAttribute("aria-controls", menu.id);
+  const item = (label, action, cls) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.setAttribute("role", "menuitem");
+    b.tabIndex = -1;
+    b.textContent = label;
+    if (cls) b.className = cls;
+    b.addEventListener("click", () => {
+      closeMenu(box, true); // the focus goes back to the button, then wherever the action takes it
+      action(li);
+    });
+    return b;
+  };
+  if (edit) menu.append(item("Edit", startEdit));
+  menu.append(item("Delete", deleteMessage, "danger"));
+  box.append(button, menu);
+
+  button.addEventListener("click", () => {
+    if (menu.hidden) openMenu(box, 0);
+    else closeMenu(box, true);
+  });
+  button.addEventListener("keydown", (ev) => {
+    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      ev.preventDefault();
+      openMenu(box, ev.key === "ArrowDown" ? 0 : -1);
+    } else if (ev.key === "Escape" && !menu.hidden) {
+      ev.preventDefault();
+      closeMenu(box, true);
+    }
+  });
+  menu.addEventListener("keydown", (ev) => {
+    const items = [...menu.querySelectorAll('[role="menuitem"]')];
+    const at = items.indexOf(document.activeElement);
+    const go = (i) => items[(i + items.length) % items.length].focus();
+    switch (ev.key) {
+      case "ArrowDown": ev.preventDefault(); go(at + 1); break;
+      case "ArrowUp": ev.preventDefault(); go(at - 1); break;
+      case "Home": ev.preventDefault(); go(0); break;
+      case "End": ev.preventDefault(); go(-1); break;
+      case "Escape": ev.preventDefault(); ev.stopPropagation(); closeMenu(box, true); break;
+      case "Tab": closeMenu(box, false); break;
+    }
+  });
+  return box;
+}
+
+let openBox = null;
+
+function openMenu(box, focusIndex) {
+  if (openBox && openBox !== box) closeMenu(openBox, false);
+  const button = box.querySelector(".menu-button");
+  const menu = box.querySelector(".menu");
+  menu.hidden = false;
+  button.setAttribute("aria-expanded", "true");
+  openBox = box;
+  const items = menu.querySelectorAll('[role="menuitem"]');
+  items[(focusIndex + items.length) % items.length]?.focus();
+  menu.scrollIntoView({ block: "nearest" });
+}
+
+function closeMenu(box, refocus) {
+  const menu = box.querySelector(".menu");
+  if (menu.hidden) return;
+  menu.hidden = true;
+  box.querySelector(".menu-button").setAttribute("aria-expanded", "false");
+  if (openBox === box) openBox = null;
+  if (refocus) box.querySelector(".menu-button").focus();
+}
+
+// A press anywhere outside the open menu closes it.
+document.addEventListener("pointerdown", (ev) => {
+  if (openBox && !openBox.contains(ev.target)) closeMenu(openBox, false);
+});
+
+// --- editing and deleting ---
+
+function startEdit(li) {
+  if (li.querySelector(".edit-form")) {
+    li.querySelector(".edit-form textarea").focus();
+    return;
+  }
+  const p = li.querySelector(".text");
+  const form = document.createElement("form");
+  form.className = "edit-form";
+  const box = document.createElement("textarea");
+  box.setAttribute("aria-label", "Edit message");
+  box.dir = "auto";
+  box.rows = Math.min(8, p.textContent.split("\n").length);
+  box.value = p.textContent;
+  const save = document.createElement("button");
+  save.type = "submit";
+  save.textContent = "Save";
+  const cancel = document.createElement("button");
+  cancel.type = "button";
+  cancel.className = "link";
+  cancel.textContent = "Cancel";
+  const hint = document.createElement("span");
+  hint.className = "hint";
+  hint.textContent = "Enter saves · Escape cancels";
+  const buttons = document.createElement("div");
+  buttons.className = "edit-buttons";
+  buttons.append(save, cancel, hint);
+  form.append(box, buttons);
+  p.hidden = true;
+  p.after(form);
+  box.focus();
+  box.setSelectionRange(box.value.length, box.value.length);
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (li.dataset.pending === "edit") return;
+    const text = box.value;
+    if (text === p.textContent) {
+      finishEdit(li, true);
+      return;
+    }
+    if (!text.trim()) {
+      showError({ code: "empty_edit", message: "A message can't be empty. To remove it, use Delete." });
+      return;
+    }
+    if (!client?.edit(Number(li.dataset.id), text)) return; // the error says why
+    li.dataset.pending = "edit";
+    box.readOnly = true;
+    save.disabled = true;
+  });
+  cancel.addEventListener("click", () => finishEdit(li, true));
+  box.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      form.requestSubmit();
+    } else if (ev.key === "Escape") {
+      ev.preventDefault();
+      finishEdit(li, true);
+    }
+  });
+}
+
+// finishEdit closes the editor, if open; refocus puts the focus back on the
+// message's menu button.
+function finishEdit(li, refocus) {
+  const form = li.querySelector(".edit-form");
+  delete li.dataset.pending;
+  if (!form) return;
+  const hadFocus = form.contains(document.activeElement);
+  form.remove();
+  li.querySelector(".text").hidden = false;
+  if (refocus || hadFocus) li.querySelector(".menu-button")?.focus();
+}
+
+function deleteMessage(li) {
+  if (!client?.delete(Number(li.dataset.id))) return;
+  li.dataset.pending = "delete";
+  li.classList.add("deleting");
+}
+
+function onEdited({ messageId, text, editedAt }) {
+  const li = findMessage(messageId);
+  if (!li) return;
+  li.querySelector(".text").textContent = text;
+  markEdited(li, editedAt);
+  if (li.dataset.pending === "edit") finishEdit(li, false);
+}
+
+function onDeleted({ messageId, by }) {
+  const li = findMessage(messageId);
+  if (!li) return;
+  const editing = li.querySelector(".edit-form") && li.dataset.pending !== "edit";
+  const hadFocus = li.contains(document.activeElement);
+  if (openBox && li.contains(openBox)) openBox = null;
+  li.remove();
+  if (editing) {
+    showError({ code: "deleted_while_editing", message: `The message you were editing was deleted${by && by !== userId ? ` by ${by}` : ""}.` });
+  }
+  if (hadFocus) ui.input.focus();
+  if (olderState === "start") setOlder("start"); // "No messages yet" may be back
+}
+
+// onActionError puts the message back as it was when the room refused an
+// edit or a delete.
+function onActionError(err) {
+  const li = findMessage(err.messageId);
+  if (!li) return;
+  if (err.action === "delete") {
+    delete li.dataset.pending;
+    li.classList.remove("deleting");
+    return;
+  }
+  const form = li.querySelector(".edit-form");
+  if (!form) return;
+  if (err.code === "not_found" || err.code === "forbidden" || err.code === "invalid_id") {
+    finishEdit(li, true); // no edit will ever work
+    return;
+  }
+  // Fixable (too long, blocked, too fast): the text stays in the editor.
+  delete li.dataset.pending;
+  form.querySelector("textarea").readOnly = false;
+  form.querySelector('button[type="submit"]').disabled = false;
+  form.querySelector("textarea").focus();
 }
 
 // notice is a line in the list; who, if given, is a user name put first
@@ -241,22 +500,39 @@ const ERROR_TEXT = {
   invalid_user_id: () => "That name can't be used. Pick another one.",
   queue_full: () => "Not connected, and too many messages are waiting. This one was not sent.",
   not_sent: () => "Some messages were not sent before leaving.",
-  unconfirmed: () => "The connection dropped; some messages may not have been sent.",
+  unconfirmed: (e) => `The connection dropped; some messages may not have been sent${e.actions?.length ? ", or edits and deletions made" : ""}.`,
   storage_unavailable: () => "The room could not reach its storage. Trying again.",
+};
+
+// What went wrong with an edit or a delete (an error with an "action").
+const done = (e) => (e.action === "edit" ? "edited" : "deleted");
+const ACTION_ERROR_TEXT = {
+  forbidden: (e) => (e.action === "edit"
+    ? "You can only edit your own messages."
+    : "You can't delete that message: only its author or a moderator can."),
+  not_found: (e) => `That message no longer exists, so it could not be ${done(e)}.`,
+  invalid_id: (e) => `That message can't be ${done(e)}.`,
+  not_connected: (e) => `Not connected: the message was not ${done(e)}. Try again once the chat is connected.`,
+  client_closed: (e) => `The chat is closed: the message was not ${done(e)}.`,
+  message_too_long: () => `That edit is too long: the limit is ${MAX_CHARS} characters.`,
+  content_blocked: () => "That edit was blocked.",
+  invalid_message: () => "That edit can't be saved: it has characters a message can't have.",
 };
 
 function showError(err) {
   const box = document.createElement("div");
   box.className = "error";
   box.dataset.code = err.code;
+  if (err.action) box.dataset.action = err.action;
   const p = document.createElement("p");
-  const friendly = ERROR_TEXT[err.code]?.(err) ?? (err.message || err.code);
+  const friendly = (err.action && ACTION_ERROR_TEXT[err.code]?.(err))
+    ?? ERROR_TEXT[err.code]?.(err) ?? (err.message || err.code);
   p.textContent = friendly;
   const texts = err.text !== undefined ? [err.text] : err.texts ?? [];
   if (texts.length) {
     const what = document.createElement("span");
     what.className = "unsent";
-    what.append(" Not sent: ");
+    what.append(err.action === "edit" ? " Not saved: " : " Not sent: ");
     texts.forEach((t, i) => what.append(i ? ", “" : "“", bdi(clip(t, 60)), "”"));
     p.append(what);
   }
@@ -345,6 +621,7 @@ ui.messages.addEventListener("scroll", () => {
 function start(room) {
   client?.close();
   client = null;
+  openBox = null;
   ui.messages.replaceChildren();
   olderState = "idle"; // until the first history says
   ui.errors.replaceChildren();
@@ -369,6 +646,10 @@ function start(room) {
     append(messageItem(m));
     if (olderState === "start") setOlder("start");
   });
+  // On a resume, the changes to messages already shown arrive as these
+  // events too, right after the history.
+  c.on("message_edited", onEdited);
+  c.on("message_deleted", onDeleted);
   c.on("presence", ({ users, joined, left, count, truncated }) => {
     renderPeople(users, truncated ? count : undefined);
     if (joined && joined !== userId) append(notice("joined", joined));
@@ -376,8 +657,9 @@ function start(room) {
   });
   c.on("error", (err) => {
     showError(err);
+    if (err.action) onActionError(err);
     // A refused message goes back into an empty box, ready to fix and resend.
-    if (typeof err.text === "string" && ui.input.value === "") {
+    if (typeof err.text === "string" && !err.action && ui.input.value === "") {
       ui.input.value = err.text;
       updateCounter();
     }
@@ -429,6 +711,7 @@ ui.roomForm.addEventListener("submit", (ev) => {
 window.addEventListener("hashchange", () => {
   if (!/(^#|&)token=/.test(location.hash)) return;
   token = takeToken();
+  role = token ? tokenClaims(token)?.role : undefined;
   const sub = token && tokenUser(token);
   if (sub) userId = sub;
   ui.changeName.hidden = Boolean(sub);

@@ -1,0 +1,109 @@
+package room
+
+import "github.com/chatroom/gochat/room/protocol"
+
+// edit replaces the text of a message of the sender's own. It follows a
+// message's rules (text, rate limit); everyone gets message_edited, which
+// takes the next position in the sequence of message ids.
+func (r *Room) edit(h Host, sess *session, req protocol.Request) {
+	if !r.changeAllowed(h, sess, req) {
+		return
+	}
+	if rej := r.checkText(req); rej != nil {
+		r.sendError(h, sess, rej)
+		return
+	}
+	if !r.allow(h, sess) {
+		return
+	}
+	author, ok := r.author(h, sess, req.ID)
+	if !ok {
+		return
+	}
+	if author != sess.userID {
+		r.sendError(h, sess, protocol.Rejectf(protocol.CodeForbidden, "only its author may edit message %d", req.ID))
+		return
+	}
+	pos, err := r.nextPosition(h)
+	if err != nil {
+		r.sendError(h, sess, storageError)
+		return
+	}
+	frame := protocol.Marshal(protocol.MessageEdited{Type: protocol.TypeMessageEdited, ID: pos, MessageID: req.ID,
+		UserID: author, Text: req.Text, EditedAt: protocol.Timestamp(h.Now())})
+	if err := h.Store().Edit(req.ID, req.Text, protocol.Timestamp(h.Now()), pos, frame); err != nil {
+		r.lastID = -1 // read it again: the store is the truth
+		r.sendError(h, sess, storageError)
+		return
+	}
+	r.lastID = pos
+	r.broadcast(h, frame)
+}
+
+// delete removes a message: the sender's own, or anyone's for a moderator
+// or a service. Its text is gone from storage; everyone gets
+// message_deleted, at the next position.
+func (r *Room) delete(h Host, sess *session, req protocol.Request) {
+	if !r.changeAllowed(h, sess, req) {
+		return
+	}
+	author, ok := r.author(h, sess, req.ID)
+	if !ok {
+		return
+	}
+	if author != sess.userID && !sess.moderates() {
+		r.sendError(h, sess, protocol.Rejectf(protocol.CodeForbidden, "only its author or a moderator may delete message %d", req.ID))
+		return
+	}
+	pos, err := r.nextPosition(h)
+	if err != nil {
+		r.sendError(h, sess, storageError)
+		return
+	}
+	frame := protocol.Marshal(protocol.MessageDeleted{Type: protocol.TypeMessageDeleted, ID: pos, MessageID: req.ID,
+		By: sess.userID, Timestamp: protocol.Timestamp(h.Now())})
+	if err := h.Store().Delete(req.ID, pos, frame); err != nil {
+		r.lastID = -1
+		r.sendError(h, sess, storageError)
+		return
+	}
+	r.lastID = pos
+	r.broadcast(h, frame)
+}
+
+// changeAllowed checks what an edit and a delete both need: a joined
+// sender, and a valid message id.
+func (r *Room) changeAllowed(h Host, sess *session, req protocol.Request) bool {
+	switch {
+	case sess.userID == "":
+		r.sendError(h, sess, protocol.Rejectf(protocol.CodeNotJoined, `join before you %s a message`, req.Type))
+	case !req.HasID:
+		r.sendError(h, sess, protocol.Rejectf(protocol.CodeInvalidID, `%s needs the "id" of a message`, req.Type))
+	case req.IDErr != nil:
+		r.sendError(h, sess, req.IDErr)
+	default:
+		return true
+	}
+	return false
+}
+
+// author looks up who posted message id, answering not_found (or a storage
+// error) itself when there is nobody to ask about.
+func (r *Room) author(h Host, sess *session, id int64) (string, bool) {
+	author, ok, err := h.Store().Author(id)
+	switch {
+	case err != nil:
+		r.sendError(h, sess, storageError)
+		return "", false
+	case !ok:
+		r.sendError(h, sess, protocol.Rejectf(protocol.CodeNotFound, "this room holds no message %d", id))
+		return "", false
+	}
+	return author, true
+}
+
+// nextPosition is the position the next message or change takes.
+func (r *Room) nextPosition(h Host) (int64, error) {
+	last, err := r.lastMessageID(h)
+	return last + 1, err
+}
