@@ -425,7 +425,9 @@ function onDeleted({ messageId, by }) {
   if (openBox && li.contains(openBox)) openBox = null;
   li.remove();
   if (editing) {
-    showError({ code: "deleted_while_editing", message: `The message you were editing was deleted${by && by !== userId ? ` by ${by}` : ""}.` });
+    // The name goes in a bidi isolate (U+2068 ... U+2069), as a text node.
+    const who = by && by !== userId ? ` by \u2068${by}\u2069` : "";
+    showError({ code: "deleted_while_editing", message: `The message you were editing was deleted${who}.` });
   }
   if (hadFocus) ui.input.focus();
   if (olderState === "start") setOlder("start"); // "No messages yet" may be back
