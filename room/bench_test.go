@@ -63,6 +63,9 @@ func (h *nullHost) Author(int64) (string, bool, error)              { return "",
 func (h *nullHost) Edit(int64, string, string, int64, []byte) error { return nil }
 func (h *nullHost) Delete(int64, int64, []byte) error               { return nil }
 func (h *nullHost) Accounted(int64, int64) (int64, error)           { return 0, nil }
+func (h *nullHost) Moderation() (room.ModerationState, error)       { return room.ModerationState{}, nil }
+func (h *nullHost) Moderate(room.Action) error                      { return nil }
+func (h *nullHost) LastMessageAt(string) (time.Time, error)         { return time.Time{}, nil }
 func (h *nullHost) Changes(int64, int, int) ([]protocol.Raw, bool, error) {
 	return nil, false, nil
 }

@@ -88,6 +88,15 @@ func (r *Room) Admit(h Host, c Conn) (int, []byte) {
 	case c.IP != "" && r.cfg.MaxConnectionsPerIP > 0 && r.perIP[c.IP] >= r.cfg.MaxConnectionsPerIP:
 		return httpError(429, protocol.HTTPTooManyConnections, "this address has too many connections in this room; close one first")
 	}
+	if c.User != "" {
+		switch res, banned, err := r.banned(h, c.User); {
+		case err != nil:
+			return storageHTTPError()
+		case banned:
+			return 403, protocol.Marshal(protocol.BannedBody{Error: protocol.CodeBanned,
+				Message: "this user is banned from this room", Until: until(res)})
+		}
+	}
 	return 0, nil
 }
 
@@ -184,6 +193,9 @@ func (r *Room) leave(h Host, sess *session) {
 	}
 	delete(r.presence, sess.userID)
 	delete(r.buckets, sess.userID)
+	if r.mod != nil {
+		delete(r.mod.lastSent, sess.userID) // the store has it, if slow mode asks
+	}
 	switch {
 	case len(r.presence) == r.cfg.PresenceLimit:
 		// Small again: the full roster, once, and per-user frames from now on.

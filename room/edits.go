@@ -67,6 +67,13 @@ func (r *Room) delete(h Host, sess *session, req protocol.Request) {
 		r.sendError(h, sess, storageError)
 		return
 	}
+	if author != sess.userID {
+		// A moderator's deletion is a moderation action: it goes into the
+		// audit log. (Its change is stored already; it fails only with the
+		// storage, and the deletion stands.)
+		_ = h.Store().Moderate(Action{Kind: protocol.TypeDelete, UserID: author, By: sess.userID,
+			MessageID: req.ID, At: protocol.Timestamp(h.Now())})
+	}
 	r.lastID = pos
 	r.broadcast(h, frame)
 }

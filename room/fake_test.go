@@ -3,6 +3,7 @@ package room_test
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -124,6 +125,9 @@ type fakeStore struct {
 	rows    []protocol.StoredMessage
 	changes []fakeChange
 	fail    bool
+	mod     room.ModerationState
+	actions []room.Action // the audit log
+	sentAt  map[string]time.Time
 }
 
 type fakeChange struct {
@@ -256,6 +260,54 @@ func (s *fakeStore) Changes(since int64, limit, maxBytes int) ([]protocol.Raw, b
 		}
 	}
 	return out, false, nil
+}
+
+func (s *fakeStore) Moderation() (room.ModerationState, error) {
+	if s.fail {
+		return room.ModerationState{}, errStorage
+	}
+	st := room.ModerationState{Bans: maps.Clone(s.mod.Bans), Mutes: maps.Clone(s.mod.Mutes), SlowModeSeconds: s.mod.SlowModeSeconds}
+	return st, nil
+}
+
+func (s *fakeStore) Moderate(a room.Action) error {
+	if s.fail {
+		return errStorage
+	}
+	if a.Pos != 0 {
+		if err := s.change(a.Pos, 0, a.Kind, a.Frame); err != nil {
+			return err
+		}
+	}
+	if s.mod.Bans == nil {
+		s.mod.Bans, s.mod.Mutes = map[string]room.Restriction{}, map[string]room.Restriction{}
+	}
+	switch a.Kind {
+	case protocol.TypeBan:
+		s.mod.Bans[a.UserID] = room.Restriction{Until: a.Until}
+	case protocol.TypeUnban:
+		delete(s.mod.Bans, a.UserID)
+	case protocol.TypeMute:
+		s.mod.Mutes[a.UserID] = room.Restriction{Until: a.Until}
+	case protocol.TypeUnmute:
+		delete(s.mod.Mutes, a.UserID)
+	case protocol.TypeSlowMode:
+		s.mod.SlowModeSeconds = a.Seconds
+	}
+	s.actions = append(s.actions, a)
+	return nil
+}
+
+// LastMessageAt goes by the stored messages' timestamps, as the SQL store.
+func (s *fakeStore) LastMessageAt(user string) (time.Time, error) {
+	var last time.Time
+	for _, m := range s.rows {
+		if m.UserID == user {
+			t, _ := time.Parse(protocol.TimeLayout, m.Timestamp)
+			last = t
+		}
+	}
+	return last, nil
 }
 
 func (s *fakeStore) Accounted(from, to int64) (int64, error) {

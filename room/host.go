@@ -110,6 +110,54 @@ type Store interface {
 	// no message by design: changes, and deleted messages. With it the room
 	// tells a message that was left out (pruned) from a gap that is a change.
 	Accounted(from, to int64) (int64, error)
+	// Moderation reads the room's moderation state; a room that never had
+	// any has none, and the read stores nothing.
+	Moderation() (ModerationState, error)
+	// Moderate stores one moderation action: its effect on the state, its
+	// event frame at its position (when it has one), and its audit entry.
+	Moderate(a Action) error
+	// LastMessageAt is when user last posted a message the room still
+	// holds, or the zero time: slow mode after a rebuild.
+	LastMessageAt(user string) (time.Time, error)
+}
+
+// ModerationState is who is banned and muted, and the room's settings.
+type ModerationState struct {
+	Bans, Mutes map[string]Restriction
+	// SlowModeSeconds is the least time between two messages of a member;
+	// 0 is off.
+	SlowModeSeconds int64
+}
+
+// Restriction is one ban or mute. Until is its end in Unix milliseconds,
+// 0 for one that lasts until it is lifted; it ends by itself then.
+type Restriction struct {
+	Until int64
+}
+
+// active reports whether r still holds at now.
+func (r Restriction) active(now time.Time) bool { return r.Until == 0 || now.UnixMilli() < r.Until }
+
+// Action is one moderation action as a Store keeps it.
+type Action struct {
+	// Kind is the frame type that did it: kick, ban, unban, mute, unmute,
+	// slow_mode, or delete (a moderator's deletion of another's message).
+	Kind   string
+	UserID string
+	By     string
+	Reason string
+	// Until is a ban's or a mute's end (Unix ms, 0: until lifted).
+	Until int64
+	// Seconds is slow mode's setting; MessageID a deleted message.
+	Seconds   int64
+	MessageID int64
+	// Pos and Frame are the event's position and broadcast frame; 0 and nil
+	// for an action without one (slow_mode, delete: its change is stored by
+	// Delete).
+	Pos   int64
+	Frame []byte
+	// At is when it happened, as a wire timestamp.
+	At string
 }
 
 // Inbound is one frame as the runtime delivered it.

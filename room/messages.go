@@ -50,6 +50,8 @@ func (r *Room) Message(h Host, s Socket, in Inbound) {
 		r.edit(h, sess, req)
 	case protocol.TypeDelete:
 		r.delete(h, sess, req)
+	case protocol.TypeKick, protocol.TypeBan, protocol.TypeUnban, protocol.TypeMute, protocol.TypeUnmute, protocol.TypeSlowMode:
+		r.moderateFrame(h, sess, req)
 	}
 }
 
@@ -88,7 +90,7 @@ func (r *Room) message(h Host, sess *session, req protocol.Request) {
 	if sess.userID == "" && !r.bind(h, sess, speaker, 0, false) {
 		return
 	}
-	if !r.allow(h, sess) {
+	if !r.mayPost(h, sess) || !r.allow(h, sess) {
 		return
 	}
 	// Persist before broadcast: a message nobody could get back from
@@ -107,6 +109,7 @@ func (r *Room) message(h Host, sess *session, req protocol.Request) {
 		return
 	}
 	r.lastID = m.ID
+	r.posted(h, m.UserID)
 	r.broadcast(h, frame)
 }
 

@@ -49,6 +49,16 @@ func (r *Room) join(h Host, sess *session, req protocol.Request) {
 // The joining socket then gets the roster and the history: the latest
 // messages, or with a resume point everything after it (up to MaxResume).
 func (r *Room) bind(h Host, sess *session, userID string, since int64, resume bool) bool {
+	switch res, banned, err := r.banned(h, userID); {
+	case err != nil:
+		r.sendError(h, sess, storageError)
+		return false
+	case banned:
+		r.send(h, sess, protocol.Marshal(protocol.ModerationError{Type: protocol.TypeError, Code: protocol.CodeBanned,
+			Message: "you are banned from this room", Until: until(res)}))
+		r.drop(h, sess, protocol.CloseModerated, "banned")
+		return false
+	}
 	if sess.bound == "" && r.cfg.MaxConnectionsPerUser > 0 && r.presence[userID] >= r.cfg.MaxConnectionsPerUser {
 		// In open mode the identity is only known now; with a token the
 		// upgrade was refused with 429 instead.
@@ -78,6 +88,9 @@ func (r *Room) bind(h Host, sess *session, userID string, since int64, resume bo
 		r.send(h, sess, frame)
 	}
 	r.send(h, sess, r.presenceFrame())
+	if r.mod.SlowModeSeconds != 0 { // read by banned above
+		r.send(h, sess, r.settingsFrame())
+	}
 	limit, budget := r.cfg.JoinHistory, r.cfg.HistoryMaxBytes-historyOverhead
 	var changes []protocol.Raw
 	var changesCut bool

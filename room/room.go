@@ -167,6 +167,8 @@ type Room struct {
 	epoch uint64
 	// lastID caches the store's highest message id; -1 until read.
 	lastID int64
+	// mod is the moderation state, read once per rebuild; nil until then.
+	mod *moderationCache
 	// alarmAt is a time no earlier than the alarm that is set, when known
 	// (zero: unknown, as after a rebuild): a new deadline no earlier than it
 	// needs no call to the runtime.

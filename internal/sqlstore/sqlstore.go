@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chatroom/gochat/room"
 	"github.com/chatroom/gochat/room/protocol"
@@ -54,7 +55,17 @@ var changesSchema = []string{
 	)`,
 	`CREATE INDEX IF NOT EXISTS changes_message ON changes (message_id)`,
 	`CREATE TABLE IF NOT EXISTS edited (message_id INTEGER PRIMARY KEY, edited_at TEXT NOT NULL)`,
+	// Moderation: bans and mutes (until in Unix ms, 0 until lifted), the
+	// room's settings, and the audit log of every moderation action.
+	`CREATE TABLE IF NOT EXISTS bans (user_id TEXT PRIMARY KEY, until INTEGER NOT NULL, reason TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS mutes (user_id TEXT PRIMARY KEY, until INTEGER NOT NULL, reason TEXT NOT NULL, by TEXT NOT NULL, at TEXT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, action TEXT NOT NULL, user_id TEXT NOT NULL,
+		by TEXT NOT NULL, reason TEXT NOT NULL, until INTEGER NOT NULL, seconds INTEGER NOT NULL, message_id INTEGER NOT NULL, at TEXT NOT NULL)`,
 }
+
+// extraTables are the tables changesSchema makes, as the probe finds them.
+var extraTables = []string{"changes", "edited", "bans", "mutes", "settings", "audit"}
 
 // InsertMessage is the statement of every message: SQLite picks the fields
 // out of the broadcast frame (a protocol.ChatMessage), so a message crosses
@@ -65,7 +76,8 @@ const InsertMessage = `INSERT INTO messages (id, user_id, text, ts) VALUES (
 // probeQuery names the tables and prune triggers that exist,
 // comma-separated (the names hold no commas).
 const probeQuery = `SELECT group_concat(name, ',') FROM sqlite_master
-	WHERE (type = 'table' AND name IN ('messages', 'changes', 'edited')) OR (type = 'trigger' AND name GLOB 'prune*')`
+	WHERE (type = 'table' AND name IN ('messages', 'changes', 'edited', 'bans', 'mutes', 'settings', 'audit'))
+		OR (type = 'trigger' AND name GLOB 'prune*')`
 
 // windowQuery reads the newest rows above a position (?1) and below another
 // (?2), at most ?3 of them, as one JSON array built by SQLite: one round
@@ -172,15 +184,13 @@ func (s Store) probe(keep int) ([]string, error) {
 		names = strings.Split(text, ",")
 	}
 	var triggers []string
-	changes, edited := false, false
+	extras := 0
 	for _, name := range names {
-		switch name {
-		case "messages":
+		switch {
+		case name == "messages":
 			s.State.schemaReady = true
-		case "changes":
-			changes = true
-		case "edited":
-			edited = true
+		case slices.Contains(extraTables, name):
+			extras++
 		default:
 			triggers = append(triggers, name)
 			if name == PruneTrigger(keep) {
@@ -188,7 +198,7 @@ func (s Store) probe(keep int) ([]string, error) {
 			}
 		}
 	}
-	s.State.changesReady = changes && edited
+	s.State.changesReady = extras == len(extraTables)
 	s.State.probed = true
 	return triggers, nil
 }
@@ -413,4 +423,112 @@ func (s Store) Accounted(from, to int64) (int64, error) {
 	}
 	n, _ := v.(float64)
 	return int64(n), nil
+}
+
+// The moderation statements. The state is read in one statement as text:
+// rows joined by char(30), fields by char(31), which no userId can hold
+// (control characters are not allowed in one).
+const (
+	moderationQuery = `SELECT coalesce((SELECT group_concat(user_id || char(31) || until, char(30)) FROM bans), '') || char(29) ||
+		coalesce((SELECT group_concat(user_id || char(31) || until, char(30)) FROM mutes), '') || char(29) ||
+		coalesce((SELECT value FROM settings WHERE name = 'slow_mode'), 0)`
+	setBan        = `INSERT OR REPLACE INTO bans (user_id, until, reason, by, at) VALUES (?1, ?2, ?3, ?4, ?5)`
+	liftBan       = `DELETE FROM bans WHERE user_id = ?`
+	setMute       = `INSERT OR REPLACE INTO mutes (user_id, until, reason, by, at) VALUES (?1, ?2, ?3, ?4, ?5)`
+	liftMute      = `DELETE FROM mutes WHERE user_id = ?`
+	setSlowMode   = `INSERT OR REPLACE INTO settings (name, value) VALUES ('slow_mode', ?)`
+	recordAudit   = `INSERT INTO audit (action, user_id, by, reason, until, seconds, message_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`
+	pruneAudit    = `DELETE FROM audit WHERE seq <= (SELECT max(seq) FROM audit) - ?`
+	lastMessageAt = `SELECT max(ts) FROM messages WHERE user_id = ?`
+)
+
+// KeepAudit is how many of the latest moderation actions a room's audit
+// log keeps: enough to review a busy day, bounded like the messages.
+const KeepAudit = 1000
+
+// Moderation reads the bans, the mutes and the settings.
+func (s Store) Moderation() (room.ModerationState, error) {
+	var st room.ModerationState
+	if err := s.ensureTable(); err != nil || !s.State.changesReady {
+		if errors.Is(err, errNoTable) {
+			err = nil
+		}
+		return st, err
+	}
+	v, err := s.DB.Value(moderationQuery)
+	if err != nil {
+		return st, err
+	}
+	text, _ := v.(string)
+	parts := strings.Split(text, "\x1d")
+	if len(parts) != 3 {
+		return st, errors.New("the moderation query returned " + text)
+	}
+	st.Bans, st.Mutes = restrictions(parts[0]), restrictions(parts[1])
+	st.SlowModeSeconds, _ = strconv.ParseInt(parts[2], 10, 64)
+	return st, nil
+}
+
+// restrictions parses rows of user char(31) until.
+func restrictions(rows string) map[string]room.Restriction {
+	out := map[string]room.Restriction{}
+	if rows == "" {
+		return out
+	}
+	for _, row := range strings.Split(rows, "\x1e") {
+		user, until, _ := strings.Cut(row, "\x1f")
+		n, _ := strconv.ParseInt(until, 10, 64)
+		out[user] = room.Restriction{Until: n}
+	}
+	return out
+}
+
+// Moderate stores an action: its event at its position, its effect, and its
+// audit entry (the log keeps the latest KeepAudit).
+func (s Store) Moderate(a room.Action) error {
+	if err := s.ensureWritable(s.Keep); err != nil {
+		return err
+	}
+	var stmts []statement
+	if a.Pos != 0 {
+		stmts = append(stmts, statement{recordChange, []any{a.Pos, 0, a.Kind, string(a.Frame)}})
+	}
+	switch a.Kind {
+	case protocol.TypeBan:
+		stmts = append(stmts, statement{setBan, []any{a.UserID, a.Until, a.Reason, a.By, a.At}})
+	case protocol.TypeUnban:
+		stmts = append(stmts, statement{liftBan, []any{a.UserID}})
+	case protocol.TypeMute:
+		stmts = append(stmts, statement{setMute, []any{a.UserID, a.Until, a.Reason, a.By, a.At}})
+	case protocol.TypeUnmute:
+		stmts = append(stmts, statement{liftMute, []any{a.UserID}})
+	case protocol.TypeSlowMode:
+		stmts = append(stmts, statement{setSlowMode, []any{a.Seconds}})
+	}
+	stmts = append(stmts,
+		statement{recordAudit, []any{a.Kind, a.UserID, a.By, a.Reason, a.Until, a.Seconds, a.MessageID, a.At}},
+		statement{pruneAudit, []any{KeepAudit}})
+	return s.run(stmts...)
+}
+
+// LastMessageAt is when user last posted a message the room still holds.
+func (s Store) LastMessageAt(user string) (time.Time, error) {
+	if err := s.ensureTable(); errors.Is(err, errNoTable) {
+		return time.Time{}, nil
+	} else if err != nil {
+		return time.Time{}, err
+	}
+	v, err := s.DB.Value(lastMessageAt, user)
+	if err != nil {
+		return time.Time{}, err
+	}
+	ts, ok := v.(string)
+	if !ok {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(protocol.TimeLayout, ts)
+	if err != nil {
+		return time.Time{}, nil
+	}
+	return t, nil
 }

@@ -11,6 +11,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/chatroom/gochat/internal/sqlstore"
+	"github.com/chatroom/gochat/room"
 	"github.com/chatroom/gochat/room/protocol"
 )
 
@@ -139,7 +140,7 @@ func TestAppendStoresTheFramesFieldsAndPrunes(t *testing.T) {
 	db := open(t)
 	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 5}
 	appendN(t, s, 1, 8, 5)
-	if want := []string{"index changes_message", "table changes", "table edited", "table messages", "trigger prune2_5"}; !slices.Equal(db.objects(t), want) {
+	if want := fullSchema("prune2_5"); !slices.Equal(db.objects(t), want) {
 		t.Errorf("schema = %q, want %q", db.objects(t), want)
 	}
 	msgs, more, err := s.After(0, 0, 100, 1<<20)
@@ -215,7 +216,7 @@ func TestANewKeepReplacesTheTrigger(t *testing.T) {
 	// A new deployment with MAX_STORED_MESSAGES=2: a new object life.
 	second := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 2}
 	appendN(t, second, 4, 6, 2)
-	if want := []string{"index changes_message", "table changes", "table edited", "table messages", "trigger prune2_2"}; !slices.Equal(db.objects(t), want) {
+	if want := fullSchema("prune2_2"); !slices.Equal(db.objects(t), want) {
 		t.Errorf("schema = %q, want %q", db.objects(t), want)
 	}
 	msgs, _, _ := second.After(0, 0, 10, 1<<20)
@@ -430,7 +431,7 @@ func TestARoomMadeBeforeChangesGetsThemAtItsNextWrite(t *testing.T) {
 		t.Errorf("reads wrote: %q", db.statements)
 	}
 	appendN(t, s, 2, 2, 5)
-	if want := []string{"index changes_message", "table changes", "table edited", "table messages", "trigger prune2_5"}; !slices.Equal(db.objects(t), want) {
+	if want := fullSchema("prune2_5"); !slices.Equal(db.objects(t), want) {
 		t.Errorf("schema = %q, want %q", db.objects(t), want)
 	}
 	if err := s.Edit(1, "new", "2025-10-26T05:21:00.000Z", 3, editFrame(3, 1, "new")); err != nil {
@@ -452,5 +453,60 @@ func TestPruningTakesChangesToo(t *testing.T) {
 	}
 	if v, _ := db.Value(`SELECT count(*) FROM edited`); v != float64(0) {
 		t.Errorf("%v edit marks left for pruned messages", v)
+	}
+}
+
+// fullSchema is every object a written room holds, with its prune trigger.
+func fullSchema(trigger string) []string {
+	return []string{"index changes_message", "index sqlite_autoindex_bans_1", "index sqlite_autoindex_mutes_1",
+		"index sqlite_autoindex_settings_1", "table audit", "table bans", "table changes", "table edited",
+		"table messages", "table mutes", "table settings", "trigger " + trigger}
+}
+
+func TestModerationIsStored(t *testing.T) {
+	t.Parallel()
+	db := open(t)
+	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 100}
+	if st, err := s.Moderation(); err != nil || len(st.Bans) != 0 || st.SlowModeSeconds != 0 {
+		t.Fatalf("an empty room: %+v, %v", st, err)
+	}
+	if n := db.writes(); n != 0 {
+		t.Errorf("reading an empty room's moderation wrote: %q", db.statements)
+	}
+	appendN(t, s, 1, 1, 100)
+	for _, a := range []room.Action{
+		{Kind: "ban", UserID: "bob=,x", By: "mod", Until: 1_700_000_000_000, Reason: "spam", Pos: 2, Frame: []byte(`{"type":"user_banned","id":2}`), At: "t"},
+		{Kind: "ban", UserID: "eve", By: "mod", Pos: 3, Frame: []byte(`{"type":"user_banned","id":3}`), At: "t"},
+		{Kind: "mute", UserID: "carol", By: "mod", Until: 5, Pos: 4, Frame: []byte(`{"type":"user_muted","id":4}`), At: "t"},
+		{Kind: "unban", UserID: "eve", By: "mod", Pos: 5, Frame: []byte(`{"type":"user_unbanned","id":5}`), At: "t"},
+		{Kind: "slow_mode", By: "mod", Seconds: 10, At: "t"},
+	} {
+		if err := s.Moderate(a); err != nil {
+			t.Fatalf("%s: %v", a.Kind, err)
+		}
+	}
+	// A new object life reads it all back.
+	again := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 100}
+	st, err := again.Moderation()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Bans) != 1 || st.Bans["bob=,x"].Until != 1_700_000_000_000 || len(st.Mutes) != 1 || st.Mutes["carol"].Until != 5 || st.SlowModeSeconds != 10 {
+		t.Errorf("read back %+v", st)
+	}
+	if last, _ := again.LastID(); last != 5 {
+		t.Errorf("LastID = %d: the events took positions 2 to 5", last)
+	}
+	if changes, _, _ := again.Changes(1, 10, 1<<20); len(changes) != 4 {
+		t.Errorf("a resume from 1 gets %d moderation events, want 4", len(changes))
+	}
+	if v, _ := db.Value(`SELECT count(*) FROM audit`); v != float64(5) {
+		t.Errorf("%v audit entries, want 5", v)
+	}
+	if at, err := again.LastMessageAt("alice"); err != nil || at.IsZero() {
+		t.Errorf("LastMessageAt = %v, %v", at, err)
+	}
+	if at, _ := again.LastMessageAt("nobody"); !at.IsZero() {
+		t.Errorf("LastMessageAt of nobody = %v", at)
 	}
 }

@@ -31,6 +31,15 @@ type Request struct {
 	ID    int64
 	HasID bool
 	IDErr *Reject
+	// Seconds is a ban's, a mute's or slow mode's duration; HasSeconds
+	// tells whether it was given, SecondsErr why a given one is invalid.
+	Seconds    int64
+	HasSeconds bool
+	SecondsErr *Reject
+	// Reason is a moderation action's reason, "" when absent; ReasonErr is
+	// why a given one is invalid.
+	Reason    string
+	ReasonErr *Reject
 }
 
 // Reject is a rule violation answered with an error frame; the socket stays open.
@@ -71,7 +80,8 @@ func Decode(data []byte) (Request, *Reject) {
 		return req, Rejectf(CodeUnknownType, `"type" must be a string; expected `+knownTypes)
 	}
 	switch t := f.Type.Name; t {
-	case TypeJoin, TypeMessage, TypePing, TypeEdit, TypeDelete:
+	case TypeJoin, TypeMessage, TypePing, TypeEdit, TypeDelete,
+		TypeKick, TypeBan, TypeUnban, TypeMute, TypeUnmute, TypeSlowMode:
 		req.Type = t
 	default:
 		return req, Rejectf(CodeUnknownType, "unknown type %q; expected "+knownTypes, truncate(t, 64))
@@ -105,11 +115,38 @@ func Decode(data []byte) (Request, *Reject) {
 		}
 		req.ID = id
 	}
+	if f.Seconds != nil && string(bytes.TrimSpace(f.Seconds)) != "null" {
+		req.HasSeconds = true
+		n, rej := ParseSince(string(bytes.TrimSpace(f.Seconds)))
+		if rej != nil || n > MaxSeconds {
+			req.SecondsErr = Rejectf(CodeInvalidSeconds, `"seconds" must be an integer from 0 to %d`, MaxSeconds)
+		}
+		req.Seconds = n
+	}
+	if f.Reason.Present {
+		switch {
+		case !f.Reason.IsString && f.Reason.Raw != nil && string(bytes.TrimSpace(f.Reason.Raw)) == "null":
+		case !f.Reason.IsString:
+			req.ReasonErr = Rejectf(CodeInvalidReason, `"reason" must be a string`)
+		case utf8.RuneCountInString(f.Reason.Str) > MaxReasonChars:
+			req.ReasonErr = Rejectf(CodeInvalidReason, `"reason" must be at most %d characters`, MaxReasonChars)
+		default:
+			req.Reason = f.Reason.Str
+		}
+	}
 	return req, nil
 }
 
+// MaxSeconds bounds a ban's, a mute's or slow mode's duration: a year,
+// far past any real use, and far from an overflow.
+const MaxSeconds = 366 * 24 * 3600
+
+// MaxReasonChars bounds a moderation reason: a line, not an essay; it is
+// repeated to everyone in the room.
+const MaxReasonChars = 200
+
 // knownTypes lists the inbound types, for the errors that name them.
-const knownTypes = "join, message, ping, edit or delete"
+const knownTypes = "join, message, ping, edit, delete, kick, ban, unban, mute, unmute or slow_mode"
 
 // ParseSince parses a resume point: a non-negative integer, written as one
 // (5, not 5.0, "5" or 5e0).

@@ -33,6 +33,13 @@ const (
 	// message (one's own, or anyone's for a moderator or a service).
 	TypeEdit   = "edit"
 	TypeDelete = "delete"
+	// The moderation frames, for a moderator's or a service's token only.
+	TypeKick     = "kick"
+	TypeBan      = "ban"
+	TypeUnban    = "unban"
+	TypeMute     = "mute"
+	TypeUnmute   = "unmute"
+	TypeSlowMode = "slow_mode"
 )
 
 // Outbound frame types (server → client).
@@ -47,6 +54,15 @@ const (
 	// message; each takes a position in the sequence of message ids.
 	TypeMessageEdited  = "message_edited"
 	TypeMessageDeleted = "message_deleted"
+	// The moderation events; each takes a position, too.
+	TypeUserKicked   = "user_kicked"
+	TypeUserBanned   = "user_banned"
+	TypeUserUnbanned = "user_unbanned"
+	TypeUserMuted    = "user_muted"
+	TypeUserUnmuted  = "user_unmuted"
+	// TypeRoomSettings tells the room's settings that are not the default;
+	// a joining socket gets it after presence.
+	TypeRoomSettings = "room_settings"
 )
 
 // Roles a token's "role" claim may give. Without a claim the role is
@@ -79,6 +95,16 @@ const (
 	CodeNotFound = "not_found"
 	// CodeInvalidID is an id that is not a positive integer message id.
 	CodeInvalidID = "invalid_id"
+	// CodeMuted is a message from a muted user (with until); CodeSlowMode
+	// one sent sooner than slow mode allows (with retryAfterMs); CodeBanned
+	// an open-mode join of a banned user (with until; a 4003 close follows).
+	CodeMuted    = "muted"
+	CodeSlowMode = "slow_mode"
+	CodeBanned   = "banned"
+	// CodeInvalidSeconds is a duration that is not a non-negative integer
+	// within bounds; CodeInvalidReason a reason that is not a short text.
+	CodeInvalidSeconds = "invalid_seconds"
+	CodeInvalidReason  = "invalid_reason"
 )
 
 // HTTP error codes of the front worker and the room API (the "error" field).
@@ -100,6 +126,9 @@ const (
 	// CloseTokenExpired closes a socket whose token expired (reason
 	// "token expired"); the client reconnects with a fresh token.
 	CloseTokenExpired = 4001
+	// CloseModerated closes the sockets of a kicked ("kicked") or banned
+	// ("banned") user.
+	CloseModerated = 4003
 )
 
 // MaxFrameBytes bounds every frame the server sends, and every page of the
@@ -210,8 +239,10 @@ type Frame struct {
 	Type   TypeField `json:"type"`
 	UserID Field     `json:"userId"`
 	Text   Field     `json:"text"`
-	Since  Raw       `json:"since"`
-	ID     Raw       `json:"id"`
+	Since   Raw       `json:"since"`
+	ID      Raw       `json:"id"`
+	Seconds Raw       `json:"seconds"`
+	Reason  Field     `json:"reason"`
 }
 
 // Field is a frame field read in one pass: Str holds a string value (a
@@ -278,6 +309,8 @@ func (k *TypeField) UnmarshalEasyJSON(l *jlexer.Lexer) {
 		k.Name = TypeEdit
 	case TypeDelete:
 		k.Name = TypeDelete
+	case TypeKick, TypeBan, TypeUnban, TypeMute, TypeUnmute, TypeSlowMode:
+		k.Name = strings.Clone(s)
 	default:
 		k.Name = strings.Clone(s)
 	}
@@ -352,6 +385,68 @@ type MessageEdited struct {
 	UserID    string `json:"userId"`
 	Text      string `json:"text"`
 	EditedAt  string `json:"editedAt"`
+}
+
+// Moderation announces a moderation action on UserID by By at its
+// position: user_kicked (with Reason), user_banned and user_muted (with
+// Reason and Until, null when it lasts until lifted), user_unbanned and
+// user_unmuted.
+type Moderation struct {
+	Type      string  `json:"type"`
+	ID        int64   `json:"id"`
+	UserID    string  `json:"userId"`
+	By        string  `json:"by"`
+	Reason    *string `json:"reason,omitempty"`
+	Until     *Until  `json:"until,omitempty"`
+	Timestamp string  `json:"timestamp"`
+}
+
+// Until is a ban's or a mute's end: a wire timestamp, or null for one that
+// lasts until it is lifted.
+//
+//easyjson:skip
+type Until struct{ At string }
+
+// MarshalEasyJSON writes the timestamp, or null.
+func (u Until) MarshalEasyJSON(w *jwriter.Writer) {
+	if u.At == "" {
+		w.RawString("null")
+		return
+	}
+	w.String(u.At)
+}
+
+// UnmarshalEasyJSON reads a timestamp or null.
+func (u *Until) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	if l.IsNull() {
+		l.Skip()
+		u.At = ""
+		return
+	}
+	u.At = l.String()
+}
+
+// BannedBody is the 403 answer to an upgrade of a banned user.
+type BannedBody struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+	Until   *Until `json:"until"`
+}
+
+// RoomSettings are the room's settings: SlowModeSeconds is 0 when off.
+type RoomSettings struct {
+	Type            string `json:"type"`
+	SlowModeSeconds int64  `json:"slowModeSeconds"`
+}
+
+// ModerationError is the error frame of a moderation rule: muted and
+// banned carry Until, slow_mode RetryAfterMs.
+type ModerationError struct {
+	Type         string `json:"type"`
+	Code         string `json:"code"`
+	Message      string `json:"message"`
+	Until        *Until `json:"until,omitempty"`
+	RetryAfterMs int64  `json:"retryAfterMs,omitempty"`
 }
 
 // MessageDeleted announces a deletion by By: ID is its position, MessageID

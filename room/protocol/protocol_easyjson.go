@@ -312,7 +312,69 @@ func (v StoredMessage) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *StoredMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol3(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol4(in *jlexer.Lexer, out *RoomInfo) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol4(in *jlexer.Lexer, out *RoomSettings) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "slowModeSeconds":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.SlowModeSeconds = int64(in.Int64())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol4(out *jwriter.Writer, in RoomSettings) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"slowModeSeconds\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.SlowModeSeconds))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v RoomSettings) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol4(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *RoomSettings) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol4(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(in *jlexer.Lexer, out *RoomInfo) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -381,7 +443,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol4(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol4(out *jwriter.Writer, in RoomInfo) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(out *jwriter.Writer, in RoomInfo) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -421,14 +483,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol4(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v RoomInfo) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol4(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *RoomInfo) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol4(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(in *jlexer.Lexer, out *RawList) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(in *jlexer.Lexer, out *RawList) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		in.Skip()
@@ -460,7 +522,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(out *jwriter.Writer, in RawList) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol6(out *jwriter.Writer, in RawList) {
 	if in == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
 		out.RawString("null")
 	} else {
@@ -477,14 +539,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v RawList) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol6(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *RawList) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(in *jlexer.Lexer, out *RateLimited) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(in *jlexer.Lexer, out *RateLimited) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -532,7 +594,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol6(out *jwriter.Writer, in RateLimited) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(out *jwriter.Writer, in RateLimited) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -561,14 +623,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol6(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v RateLimited) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol6(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *RateLimited) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(in *jlexer.Lexer, out *PresenceSummary) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(in *jlexer.Lexer, out *PresenceSummary) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -637,7 +699,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(out *jwriter.Writer, in PresenceSummary) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(out *jwriter.Writer, in PresenceSummary) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -677,14 +739,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v PresenceSummary) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *PresenceSummary) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(in *jlexer.Lexer, out *Presence) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(in *jlexer.Lexer, out *Presence) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -741,7 +803,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(out *jwriter.Writer, in Presence) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(out *jwriter.Writer, in Presence) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -771,14 +833,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Presence) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Presence) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(in *jlexer.Lexer, out *Pong) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(in *jlexer.Lexer, out *Pong) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -808,7 +870,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(out *jwriter.Writer, in Pong) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(out *jwriter.Writer, in Pong) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -822,14 +884,250 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Pong) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Pong) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(in *jlexer.Lexer, out *MessagesPage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(in *jlexer.Lexer, out *ModerationError) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "code":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Code = string(in.String())
+			}
+		case "message":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Message = string(in.String())
+			}
+		case "until":
+			if in.IsNull() {
+				in.Skip()
+				out.Until = nil
+			} else {
+				if out.Until == nil {
+					out.Until = new(Until)
+				}
+				if in.IsNull() {
+					in.Skip()
+				} else {
+					(*out.Until).UnmarshalEasyJSON(in)
+				}
+			}
+		case "retryAfterMs":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.RetryAfterMs = int64(in.Int64())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(out *jwriter.Writer, in ModerationError) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"code\":"
+		out.RawString(prefix)
+		out.String(string(in.Code))
+	}
+	{
+		const prefix string = ",\"message\":"
+		out.RawString(prefix)
+		out.String(string(in.Message))
+	}
+	if in.Until != nil {
+		const prefix string = ",\"until\":"
+		out.RawString(prefix)
+		(*in.Until).MarshalEasyJSON(out)
+	}
+	if in.RetryAfterMs != 0 {
+		const prefix string = ",\"retryAfterMs\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.RetryAfterMs))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v ModerationError) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *ModerationError) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexer, out *Moderation) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = int64(in.Int64())
+			}
+		case "userId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.UserID = string(in.String())
+			}
+		case "by":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.By = string(in.String())
+			}
+		case "reason":
+			if in.IsNull() {
+				in.Skip()
+				out.Reason = nil
+			} else {
+				if out.Reason == nil {
+					out.Reason = new(string)
+				}
+				if in.IsNull() {
+					in.Skip()
+				} else {
+					*out.Reason = string(in.String())
+				}
+			}
+		case "until":
+			if in.IsNull() {
+				in.Skip()
+				out.Until = nil
+			} else {
+				if out.Until == nil {
+					out.Until = new(Until)
+				}
+				if in.IsNull() {
+					in.Skip()
+				} else {
+					(*out.Until).UnmarshalEasyJSON(in)
+				}
+			}
+		case "timestamp":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Timestamp = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(out *jwriter.Writer, in Moderation) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"id\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.ID))
+	}
+	{
+		const prefix string = ",\"userId\":"
+		out.RawString(prefix)
+		out.String(string(in.UserID))
+	}
+	{
+		const prefix string = ",\"by\":"
+		out.RawString(prefix)
+		out.String(string(in.By))
+	}
+	if in.Reason != nil {
+		const prefix string = ",\"reason\":"
+		out.RawString(prefix)
+		out.String(string(*in.Reason))
+	}
+	if in.Until != nil {
+		const prefix string = ",\"until\":"
+		out.RawString(prefix)
+		(*in.Until).MarshalEasyJSON(out)
+	}
+	{
+		const prefix string = ",\"timestamp\":"
+		out.RawString(prefix)
+		out.String(string(in.Timestamp))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v Moderation) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *Moderation) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(in *jlexer.Lexer, out *MessagesPage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -892,7 +1190,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(out *jwriter.Writer, in MessagesPage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(out *jwriter.Writer, in MessagesPage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -927,14 +1225,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessagesPage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessagesPage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(in *jlexer.Lexer, out *MessageRequest) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(in *jlexer.Lexer, out *MessageRequest) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -976,7 +1274,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(out *jwriter.Writer, in MessageRequest) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(out *jwriter.Writer, in MessageRequest) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1000,14 +1298,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessageRequest) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessageRequest) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexer, out *MessageEdited) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(in *jlexer.Lexer, out *MessageEdited) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1067,7 +1365,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(out *jwriter.Writer, in MessageEdited) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(out *jwriter.Writer, in MessageEdited) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1106,14 +1404,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessageEdited) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessageEdited) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(in *jlexer.Lexer, out *MessageDeleted) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(in *jlexer.Lexer, out *MessageDeleted) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1167,7 +1465,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(out *jwriter.Writer, in MessageDeleted) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(out *jwriter.Writer, in MessageDeleted) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1201,14 +1499,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessageDeleted) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessageDeleted) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(in *jlexer.Lexer, out *JoinRequest) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(in *jlexer.Lexer, out *JoinRequest) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1258,7 +1556,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(out *jwriter.Writer, in JoinRequest) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(out *jwriter.Writer, in JoinRequest) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1282,14 +1580,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v JoinRequest) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *JoinRequest) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(in *jlexer.Lexer, out *History) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(in *jlexer.Lexer, out *History) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1379,7 +1677,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(out *jwriter.Writer, in History) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(out *jwriter.Writer, in History) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1428,14 +1726,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v History) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *History) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(in *jlexer.Lexer, out *Health) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(in *jlexer.Lexer, out *Health) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1465,7 +1763,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(out *jwriter.Writer, in Health) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(out *jwriter.Writer, in Health) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1479,14 +1777,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Health) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Health) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(in *jlexer.Lexer, out *HTTPError) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(in *jlexer.Lexer, out *HTTPError) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1522,7 +1820,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(out *jwriter.Writer, in HTTPError) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(out *jwriter.Writer, in HTTPError) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1541,14 +1839,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v HTTPError) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *HTTPError) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(in *jlexer.Lexer, out *Frame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol21(in *jlexer.Lexer, out *Frame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1592,6 +1890,18 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(in *jlexer.Lexe
 			} else {
 				(out.ID).UnmarshalEasyJSON(in)
 			}
+		case "seconds":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Seconds).UnmarshalEasyJSON(in)
+			}
+		case "reason":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Reason).UnmarshalEasyJSON(in)
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -1602,7 +1912,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(out *jwriter.Writer, in Frame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol21(out *jwriter.Writer, in Frame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1631,19 +1941,29 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(out *jwriter.Wr
 		out.RawString(prefix)
 		(in.ID).MarshalEasyJSON(out)
 	}
+	{
+		const prefix string = ",\"seconds\":"
+		out.RawString(prefix)
+		(in.Seconds).MarshalEasyJSON(out)
+	}
+	{
+		const prefix string = ",\"reason\":"
+		out.RawString(prefix)
+		(in.Reason).MarshalEasyJSON(out)
+	}
 	out.RawByte('}')
 }
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Frame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol21(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Frame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol21(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(in *jlexer.Lexer, out *ErrorFrame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol22(in *jlexer.Lexer, out *ErrorFrame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1685,7 +2005,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(out *jwriter.Writer, in ErrorFrame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol22(out *jwriter.Writer, in ErrorFrame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1709,14 +2029,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ErrorFrame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol22(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ErrorFrame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol22(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(in *jlexer.Lexer, out *ChatMessage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol23(in *jlexer.Lexer, out *ChatMessage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1770,7 +2090,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(out *jwriter.Writer, in ChatMessage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol23(out *jwriter.Writer, in ChatMessage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1804,10 +2124,95 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatMessage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol23(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol23(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol24(in *jlexer.Lexer, out *BannedBody) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "error":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Error = string(in.String())
+			}
+		case "message":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Message = string(in.String())
+			}
+		case "until":
+			if in.IsNull() {
+				in.Skip()
+				out.Until = nil
+			} else {
+				if out.Until == nil {
+					out.Until = new(Until)
+				}
+				if in.IsNull() {
+					in.Skip()
+				} else {
+					(*out.Until).UnmarshalEasyJSON(in)
+				}
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol24(out *jwriter.Writer, in BannedBody) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"error\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Error))
+	}
+	{
+		const prefix string = ",\"message\":"
+		out.RawString(prefix)
+		out.String(string(in.Message))
+	}
+	{
+		const prefix string = ",\"until\":"
+		out.RawString(prefix)
+		if in.Until == nil {
+			out.RawString("null")
+		} else {
+			(*in.Until).MarshalEasyJSON(out)
+		}
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v BannedBody) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol24(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *BannedBody) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol24(l, v)
 }
