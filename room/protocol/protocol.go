@@ -236,9 +236,9 @@ func Unmarshal[T interface{ UnmarshalEasyJSON(*jlexer.Lexer) }](data []byte, v T
 // wrong instead of answering every mistake with invalid_json. A null field
 // counts as absent.
 type Frame struct {
-	Type   TypeField `json:"type"`
-	UserID Field     `json:"userId"`
-	Text   Field     `json:"text"`
+	Type    TypeField `json:"type"`
+	UserID  Field     `json:"userId"`
+	Text    Field     `json:"text"`
 	Since   Raw       `json:"since"`
 	ID      Raw       `json:"id"`
 	Seconds Raw       `json:"seconds"`
