@@ -66,6 +66,12 @@ func (h *nullHost) Accounted(int64, int64) (int64, error)           { return 0, 
 func (h *nullHost) Moderation() (room.ModerationState, error)       { return room.ModerationState{}, nil }
 func (h *nullHost) Moderate(room.Action) error                      { return nil }
 func (h *nullHost) LastMessageAt(string) (time.Time, error)         { return time.Time{}, nil }
+func (h *nullHost) BanList(int64) (protocol.BanEntries, error)      { return nil, nil }
+func (h *nullHost) Audit(int64, int) (protocol.AuditEntries, bool, error) {
+	return nil, false, nil
+}
+func (h *nullHost) Idempotent(string, int64) ([]byte, bool, error) { return nil, false, nil }
+func (h *nullHost) Remember(string, []byte, int64) error           { return nil }
 func (h *nullHost) Changes(int64, int, int) ([]protocol.Raw, bool, error) {
 	return nil, false, nil
 }

@@ -55,27 +55,35 @@ func (r *Room) delete(h Host, sess *session, req protocol.Request) {
 		r.sendError(h, sess, protocol.Rejectf(protocol.CodeForbidden, "only its author or a moderator may delete message %d", req.ID))
 		return
 	}
+	if rej := r.deleteMessage(h, sess.userID, author, req.ID); rej != nil {
+		r.sendError(h, sess, rej)
+	}
+}
+
+// deleteMessage deletes message id of author's, by by: its change at the
+// next position, to everyone; a deletion of another's goes into the audit
+// log.
+func (r *Room) deleteMessage(h Host, by, author string, id int64) *protocol.Reject {
 	pos, err := r.nextPosition(h)
 	if err != nil {
-		r.sendError(h, sess, storageError)
-		return
+		return storageError
 	}
-	frame := protocol.Marshal(protocol.MessageDeleted{Type: protocol.TypeMessageDeleted, ID: pos, MessageID: req.ID,
-		By: sess.userID, Timestamp: protocol.Timestamp(h.Now())})
-	if err := h.Store().Delete(req.ID, pos, frame); err != nil {
+	frame := protocol.Marshal(protocol.MessageDeleted{Type: protocol.TypeMessageDeleted, ID: pos, MessageID: id,
+		By: by, Timestamp: protocol.Timestamp(h.Now())})
+	if err := h.Store().Delete(id, pos, frame); err != nil {
 		r.lastID = -1
-		r.sendError(h, sess, storageError)
-		return
+		return storageError
 	}
-	if author != sess.userID {
+	if author != by {
 		// A moderator's deletion is a moderation action: it goes into the
 		// audit log. (Its change is stored already; it fails only with the
 		// storage, and the deletion stands.)
-		_ = h.Store().Moderate(Action{Kind: protocol.TypeDelete, UserID: author, By: sess.userID,
-			MessageID: req.ID, At: protocol.Timestamp(h.Now())})
+		_ = h.Store().Moderate(Action{Kind: protocol.TypeDelete, UserID: author, By: by,
+			MessageID: id, At: protocol.Timestamp(h.Now())})
 	}
 	r.lastID = pos
 	r.broadcast(h, frame)
+	return nil
 }
 
 // changeAllowed checks what an edit and a delete both need: a joined

@@ -127,7 +127,12 @@ type fakeStore struct {
 	fail    bool
 	mod     room.ModerationState
 	actions []room.Action // the audit log
-	sentAt  map[string]time.Time
+	keys    map[string]fakeKey
+}
+
+type fakeKey struct {
+	answer []byte
+	at     int64
 }
 
 type fakeChange struct {
@@ -295,6 +300,50 @@ func (s *fakeStore) Moderate(a room.Action) error {
 		s.mod.SlowModeSeconds = a.Seconds
 	}
 	s.actions = append(s.actions, a)
+	return nil
+}
+
+func (s *fakeStore) BanList(nowMs int64) (protocol.BanEntries, error) {
+	var out protocol.BanEntries
+	for user, res := range s.mod.Bans {
+		if res.Until == 0 || nowMs < res.Until {
+			e := protocol.BanEntry{UserID: user, Until: &protocol.Until{}}
+			if res.Until != 0 {
+				e.Until.At = protocol.Timestamp(time.UnixMilli(res.Until))
+			}
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b protocol.BanEntry) int { return strings.Compare(a.UserID, b.UserID) })
+	return out, nil
+}
+
+func (s *fakeStore) Audit(before int64, limit int) (protocol.AuditEntries, bool, error) {
+	var out protocol.AuditEntries
+	for i := len(s.actions) - 1; i >= 0; i-- {
+		id := int64(i + 1)
+		if before != 0 && id >= before {
+			continue
+		}
+		if len(out) == limit {
+			return out, true, nil
+		}
+		a := s.actions[i]
+		out = append(out, protocol.AuditEntry{ID: id, Action: a.Kind, UserID: a.UserID, By: a.By, Reason: a.Reason, Seconds: a.Seconds, MessageID: a.MessageID, Timestamp: a.At})
+	}
+	return out, false, nil
+}
+
+func (s *fakeStore) Idempotent(key string, nowMs int64) ([]byte, bool, error) {
+	k, ok := s.keys[key]
+	return k.answer, ok && nowMs-k.at < room.IdempotencyWindow.Milliseconds(), nil
+}
+
+func (s *fakeStore) Remember(key string, answer []byte, nowMs int64) error {
+	if s.keys == nil {
+		s.keys = map[string]fakeKey{}
+	}
+	s.keys[key] = fakeKey{answer: answer, at: nowMs}
 	return nil
 }
 

@@ -119,7 +119,28 @@ type Store interface {
 	// LastMessageAt is when user last posted a message the room still
 	// holds, or the zero time: slow mode after a rebuild.
 	LastMessageAt(user string) (time.Time, error)
+	// BanList lists the bans in force at nowMs (Unix ms).
+	BanList(nowMs int64) (protocol.BanEntries, error)
+	// Audit returns the latest limit entries of the moderation log below
+	// before (0: from the newest), newest first, and whether older ones
+	// exist.
+	Audit(before int64, limit int) (protocol.AuditEntries, bool, error)
+	// Idempotent returns the answer remembered under key, if it was within
+	// the last IdempotencyWindow (nowMs is now, in Unix ms).
+	Idempotent(key string, nowMs int64) ([]byte, bool, error)
+	// Remember keeps answer under key: at least the last IdempotencyKeys
+	// keys, and every key of the last IdempotencyWindow.
+	Remember(key string, answer []byte, nowMs int64) error
 }
+
+// IdempotencyWindow is how long a POST's Idempotency-Key is remembered: a
+// backend retrying after a timeout does so within minutes, and a day covers
+// a retry queue that waited out an outage.
+const IdempotencyWindow = 24 * time.Hour
+
+// IdempotencyKeys is how many of the latest keys are kept whatever their
+// age, so that a busy room never forgets a key a retry may still carry.
+const IdempotencyKeys = 1000
 
 // ModerationState is who is banned and muted, and the room's settings.
 type ModerationState struct {

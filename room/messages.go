@@ -93,24 +93,31 @@ func (r *Room) message(h Host, sess *session, req protocol.Request) {
 	if !r.mayPost(h, sess) || !r.allow(h, sess) {
 		return
 	}
-	// Persist before broadcast: a message nobody could get back from
-	// history is never shown.
-	if _, err := r.lastMessageID(h); err != nil {
+	if _, ok := r.store(h, sess.userID, req.Text); !ok {
 		r.sendError(h, sess, storageError)
-		return
 	}
-	m := protocol.StoredMessage{ID: r.lastID + 1, UserID: sess.userID, Text: req.Text, Timestamp: protocol.Timestamp(h.Now())}
+}
+
+// store persists a message by author, then broadcasts it: persist before
+// broadcast, so that a message nobody could get back from history is never
+// shown. It reports false, and stores and sends nothing, when the storage
+// fails.
+func (r *Room) store(h Host, author, text string) (protocol.StoredMessage, bool) {
+	if _, err := r.lastMessageID(h); err != nil {
+		return protocol.StoredMessage{}, false
+	}
+	m := protocol.StoredMessage{ID: r.lastID + 1, UserID: author, Text: text, Timestamp: protocol.Timestamp(h.Now())}
 	// Room for the fields, and for some escaping in the text.
 	size := 96 + len(m.UserID) + len(m.Text) + len(m.Text)/8
 	frame := protocol.ChatMessage{Type: protocol.TypeMessage, ID: m.ID, UserID: m.UserID, Text: m.Text, Timestamp: m.Timestamp}.Frame(size)
 	if err := h.Store().Append(m, frame, r.cfg.KeepMessages); err != nil {
 		r.lastID = -1 // read it again: the store is the truth
-		r.sendError(h, sess, storageError)
-		return
+		return protocol.StoredMessage{}, false
 	}
 	r.lastID = m.ID
 	r.posted(h, m.UserID)
 	r.broadcast(h, frame)
+	return m, true
 }
 
 // checkText applies the text rules of a message (and of an edit): present,

@@ -362,7 +362,7 @@ func TestAConversationThroughTheExports(t *testing.T) {
 		}
 	}
 	jsEvent.Set(eventRequest, request("http://x/api/chat/lobby", map[string]any{"Upgrade": "websocket", "Sec-WebSocket-Protocol": "gochat, bearer.x"}))
-	if roomFetch(key) != 1 {
+	if roomFetch(key, 0, kindNone) != 1 {
 		t.Fatal("roomFetch did not know the key")
 	}
 	if a := jsEvent.Get(eventAnswer); a.Get("status").Int() != 101 || a.Get("protocol").String() != "gochat" {
@@ -395,9 +395,9 @@ func TestAConversationThroughTheExports(t *testing.T) {
 		ran = append(ran, strings.Fields(stmts.Index(i).Index(0).String())[0])
 	}
 	// The probes, the messages table, the changes table with its index,
-	// the edited, bans, mutes, settings and audit tables, the prune trigger,
-	// and the insert.
-	if want := []string{"SELECT", "SELECT", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "INSERT"}; !slices.Equal(ran, want) {
+	// the edited, bans, mutes, settings, audit and idempotency tables, the
+	// prune trigger, and the insert.
+	if want := []string{"SELECT", "SELECT", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "INSERT"}; !slices.Equal(ran, want) {
 		t.Errorf("statements %q, want %q", ran, want)
 	}
 	// A frame over the limit is never copied: the socket closes with 1009.

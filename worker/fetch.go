@@ -66,6 +66,9 @@ func front(req, env js.Value) js.Value {
 		return env.Get(assetsBinding).Call("fetch", jsURL.New("/", req.Get("url")).Call("toString"))
 	}
 	cfg := frontFrom(env)
+	if route.Kind.ServerAPI() && cfg.Auth.Secret == nil {
+		return routeResponse(router.Error(403, protocol.CodeForbidden, "open mode has no roles: the server API needs AUTH_SECRET and a moderator's or a service's token"))
+	}
 	if route.Kind == router.KindSocket && !auth.OriginAllowed(cfg.Origins, header(headers, jsOriginHeader)) {
 		return routeResponse(router.Error(403, "forbidden_origin", "this Origin may not open chat connections"))
 	}
@@ -80,6 +83,9 @@ func front(req, env js.Value) js.Value {
 		}
 		if !id.Opens(route.Room) {
 			return routeResponse(router.Error(403, protocol.HTTPForbiddenRoom, "this token does not open room "+route.Room))
+		}
+		if route.Kind.ServerAPI() && id.Role != protocol.RoleModerator && id.Role != protocol.RoleService {
+			return routeResponse(router.Error(403, protocol.CodeForbidden, "the server API needs a moderator's or a service's token"))
 		}
 		user, role = []byte(id.UserID), id.Role
 		// The socket lives as long as the token is accepted: up to exp and

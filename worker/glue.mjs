@@ -69,6 +69,7 @@ function clearEvent() {
 // worker/room.go spells them the same way.
 const kindOversize = -1; // a text frame not copied: it is over Go's limit
 const kindBinary = -2; // a binary frame, whose bytes Go never needs
+const kindNone = -3; // no body at all (roomFetch)
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -301,34 +302,42 @@ export class ChatRoom {
       return wasmExports[name](key, ...args);
     });
   }
+  // fetch hands the request to Go; a POST's body is read first (the only
+  // asynchronous step) and goes to Go like a frame.
   fetch(request) {
+    if (request.method !== "POST") return this.fetchWith(request, undefined);
+    return request.text().then((body) => this.fetchWith(request, body));
+  }
+  fetchWith(request, body) {
     return this.call((key) => {
       context.event.request = request;
-      return wasmExports.roomFetch(key);
+      if (body === undefined) return wasmExports.roomFetch(key, 0, kindNone);
+      return wasmExports.roomFetch(key, body.length, this.writeText(key, body));
     });
+  }
+  // writeText writes text as UTF-8 into Go's standing frame buffer, or,
+  // when it may not fit, into one frameBuffer lends (it answers 0 when the
+  // text is over Go's limit, and then it is not copied at all), and returns
+  // its kind for Go: the bytes written, or kindOversize.
+  writeText(key, text) {
+    const size = text.length;
+    // At most 3 UTF-8 bytes per UTF-16 unit.
+    if (size * 3 <= area.size) return encoder.encodeInto(text, areaView()).written;
+    const ptr = wasmExports.frameBuffer(key, size * 3);
+    if (ptr === 0) return kindOversize; // not copied
+    return encoder.encodeInto(text, memory().subarray(ptr, ptr + size * 3)).written;
   }
   // webSocketMessage is the hot path. It calls Go's exported roomMessage
   // directly (go:wasmexport) instead of through a js.FuncOf, whose dispatch
   // costs several calls between Go and JS per event. A text frame is written
-  // as UTF-8 straight into Go's standing frame buffer, or, when it may not
-  // fit, into one frameBuffer lends (it answers 0 when the frame is over Go's
-  // limit, and then it is not copied at all); the socket waits for Go in
-  // context.event.socket. The socket's tag and the event's time come along.
+  // as UTF-8 straight into Go's memory (writeText); the socket waits for Go
+  // in context.event.socket. The socket's tag and the event's time come
+  // along.
   webSocketMessage(ws, message) {
     const size = typeof message === "string" ? message.length : message.byteLength;
     const tag = ws.gochatTag ?? 0;
     this.call((key) => {
-      let kind = kindBinary;
-      if (typeof message === "string") {
-        // At most 3 UTF-8 bytes per UTF-16 unit.
-        if (size * 3 <= area.size) {
-          kind = encoder.encodeInto(message, areaView()).written;
-        } else {
-          const ptr = wasmExports.frameBuffer(key, size * 3);
-          kind = kindOversize; // not copied
-          if (ptr !== 0) kind = encoder.encodeInto(message, memory().subarray(ptr, ptr + size * 3)).written;
-        }
-      }
+      const kind = typeof message === "string" ? this.writeText(key, message) : kindBinary;
       context.event.socket = ws;
       return wasmExports.roomMessage(key, size, tag, kind, Date.now());
     });

@@ -87,15 +87,16 @@ func jsonResponse(status int, body []byte, extra map[string]any) js.Value {
 // Header names, made once: a Go string passed to JS becomes a new JS string
 // every time.
 var (
-	jsUpgradeHeader  = js.ValueOf("Upgrade")
-	jsUserHeader     = js.ValueOf(userHeader)
-	jsExpiresHeader  = js.ValueOf(expiresHeader)
-	jsRoleHeader     = js.ValueOf(roleHeader)
-	jsProtocolHeader = js.ValueOf("Sec-WebSocket-Protocol")
-	jsIPHeader       = js.ValueOf("CF-Connecting-IP")
-	jsSubprotocol    = js.ValueOf(auth.Subprotocol)
-	jsOriginHeader   = js.ValueOf("Origin")
-	jsAuthHeader     = js.ValueOf("Authorization")
+	jsUpgradeHeader     = js.ValueOf("Upgrade")
+	jsUserHeader        = js.ValueOf(userHeader)
+	jsExpiresHeader     = js.ValueOf(expiresHeader)
+	jsRoleHeader        = js.ValueOf(roleHeader)
+	jsIdempotencyHeader = js.ValueOf("Idempotency-Key")
+	jsProtocolHeader    = js.ValueOf("Sec-WebSocket-Protocol")
+	jsIPHeader          = js.ValueOf("CF-Connecting-IP")
+	jsSubprotocol       = js.ValueOf(auth.Subprotocol)
+	jsOriginHeader      = js.ValueOf("Origin")
+	jsAuthHeader        = js.ValueOf("Authorization")
 )
 
 // header returns a request header, or "" when absent.

@@ -153,15 +153,25 @@ func roomInit() (key int32) {
 }
 
 // roomFetch serves what the front worker forwarded: a WebSocket upgrade,
-// accepted with the hibernation API, or a room HTTP API read. The request is
+// accepted with the hibernation API, or a room HTTP API call. The request is
 // routed again with the same rules, so the object trusts no other caller.
-// The request waits in the event's request; the Response is left in its
-// answer.
+// The request waits in the event's request; a POST's body comes like a
+// frame (size and kind, as roomMessage takes them, kindNone for no body);
+// the Response is left in its answer.
 //
 //go:wasmexport roomFetch
-func roomFetch(key int32) int32 {
+func roomFetch(key, size, kind int32) int32 {
+	defer func() { frameBuf = frameArea[:] }()
 	return onRoom(key, "roomFetch", func(st *roomState, h *host) {
-		answer(serveRoom(st, h, eventValue(eventRequest)))
+		var body []byte
+		switch {
+		case kind == kindOversize || int(size) > protocol.MaxBodyBytes:
+			answer(routeResponse(router.Error(413, protocol.HTTPBodyTooLarge, "the body is over 64 KiB")))
+			return
+		case kind >= 0:
+			body = frameBuf[:kind]
+		}
+		answer(serveRoom(st, h, eventValue(eventRequest), body))
 	}, func() {
 		answer(routeResponse(router.Error(500, "internal_error", "the room failed to handle this request")))
 	})
@@ -183,7 +193,7 @@ func onRoom(key int32, name string, fn func(*roomState, *host), onPanic func()) 
 	return known
 }
 
-func serveRoom(st *roomState, h *host, req js.Value) js.Value {
+func serveRoom(st *roomState, h *host, req js.Value, body []byte) js.Value {
 	u := jsURL.New(req.Get("url"))
 	headers := req.Get("headers")
 	route := router.Decide(req.Get("method").String(), u.Get("pathname").String(), header(headers, jsUpgradeHeader))
@@ -200,6 +210,8 @@ func serveRoom(st *roomState, h *host, req js.Value) js.Value {
 		}
 		status, body := st.room.Messages(h, route.Room, query)
 		return jsonResponse(status, body, nil)
+	case route.Kind.ServerAPI():
+		return serverAPI(st, h, route, req, u, body)
 	}
 	conn := room.Conn{User: header(headers, jsUserHeader), IP: room.AddressKey(header(headers, jsIPHeader))}
 	if conn.User != "" {
@@ -273,6 +285,7 @@ func frameBuffer(key, n int32) uint32 {
 const (
 	kindOversize = -1 // a text frame not copied: it is over the limit
 	kindBinary   = -2 // a binary frame, whose bytes Go never needs
+	kindNone     = -3 // no body at all (roomFetch)
 )
 
 // roomMessage handles a frame: glue.mjs calls it directly as a Wasm export,
@@ -343,4 +356,40 @@ func forgetIfEmpty(st *roomState) {
 		delete(rooms, key)
 		delete(byID, st.id)
 	}
+}
+
+// serverAPI serves a call of the server API; the front worker let through
+// only a moderator's or a service's token.
+func serverAPI(st *roomState, h *host, route router.Route, req, u js.Value, body []byte) js.Value {
+	headers := req.Get("headers")
+	c := room.Caller{UserID: header(headers, jsUserHeader), Role: header(headers, jsRoleHeader)}
+	if c.UserID == "" {
+		return routeResponse(router.Error(403, protocol.CodeForbidden, "the server API needs a moderator's or a service's token"))
+	}
+	var status int
+	var out []byte
+	switch route.Kind {
+	case router.KindPost:
+		status, out = st.room.Post(h, c, body, header(headers, jsIdempotencyHeader))
+	case router.KindDeleteMessage:
+		status, out = st.room.DeleteMessage(h, c, route.Target)
+	case router.KindKick:
+		status, out = st.room.Kick(h, c, body)
+	case router.KindBan:
+		status, out = st.room.Ban(h, c, body)
+	case router.KindBans:
+		status, out = st.room.Bans(h, route.Room)
+	case router.KindUnban:
+		status, out = st.room.Unban(h, c, route.Target)
+	case router.KindAudit:
+		query, err := url.ParseQuery(strings.TrimPrefix(u.Get("search").String(), "?"))
+		if err != nil {
+			return routeResponse(router.Error(400, "invalid_query", "the query string is malformed"))
+		}
+		status, out = st.room.Audit(h, route.Room, query)
+	}
+	if status == 204 {
+		return jsResponse.New(js.Null(), map[string]any{"status": 204, "headers": map[string]any{"cache-control": "no-store"}})
+	}
+	return jsonResponse(status, out, nil)
 }

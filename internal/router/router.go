@@ -6,6 +6,7 @@
 package router
 
 import (
+	"net/url"
 	"strings"
 
 	"github.com/chatroom/gochat/room/protocol"
@@ -46,6 +47,9 @@ type Route struct {
 	Kind Kind
 	// Allow is set on 405 answers.
 	Allow string
+	// Target is the path's last part for the kinds that name one: the
+	// message id of KindDeleteMessage, the userId of KindUnban (decoded).
+	Target string
 }
 
 // Kind is what a request forwarded to a room asks for.
@@ -61,7 +65,38 @@ const (
 	// KindPage is the chat page for a room, GET /r/{room}, served from the
 	// static assets.
 	KindPage
+	// The server API, for moderator and service tokens: POST
+	// /api/rooms/{room}/messages, DELETE .../messages/{id}, POST .../kick,
+	// POST and GET .../bans, DELETE .../bans/{userId}, GET .../audit.
+	KindPost
+	KindDeleteMessage
+	KindKick
+	KindBan
+	KindBans
+	KindUnban
+	KindAudit
 )
+
+// ServerAPI reports whether k is a call of the server API, which needs a
+// moderator's or a service's token.
+func (k Kind) ServerAPI() bool { return k >= KindPost }
+
+// roomEndpoints are the room API's paths below /api/rooms/{room}, with the
+// kind each method asks for ("" is the room itself; a trailing "/*" takes
+// one more part, the Target).
+var roomEndpoints = []struct {
+	sub   string
+	kinds map[string]Kind
+	allow string
+}{
+	{"", map[string]Kind{"GET": KindInfo, "HEAD": KindInfo}, "GET, HEAD"},
+	{"/messages", map[string]Kind{"GET": KindMessages, "HEAD": KindMessages, "POST": KindPost}, "GET, HEAD, POST"},
+	{"/messages/*", map[string]Kind{"DELETE": KindDeleteMessage}, "DELETE"},
+	{"/kick", map[string]Kind{"POST": KindKick}, "POST"},
+	{"/bans", map[string]Kind{"GET": KindBans, "HEAD": KindBans, "POST": KindBan}, "GET, HEAD, POST"},
+	{"/bans/*", map[string]Kind{"DELETE": KindUnban}, "DELETE"},
+	{"/audit", map[string]Kind{"GET": KindAudit, "HEAD": KindAudit}, "GET, HEAD"},
+}
 
 // Decide routes a request by method, path and its Upgrade header:
 // /api/chat[/{room}] upgrades go to the room, /api/health answers itself, and
@@ -89,21 +124,7 @@ func Decide(method, path, upgrade string) Route {
 		}
 		return Route{Room: name, Kind: KindSocket}
 	case strings.HasPrefix(path, "/api/rooms/"):
-		rest := path[len("/api/rooms/"):]
-		kind := KindInfo
-		if name, ok := strings.CutSuffix(rest, "/messages"); ok {
-			rest, kind = name, KindMessages
-		}
-		if !roomName.MatchString(rest) {
-			if strings.Contains(rest, "/") && kind == KindInfo {
-				return Error(404, "not_found", "rooms have /api/rooms/{room} and /api/rooms/{room}/messages")
-			}
-			return Error(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
-		}
-		if method != "GET" && method != "HEAD" {
-			return methodNotAllowed("GET, HEAD")
-		}
-		return Route{Room: rest, Kind: kind}
+		return roomAPI(method, path[len("/api/rooms/"):])
 	case strings.HasPrefix(path, "/r/"):
 		name := strings.TrimSuffix(path[len("/r/"):], "/")
 		if !roomName.MatchString(name) {
@@ -129,4 +150,43 @@ func methodNotAllowed(allow string) Route {
 // Error is an error answer in the JSON error shape.
 func Error(status int, code, message string) Route {
 	return Route{Status: status, Body: protocol.Marshal(protocol.HTTPError{Error: code, Message: message})}
+}
+
+// roomAPI routes /api/rooms/{room}[/...] (rest is the path after
+// /api/rooms/).
+func roomAPI(method, rest string) Route {
+	name, sub, _ := strings.Cut(rest, "/")
+	if sub != "" {
+		sub = "/" + sub
+	}
+	target := ""
+	for _, prefix := range []string{"/messages/", "/bans/"} {
+		if t, ok := strings.CutPrefix(sub, prefix); ok && t != "" {
+			sub, target = prefix+"*", t
+		}
+	}
+	for _, ep := range roomEndpoints {
+		if ep.sub != sub {
+			continue
+		}
+		if !roomName.MatchString(name) {
+			return Error(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
+		}
+		kind, ok := ep.kinds[method]
+		if !ok {
+			return methodNotAllowed(ep.allow)
+		}
+		if kind == KindUnban {
+			user, err := url.PathUnescape(target)
+			if err != nil {
+				return Error(400, "invalid_user_id", "the userId in the path is not well escaped")
+			}
+			target = user
+		}
+		return Route{Room: name, Kind: kind, Target: target}
+	}
+	if !roomName.MatchString(name) {
+		return Error(400, "invalid_room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
+	}
+	return Error(404, "not_found", "rooms have /api/rooms/{room}, /messages, /messages/{id}, /kick, /bans, /bans/{userId} and /audit")
 }

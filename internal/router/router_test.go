@@ -74,3 +74,47 @@ func jsonError(body []byte) bool {
 	}
 	return json.Unmarshal(body, &v) == nil && v.Error != nil && *v.Error != "" && v.Message != nil && *v.Message != ""
 }
+
+func TestRoomAPIRoutes(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		method, path string
+		status       int
+		kind         router.Kind
+		target       string
+		allow        string
+	}{
+		{"GET", "/api/rooms/r", 0, router.KindInfo, "", ""},
+		{"GET", "/api/rooms/r/messages", 0, router.KindMessages, "", ""},
+		{"POST", "/api/rooms/r/messages", 0, router.KindPost, "", ""},
+		{"DELETE", "/api/rooms/r/messages/41", 0, router.KindDeleteMessage, "41", ""},
+		{"POST", "/api/rooms/r/kick", 0, router.KindKick, "", ""},
+		{"POST", "/api/rooms/r/bans", 0, router.KindBan, "", ""},
+		{"GET", "/api/rooms/r/bans", 0, router.KindBans, "", ""},
+		{"DELETE", "/api/rooms/r/bans/bob", 0, router.KindUnban, "bob", ""},
+		{"DELETE", "/api/rooms/r/bans/b%C3%B6b%2Fx", 0, router.KindUnban, "böb/x", ""},
+		{"GET", "/api/rooms/r/audit", 0, router.KindAudit, "", ""},
+		{"PUT", "/api/rooms/r/messages", 405, 0, "", "GET, HEAD, POST"},
+		{"GET", "/api/rooms/r/kick", 405, 0, "", "POST"},
+		{"POST", "/api/rooms/r/messages/41", 405, 0, "", "DELETE"},
+		{"DELETE", "/api/rooms/r/audit", 405, 0, "", "GET, HEAD"},
+		{"GET", "/api/rooms/r/nope", 404, 0, "", ""},
+		{"DELETE", "/api/rooms/r/messages/", 404, 0, "", ""},
+		{"POST", "/api/rooms/a.b/kick", 400, 0, "", ""},
+		{"DELETE", "/api/rooms/r/bans/%zz", 400, 0, "", ""},
+	} {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			t.Parallel()
+			got := router.Decide(tt.method, tt.path, "")
+			if got.Status != tt.status || got.Kind != tt.kind || got.Target != tt.target || got.Allow != tt.allow {
+				t.Errorf("Decide = %+v, want status %d kind %d target %q allow %q", got, tt.status, tt.kind, tt.target, tt.allow)
+			}
+			if tt.status == 0 && got.Room != "r" {
+				t.Errorf("room %q", got.Room)
+			}
+			if got.Kind.ServerAPI() != (tt.kind >= router.KindPost) {
+				t.Errorf("ServerAPI() = %v", got.Kind.ServerAPI())
+			}
+		})
+	}
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/chatroom/gochat/room"
 	"github.com/chatroom/gochat/room/protocol"
+	"github.com/mailru/easyjson/jlexer"
 )
 
 // DB is one object's SQLite database as the store uses it. The runtime's
@@ -62,10 +63,12 @@ var changesSchema = []string{
 	`CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, action TEXT NOT NULL, user_id TEXT NOT NULL,
 		by TEXT NOT NULL, reason TEXT NOT NULL, until INTEGER NOT NULL, seconds INTEGER NOT NULL, message_id INTEGER NOT NULL, at TEXT NOT NULL)`,
+	// The answers of idempotent posts, by Idempotency-Key.
+	`CREATE TABLE IF NOT EXISTS idempotency (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, answer TEXT NOT NULL, at INTEGER NOT NULL)`,
 }
 
 // extraTables are the tables changesSchema makes, as the probe finds them.
-var extraTables = []string{"changes", "edited", "bans", "mutes", "settings", "audit"}
+var extraTables = []string{"changes", "edited", "bans", "mutes", "settings", "audit", "idempotency"}
 
 // InsertMessage is the statement of every message: SQLite picks the fields
 // out of the broadcast frame (a protocol.ChatMessage), so a message crosses
@@ -76,7 +79,7 @@ const InsertMessage = `INSERT INTO messages (id, user_id, text, ts) VALUES (
 // probeQuery names the tables and prune triggers that exist,
 // comma-separated (the names hold no commas).
 const probeQuery = `SELECT group_concat(name, ',') FROM sqlite_master
-	WHERE (type = 'table' AND name IN ('messages', 'changes', 'edited', 'bans', 'mutes', 'settings', 'audit'))
+	WHERE (type = 'table' AND name IN ('messages', 'changes', 'edited', 'bans', 'mutes', 'settings', 'audit', 'idempotency'))
 		OR (type = 'trigger' AND name GLOB 'prune*')`
 
 // windowQuery reads the newest rows above a position (?1) and below another
@@ -531,4 +534,94 @@ func (s Store) LastMessageAt(user string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return t, nil
+}
+
+// iso renders a Unix-ms column as a wire timestamp in SQLite.
+const iso = `strftime('%Y-%m-%dT%H:%M:%fZ', %s / 1000.0, 'unixepoch')`
+
+func isoOf(col string) string { return strings.Replace(iso, "%s", col, 1) }
+
+var (
+	banListQuery = `SELECT json_group_array(json_object('userId', user_id,
+		'until', CASE WHEN until = 0 THEN NULL ELSE ` + isoOf("until") + ` END,
+		'reason', reason, 'by', by, 'at', at) ORDER BY user_id)
+		FROM bans WHERE until = 0 OR until > ?`
+	auditQuery = `SELECT json_group_array(json_object('id', seq, 'action', action, 'userId', user_id, 'by', by,
+		'reason', reason, 'until', CASE WHEN action NOT IN ('ban', 'mute') THEN NULL WHEN until = 0 THEN NULL ELSE ` + isoOf("until") + ` END,
+		'seconds', seconds, 'messageId', message_id, 'timestamp', at) ORDER BY seq DESC)
+		FROM (SELECT * FROM audit WHERE seq < ?1 ORDER BY seq DESC LIMIT ?2)`
+	idempotentQuery = `SELECT answer FROM idempotency WHERE key = ?1 AND at > ?2`
+	rememberKey     = `INSERT OR REPLACE INTO idempotency (key, answer, at) VALUES (?1, ?2, ?3)`
+	forgetKeys      = `DELETE FROM idempotency WHERE at <= ?1 AND seq <= (SELECT max(seq) FROM idempotency) - ?2`
+)
+
+// BanList lists the bans in force at nowMs.
+func (s Store) BanList(nowMs int64) (protocol.BanEntries, error) {
+	var out protocol.BanEntries
+	err := s.readJSON(banListQuery, &out, nowMs)
+	return out, err
+}
+
+// Audit pages the moderation log, newest first.
+func (s Store) Audit(before int64, limit int) (protocol.AuditEntries, bool, error) {
+	if before == 0 {
+		before = noUpperBound
+	}
+	var out protocol.AuditEntries
+	if err := s.readJSON(auditQuery, &out, before, limit+1); err != nil {
+		return nil, false, err
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	return out, more, nil
+}
+
+// readJSON runs a query that builds one JSON value from the moderation
+// tables, and decodes it; a room without them reads as empty.
+func (s Store) readJSON(query string, v interface{ UnmarshalEasyJSON(*jlexer.Lexer) }, args ...any) error {
+	if err := s.ensureTable(); err != nil || !s.State.changesReady {
+		if errors.Is(err, errNoTable) {
+			err = nil
+		}
+		return err
+	}
+	raw, err := s.DB.Value(query, args...)
+	if err != nil {
+		return err
+	}
+	text, ok := raw.(string)
+	if !ok {
+		return errors.New("the query returned no JSON")
+	}
+	return protocol.Unmarshal([]byte(text), v)
+}
+
+// Idempotent returns the answer stored under key within the window.
+func (s Store) Idempotent(key string, nowMs int64) ([]byte, bool, error) {
+	if err := s.ensureTable(); err != nil || !s.State.changesReady {
+		if errors.Is(err, errNoTable) {
+			err = nil
+		}
+		return nil, false, err
+	}
+	v, err := s.DB.Value(idempotentQuery, key, nowMs-room.IdempotencyWindow.Milliseconds())
+	if err != nil {
+		return nil, false, err
+	}
+	answer, ok := v.(string)
+	return []byte(answer), ok, nil
+}
+
+// Remember stores an answer under key, then forgets the keys that are both
+// older than the window and not among the latest IdempotencyKeys.
+func (s Store) Remember(key string, answer []byte, nowMs int64) error {
+	if err := s.ensureWritable(s.Keep); err != nil {
+		return err
+	}
+	return s.run(
+		statement{rememberKey, []any{key, string(answer), nowMs}},
+		statement{forgetKeys, []any{nowMs - room.IdempotencyWindow.Milliseconds(), room.IdempotencyKeys}},
+	)
 }

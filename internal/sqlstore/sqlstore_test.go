@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/mattn/go-sqlite3"
 
@@ -458,9 +459,10 @@ func TestPruningTakesChangesToo(t *testing.T) {
 
 // fullSchema is every object a written room holds, with its prune trigger.
 func fullSchema(trigger string) []string {
-	return []string{"index changes_message", "index sqlite_autoindex_bans_1", "index sqlite_autoindex_mutes_1",
-		"index sqlite_autoindex_settings_1", "table audit", "table bans", "table changes", "table edited",
-		"table messages", "table mutes", "table settings", "trigger " + trigger}
+	return []string{"index changes_message", "index sqlite_autoindex_bans_1", "index sqlite_autoindex_idempotency_1",
+		"index sqlite_autoindex_mutes_1", "index sqlite_autoindex_settings_1", "table audit", "table bans",
+		"table changes", "table edited", "table idempotency", "table messages", "table mutes", "table settings",
+		"trigger " + trigger}
 }
 
 func TestModerationIsStored(t *testing.T) {
@@ -508,5 +510,51 @@ func TestModerationIsStored(t *testing.T) {
 	}
 	if at, _ := again.LastMessageAt("nobody"); !at.IsZero() {
 		t.Errorf("LastMessageAt of nobody = %v", at)
+	}
+}
+
+func TestBanListAuditAndIdempotency(t *testing.T) {
+	t.Parallel()
+	db := open(t)
+	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 100}
+	if bans, err := s.BanList(0); err != nil || len(bans) != 0 {
+		t.Fatalf("an empty room's bans: %v, %v", bans, err)
+	}
+	if _, ok, err := s.Idempotent("k", 0); ok || err != nil {
+		t.Fatalf("an empty room's key: %v, %v", ok, err)
+	}
+	const now = int64(1_764_500_000_000)
+	for _, a := range []room.Action{
+		{Kind: "ban", UserID: "zed", By: "mod", Until: now + 60_000, Reason: "r", At: "t1"},
+		{Kind: "ban", UserID: "amy", By: "mod", At: "t2"},
+		{Kind: "ban", UserID: "old", By: "mod", Until: now - 1, At: "t3"},
+		{Kind: "kick", UserID: "bob", By: "mod", Reason: "x", At: "t4"},
+		{Kind: "slow_mode", By: "mod", Seconds: 5, At: "t5"},
+	} {
+		if err := s.Moderate(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bans, err := s.BanList(now)
+	if err != nil || len(bans) != 2 || bans[0].UserID != "amy" || bans[0].Until != nil || bans[1].UserID != "zed" || bans[1].Until == nil ||
+		bans[1].Until.At != protocol.Timestamp(time.UnixMilli(now+60_000)) || bans[1].Reason != "r" {
+		t.Errorf("bans = %+v, %v", bans, err)
+	}
+	page, more, err := s.Audit(0, 2)
+	if err != nil || !more || len(page) != 2 || page[0].Action != "slow_mode" || page[0].Seconds != 5 || page[1].Action != "kick" || page[1].Until != nil {
+		t.Errorf("audit = %+v, %v, %v", page, more, err)
+	}
+	older, more, _ := s.Audit(page[1].ID, 10)
+	if len(older) != 3 || more || older[0].UserID != "old" || older[2].UserID != "zed" {
+		t.Errorf("older = %+v, %v", older, more)
+	}
+	if err := s.Remember("key", []byte(`{"id":7}`), now); err != nil {
+		t.Fatal(err)
+	}
+	if answer, ok, _ := s.Idempotent("key", now+1000); !ok || string(answer) != `{"id":7}` {
+		t.Errorf("the key a second later: %s, %v", answer, ok)
+	}
+	if _, ok, _ := s.Idempotent("key", now+room.IdempotencyWindow.Milliseconds()+1); ok {
+		t.Error("the key after the window")
 	}
 }

@@ -57,7 +57,13 @@ func Rejectf(code, format string, args ...any) *Reject {
 
 // Decode parses one text frame into a Request. It checks JSON shape and field
 // types; the per-type rules (what join and message need) live in the room.
-func Decode(data []byte) (Request, *Reject) {
+func Decode(data []byte) (Request, *Reject) { return decode(data, "") }
+
+// DecodeBody parses the JSON body of a server API call as a frame of type
+// typ: the same fields, the same checks, and no "type" of its own.
+func DecodeBody(data []byte, typ string) (Request, *Reject) { return decode(data, typ) }
+
+func decode(data []byte, typ string) (Request, *Reject) {
 	var req Request
 	trimmed := bytes.TrimLeft(data, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '{' {
@@ -73,20 +79,13 @@ func Decode(data []byte) (Request, *Reject) {
 	if err := l.Error(); err != nil {
 		return req, Rejectf(CodeInvalidJSON, "frame is not valid JSON")
 	}
-	if !f.Type.Present {
-		return req, Rejectf(CodeUnknownType, `frame has no "type"; expected `+knownTypes)
-	}
-	if !f.Type.IsString {
-		return req, Rejectf(CodeUnknownType, `"type" must be a string; expected `+knownTypes)
-	}
-	switch t := f.Type.Name; t {
-	case TypeJoin, TypeMessage, TypePing, TypeEdit, TypeDelete,
-		TypeKick, TypeBan, TypeUnban, TypeMute, TypeUnmute, TypeSlowMode:
-		req.Type = t
-	default:
-		return req, Rejectf(CodeUnknownType, "unknown type %q; expected "+knownTypes, truncate(t, 64))
+	if typ != "" {
+		req.Type = typ
+	} else if rej := checkType(&req, f.Type); rej != nil {
+		return req, rej
 	}
 	if f.UserID.Present {
+
 		req.HasUserID = true
 		if !f.UserID.IsString {
 			req.UserIDErr = Rejectf(CodeInvalidUserID, `"userId" must be a string`)
@@ -144,6 +143,24 @@ const MaxSeconds = 366 * 24 * 3600
 // MaxReasonChars bounds a moderation reason: a line, not an essay; it is
 // repeated to everyone in the room.
 const MaxReasonChars = 200
+
+// checkType sets req's type from the frame's, or rejects it.
+func checkType(req *Request, t TypeField) *Reject {
+	if !t.Present {
+		return Rejectf(CodeUnknownType, `frame has no "type"; expected `+knownTypes)
+	}
+	if !t.IsString {
+		return Rejectf(CodeUnknownType, `"type" must be a string; expected `+knownTypes)
+	}
+	switch name := t.Name; name {
+	case TypeJoin, TypeMessage, TypePing, TypeEdit, TypeDelete,
+		TypeKick, TypeBan, TypeUnban, TypeMute, TypeUnmute, TypeSlowMode:
+		req.Type = name
+	default:
+		return Rejectf(CodeUnknownType, "unknown type %q; expected "+knownTypes, truncate(name, 64))
+	}
+	return nil
+}
 
 // knownTypes lists the inbound types, for the errors that name them.
 const knownTypes = "join, message, ping, edit, delete, kick, ban, unban, mute, unmute or slow_mode"

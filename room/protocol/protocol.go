@@ -109,6 +109,8 @@ const (
 
 // HTTP error codes of the front worker and the room API (the "error" field).
 const (
+	HTTPInvalidBody  = "invalid_body"   // 400: a server API body that is not the JSON object it takes
+	HTTPBodyTooLarge = "body_too_large" // 413: a server API body over MaxBodyBytes
 	HTTPTooManyConnections = "too_many_connections" // 429: per user or per IP, in one room
 	HTTPTooManyRequests    = "too_many_requests"    // 429: upgrades per IP, across rooms
 	HTTPForbiddenRoom      = "forbidden_room"       // 403: the token's rooms claim does not cover the room
@@ -130,6 +132,9 @@ const (
 	// ("banned") user.
 	CloseModerated = 4003
 )
+
+// MaxBodyBytes bounds the body of a server API call.
+const MaxBodyBytes = 64 << 10
 
 // MaxFrameBytes bounds every frame the server sends, and every page of the
 // messages API: a client can size its buffers by it. (The room info's full
@@ -424,6 +429,61 @@ func (u *Until) UnmarshalEasyJSON(l *jlexer.Lexer) {
 		return
 	}
 	u.At = l.String()
+}
+
+// Posted is the 201 answer of POST /api/rooms/{room}/messages: the stored
+// message's id and timestamp.
+type Posted struct {
+	ID        int64  `json:"id"`
+	Timestamp string `json:"timestamp"`
+}
+
+// BanEntry is one ban in force, as GET /api/rooms/{room}/bans lists it.
+type BanEntry struct {
+	UserID string `json:"userId"`
+	Until  *Until `json:"until"`
+	Reason string `json:"reason"`
+	By     string `json:"by"`
+	At     string `json:"at"`
+}
+
+// BanEntries is a list of bans, as SQLite builds it.
+//
+//easyjson:json
+type BanEntries []BanEntry
+
+// BanList is the body of GET /api/rooms/{room}/bans.
+type BanList struct {
+	Room string     `json:"room"`
+	Bans BanEntries `json:"bans"`
+}
+
+// AuditEntry is one moderation action: Action is the frame type that did
+// it (kick, ban, unban, mute, unmute, slow_mode, delete), By who, UserID to
+// whom, and the action's own fields.
+type AuditEntry struct {
+	ID        int64  `json:"id"`
+	Action    string `json:"action"`
+	UserID    string `json:"userId,omitempty"`
+	By        string `json:"by"`
+	Reason    string `json:"reason,omitempty"`
+	Until     *Until `json:"until,omitempty"`
+	Seconds   int64  `json:"seconds,omitempty"`
+	MessageID int64  `json:"messageId,omitempty"`
+	Timestamp string `json:"timestamp"`
+}
+
+// AuditEntries is a page of the log, as SQLite builds it.
+//
+//easyjson:json
+type AuditEntries []AuditEntry
+
+// AuditPage is the body of GET /api/rooms/{room}/audit: the newest entries
+// below before, newest first; Truncated says older ones exist.
+type AuditPage struct {
+	Room      string       `json:"room"`
+	Entries   AuditEntries `json:"entries"`
+	Truncated bool         `json:"truncated,omitempty"`
 }
 
 // BannedBody is the 403 answer to an upgrade of a banned user.

@@ -840,7 +840,69 @@ func (v Presence) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *Presence) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(in *jlexer.Lexer, out *Pong) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(in *jlexer.Lexer, out *Posted) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = int64(in.Int64())
+			}
+		case "timestamp":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Timestamp = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(out *jwriter.Writer, in Posted) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"id\":"
+		out.RawString(prefix[1:])
+		out.Int64(int64(in.ID))
+	}
+	{
+		const prefix string = ",\"timestamp\":"
+		out.RawString(prefix)
+		out.String(string(in.Timestamp))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v Posted) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *Posted) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(in *jlexer.Lexer, out *Pong) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -870,7 +932,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(out *jwriter.Writer, in Pong) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(out *jwriter.Writer, in Pong) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -884,14 +946,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Pong) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Pong) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(in *jlexer.Lexer, out *ModerationError) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexer, out *ModerationError) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -953,7 +1015,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(out *jwriter.Writer, in ModerationError) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(out *jwriter.Writer, in ModerationError) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -987,14 +1049,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ModerationError) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ModerationError) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexer, out *Moderation) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(in *jlexer.Lexer, out *Moderation) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1076,7 +1138,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(out *jwriter.Writer, in Moderation) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(out *jwriter.Writer, in Moderation) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1120,14 +1182,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Moderation) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Moderation) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(in *jlexer.Lexer, out *MessagesPage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(in *jlexer.Lexer, out *MessagesPage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1190,7 +1252,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(out *jwriter.Writer, in MessagesPage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(out *jwriter.Writer, in MessagesPage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1225,14 +1287,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessagesPage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessagesPage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(in *jlexer.Lexer, out *MessageRequest) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(in *jlexer.Lexer, out *MessageRequest) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1274,7 +1336,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(out *jwriter.Writer, in MessageRequest) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(out *jwriter.Writer, in MessageRequest) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1298,14 +1360,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessageRequest) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessageRequest) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(in *jlexer.Lexer, out *MessageEdited) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(in *jlexer.Lexer, out *MessageEdited) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1365,7 +1427,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(out *jwriter.Writer, in MessageEdited) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(out *jwriter.Writer, in MessageEdited) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1404,14 +1466,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessageEdited) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessageEdited) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(in *jlexer.Lexer, out *MessageDeleted) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(in *jlexer.Lexer, out *MessageDeleted) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1465,7 +1527,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(out *jwriter.Writer, in MessageDeleted) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(out *jwriter.Writer, in MessageDeleted) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1499,14 +1561,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessageDeleted) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessageDeleted) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(in *jlexer.Lexer, out *JoinRequest) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(in *jlexer.Lexer, out *JoinRequest) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1556,7 +1618,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(out *jwriter.Writer, in JoinRequest) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(out *jwriter.Writer, in JoinRequest) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1580,14 +1642,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v JoinRequest) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *JoinRequest) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(in *jlexer.Lexer, out *History) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(in *jlexer.Lexer, out *History) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1677,7 +1739,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(out *jwriter.Writer, in History) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(out *jwriter.Writer, in History) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1726,14 +1788,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v History) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *History) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(in *jlexer.Lexer, out *Health) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(in *jlexer.Lexer, out *Health) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1763,7 +1825,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(out *jwriter.Writer, in Health) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(out *jwriter.Writer, in Health) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1777,14 +1839,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Health) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Health) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(in *jlexer.Lexer, out *HTTPError) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol21(in *jlexer.Lexer, out *HTTPError) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1820,7 +1882,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(out *jwriter.Writer, in HTTPError) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol21(out *jwriter.Writer, in HTTPError) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1839,14 +1901,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v HTTPError) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol21(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *HTTPError) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol21(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol21(in *jlexer.Lexer, out *Frame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol22(in *jlexer.Lexer, out *Frame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1912,7 +1974,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol21(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol21(out *jwriter.Writer, in Frame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol22(out *jwriter.Writer, in Frame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1956,14 +2018,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol21(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Frame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol21(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol22(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Frame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol21(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol22(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol22(in *jlexer.Lexer, out *ErrorFrame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol23(in *jlexer.Lexer, out *ErrorFrame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2005,7 +2067,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol22(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol22(out *jwriter.Writer, in ErrorFrame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol23(out *jwriter.Writer, in ErrorFrame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2029,14 +2091,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol22(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ErrorFrame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol22(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol23(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ErrorFrame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol22(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol23(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol23(in *jlexer.Lexer, out *ChatMessage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol24(in *jlexer.Lexer, out *ChatMessage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2090,7 +2152,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol23(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol23(out *jwriter.Writer, in ChatMessage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol24(out *jwriter.Writer, in ChatMessage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2124,14 +2186,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol23(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatMessage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol23(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol24(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol23(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol24(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol24(in *jlexer.Lexer, out *BannedBody) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol25(in *jlexer.Lexer, out *BannedBody) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2181,7 +2243,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol24(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol24(out *jwriter.Writer, in BannedBody) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol25(out *jwriter.Writer, in BannedBody) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2209,10 +2271,511 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol24(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v BannedBody) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol24(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol25(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *BannedBody) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol24(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol25(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol26(in *jlexer.Lexer, out *BanList) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "room":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Room = string(in.String())
+			}
+		case "bans":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Bans).UnmarshalEasyJSON(in)
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol26(out *jwriter.Writer, in BanList) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"room\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Room))
+	}
+	{
+		const prefix string = ",\"bans\":"
+		out.RawString(prefix)
+		(in.Bans).MarshalEasyJSON(out)
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v BanList) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol26(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *BanList) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol26(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol27(in *jlexer.Lexer, out *BanEntry) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "userId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.UserID = string(in.String())
+			}
+		case "until":
+			if in.IsNull() {
+				in.Skip()
+				out.Until = nil
+			} else {
+				if out.Until == nil {
+					out.Until = new(Until)
+				}
+				if in.IsNull() {
+					in.Skip()
+				} else {
+					(*out.Until).UnmarshalEasyJSON(in)
+				}
+			}
+		case "reason":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Reason = string(in.String())
+			}
+		case "by":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.By = string(in.String())
+			}
+		case "at":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.At = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol27(out *jwriter.Writer, in BanEntry) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"userId\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.UserID))
+	}
+	{
+		const prefix string = ",\"until\":"
+		out.RawString(prefix)
+		if in.Until == nil {
+			out.RawString("null")
+		} else {
+			(*in.Until).MarshalEasyJSON(out)
+		}
+	}
+	{
+		const prefix string = ",\"reason\":"
+		out.RawString(prefix)
+		out.String(string(in.Reason))
+	}
+	{
+		const prefix string = ",\"by\":"
+		out.RawString(prefix)
+		out.String(string(in.By))
+	}
+	{
+		const prefix string = ",\"at\":"
+		out.RawString(prefix)
+		out.String(string(in.At))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v BanEntry) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol27(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *BanEntry) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol27(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol28(in *jlexer.Lexer, out *BanEntries) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		in.Skip()
+		*out = nil
+	} else {
+		in.Delim('[')
+		if *out == nil {
+			if !in.IsDelim(']') {
+				*out = make(BanEntries, 0, 0)
+			} else {
+				*out = BanEntries{}
+			}
+		} else {
+			*out = (*out)[:0]
+		}
+		for !in.IsDelim(']') {
+			var v25 BanEntry
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(v25).UnmarshalEasyJSON(in)
+			}
+			*out = append(*out, v25)
+			in.WantComma()
+		}
+		in.Delim(']')
+	}
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol28(out *jwriter.Writer, in BanEntries) {
+	if in == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+		out.RawString("null")
+	} else {
+		out.RawByte('[')
+		for v26, v27 := range in {
+			if v26 > 0 {
+				out.RawByte(',')
+			}
+			(v27).MarshalEasyJSON(out)
+		}
+		out.RawByte(']')
+	}
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v BanEntries) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol28(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *BanEntries) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol28(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol29(in *jlexer.Lexer, out *AuditPage) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "room":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Room = string(in.String())
+			}
+		case "entries":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Entries).UnmarshalEasyJSON(in)
+			}
+		case "truncated":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Truncated = bool(in.Bool())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol29(out *jwriter.Writer, in AuditPage) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"room\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Room))
+	}
+	{
+		const prefix string = ",\"entries\":"
+		out.RawString(prefix)
+		(in.Entries).MarshalEasyJSON(out)
+	}
+	if in.Truncated {
+		const prefix string = ",\"truncated\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Truncated))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v AuditPage) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol29(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *AuditPage) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol29(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol30(in *jlexer.Lexer, out *AuditEntry) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = int64(in.Int64())
+			}
+		case "action":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Action = string(in.String())
+			}
+		case "userId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.UserID = string(in.String())
+			}
+		case "by":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.By = string(in.String())
+			}
+		case "reason":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Reason = string(in.String())
+			}
+		case "until":
+			if in.IsNull() {
+				in.Skip()
+				out.Until = nil
+			} else {
+				if out.Until == nil {
+					out.Until = new(Until)
+				}
+				if in.IsNull() {
+					in.Skip()
+				} else {
+					(*out.Until).UnmarshalEasyJSON(in)
+				}
+			}
+		case "seconds":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Seconds = int64(in.Int64())
+			}
+		case "messageId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MessageID = int64(in.Int64())
+			}
+		case "timestamp":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Timestamp = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol30(out *jwriter.Writer, in AuditEntry) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"id\":"
+		out.RawString(prefix[1:])
+		out.Int64(int64(in.ID))
+	}
+	{
+		const prefix string = ",\"action\":"
+		out.RawString(prefix)
+		out.String(string(in.Action))
+	}
+	if in.UserID != "" {
+		const prefix string = ",\"userId\":"
+		out.RawString(prefix)
+		out.String(string(in.UserID))
+	}
+	{
+		const prefix string = ",\"by\":"
+		out.RawString(prefix)
+		out.String(string(in.By))
+	}
+	if in.Reason != "" {
+		const prefix string = ",\"reason\":"
+		out.RawString(prefix)
+		out.String(string(in.Reason))
+	}
+	if in.Until != nil {
+		const prefix string = ",\"until\":"
+		out.RawString(prefix)
+		(*in.Until).MarshalEasyJSON(out)
+	}
+	if in.Seconds != 0 {
+		const prefix string = ",\"seconds\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Seconds))
+	}
+	if in.MessageID != 0 {
+		const prefix string = ",\"messageId\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.MessageID))
+	}
+	{
+		const prefix string = ",\"timestamp\":"
+		out.RawString(prefix)
+		out.String(string(in.Timestamp))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v AuditEntry) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol30(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *AuditEntry) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol30(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol31(in *jlexer.Lexer, out *AuditEntries) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		in.Skip()
+		*out = nil
+	} else {
+		in.Delim('[')
+		if *out == nil {
+			if !in.IsDelim(']') {
+				*out = make(AuditEntries, 0, 0)
+			} else {
+				*out = AuditEntries{}
+			}
+		} else {
+			*out = (*out)[:0]
+		}
+		for !in.IsDelim(']') {
+			var v28 AuditEntry
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(v28).UnmarshalEasyJSON(in)
+			}
+			*out = append(*out, v28)
+			in.WantComma()
+		}
+		in.Delim(']')
+	}
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol31(out *jwriter.Writer, in AuditEntries) {
+	if in == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+		out.RawString("null")
+	} else {
+		out.RawByte('[')
+		for v29, v30 := range in {
+			if v29 > 0 {
+				out.RawByte(',')
+			}
+			(v30).MarshalEasyJSON(out)
+		}
+		out.RawByte(']')
+	}
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v AuditEntries) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol31(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *AuditEntries) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol31(l, v)
 }
