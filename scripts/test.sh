@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 echo "== generated code is fresh"
 ./scripts/check-generated.sh
 echo "== gofmt"
-unformatted=$(gofmt -l room worker e2e cmd internal 2>/dev/null || true)
+unformatted=$(gofmt -l room worker e2e cmd internal client 2>/dev/null || true)
 if [ -n "$unformatted" ]; then echo "not gofmt'ed: $unformatted" >&2; exit 1; fi
 echo "== go vet (native and js/wasm)"
 go vet ./...

@@ -109,8 +109,7 @@ const (
 
 // HTTP error codes of the front worker and the room API (the "error" field).
 const (
-	HTTPInvalidBody  = "invalid_body"   // 400: a server API body that is not the JSON object it takes
-	HTTPBodyTooLarge = "body_too_large" // 413: a server API body over MaxBodyBytes
+	HTTPBodyTooLarge       = "body_too_large"       // 413: a server API body over MaxBodyBytes
 	HTTPTooManyConnections = "too_many_connections" // 429: per user or per IP, in one room
 	HTTPTooManyRequests    = "too_many_requests"    // 429: upgrades per IP, across rooms
 	HTTPForbiddenRoom      = "forbidden_room"       // 403: the token's rooms claim does not cover the room
