@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,29 @@ import (
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
 )
+
+// community is a server of its own for the tests that force evictions
+// between their steps: the test config on the newer workerd with tokens, as
+// the protected server, but without the short limits, and evicting nobody
+// else's objects.
+var (
+	communityOnce sync.Once
+	communitySrv  *server
+	communityErr  error
+)
+
+func communityServer(t *testing.T) *server {
+	t.Helper()
+	communityOnce.Do(func() {
+		communitySrv, communityErr = devserver.Start(devserver.Options{Name: "community", Root: root, Config: "e2e/wrangler.toml",
+			Env:  []string{"MINIFLARE_WORKERD_PATH=" + devserver.NextWorkerd(root)},
+			Args: []string{"--var", "AUTH_SECRET:" + testSecret, "--var", "AUTH_AUDIENCE:" + testAudience, "--var", "AUTH_ISSUER:" + testIssuer}})
+	})
+	if communityErr != nil {
+		t.Fatal(communityErr)
+	}
+	return communitySrv
+}
 
 // roleToken mints a protected-server token for user with a role.
 func roleToken(t *testing.T, user, role string) string {
@@ -68,11 +92,12 @@ func call(t *testing.T, method, url, token, body string, header map[string]strin
 
 func TestCommunityEditDeleteAcrossEvictions(t *testing.T) {
 	t.Parallel()
+	srv := communityServer(t)
 	room := uniqueRoom(t)
-	alice := withRole(t, protected, room, "alice", "member")
-	mod := withRole(t, protected, room, "mod", "moderator")
+	alice := withRole(t, srv, room, "alice", "member")
+	mod := withRole(t, srv, room, "mod", "moderator")
 	alice.expect(joinedT("mod"))
-	step := func() { evictOn(t, protected) } // an eviction between every step
+	step := func() { evictOn(t, srv) } // an eviction between every step
 	alice.send(`{"type":"message","text":"helo"}`)
 	m1 := alice.nextMessage()
 	mod.nextMessage()
@@ -98,7 +123,7 @@ func TestCommunityEditDeleteAcrossEvictions(t *testing.T) {
 	mod.expect(del)
 	step()
 	// The API and a newcomer see the current state: alice's message gone.
-	status, body := call(t, "GET", protected.HTTP+"/api/rooms/"+room+"/messages", roleToken(t, "x", "member"), "", nil)
+	status, body := call(t, "GET", srv.HTTP+"/api/rooms/"+room+"/messages", roleToken(t, "x", "member"), "", nil)
 	if status != 200 || strings.Contains(body, "hello") || !strings.Contains(body, `"text":"rules"`) {
 		t.Errorf("messages after the deletion: %d %s", status, body)
 	}
@@ -151,12 +176,15 @@ func TestCommunityResumeSeesEveryChange(t *testing.T) {
 
 func TestCommunityModerationFrames(t *testing.T) {
 	t.Parallel()
+	srv := communityServer(t)
+	step := func() { evictOn(t, srv) } // an eviction between every step
 	room := uniqueRoom(t)
-	mod := withRole(t, protected, room, "mod", "moderator")
-	bob := withRole(t, protected, room, "bob", "member")
+	mod := withRole(t, srv, room, "mod", "moderator")
+	bob := withRole(t, srv, room, "bob", "member")
 	mod.expect(joinedT("bob"))
 	bob.send(`{"type":"kick","userId":"mod"}`)
 	bob.expect(errT("forbidden"))
+	step()
 	// Mute: bob reads, but cannot post.
 	mod.send(`{"type":"mute","userId":"bob","seconds":600}`)
 	muted := `{"type":"user_muted","id":"#","userId":"bob","by":"mod","until":"*","timestamp":"*"}`
@@ -166,9 +194,11 @@ func TestCommunityModerationFrames(t *testing.T) {
 	if f := frameMap(t, bob.next().data); f["code"] != "muted" || f["until"] == nil {
 		t.Errorf("a muted message got %v", f)
 	}
+	step()
 	mod.send(`{"type":"unmute","userId":"bob"}`)
 	mod.next()
 	bob.next()
+	step()
 	// Slow mode: one message per 30 s for members.
 	mod.send(`{"type":"slow_mode","seconds":30}`)
 	mod.expect(`{"type":"room_settings","slowModeSeconds":30}`)
@@ -176,12 +206,14 @@ func TestCommunityModerationFrames(t *testing.T) {
 	bob.send(`{"type":"message","text":"one"}`)
 	bob.nextMessage()
 	mod.nextMessage()
+	step()
 	bob.send(`{"type":"message","text":"two"}`)
 	if f := frameMap(t, bob.next().data); f["code"] != "slow_mode" || f["retryAfterMs"] == nil {
 		t.Errorf("a second message in slow mode got %v", f)
 	}
+	step()
 	// A joiner hears the setting after presence.
-	late := dial(t, protected, "/api/chat/"+room+"?token="+roleToken(t, "late", "member"), "late")
+	late := dial(t, srv, "/api/chat/"+room+"?token="+roleToken(t, "late", "member"), "late")
 	late.send(`{"type":"join"}`)
 	late.expect(joinedT("late"))
 	late.next() // presence
@@ -189,6 +221,7 @@ func TestCommunityModerationFrames(t *testing.T) {
 	late.next() // history
 	mod.next()
 	bob.next()
+	step()
 	// Kick, then bob comes back; ban, and he cannot.
 	mod.send(`{"type":"kick","userId":"bob","reason":"cool off"}`)
 	late.expect(`{"type":"user_kicked","id":"#","userId":"bob","by":"mod","reason":"cool off","timestamp":"*"}`, leftT("bob"))
@@ -196,20 +229,22 @@ func TestCommunityModerationFrames(t *testing.T) {
 	if code := bob.closedCode(); code != 4003 {
 		t.Errorf("kicked bob closed with %d, want 4003", code)
 	}
-	bob = withRole(t, protected, room, "bob", "member")
+	bob = withRole(t, srv, room, "bob", "member")
+	step()
 	mod.send(`{"type":"ban","userId":"bob","seconds":3}`)
 	bob.drain()
 	if code := bob.closedCode(); code != 4003 {
 		t.Errorf("banned bob closed with %d, want 4003", code)
 	}
-	refusedBanned(t, protected.WS+"/api/chat/"+room+"?token="+roleToken(t, "bob", "member"), true)
+	refusedBanned(t, srv.WS+"/api/chat/"+room+"?token="+roleToken(t, "bob", "member"), true)
+	step()
 	// The ban ends by itself.
 	waitFor(t, "the 3 s ban to end", func() bool {
-		status, _ := call(t, "GET", protected.HTTP+"/api/rooms/"+room+"/bans", roleToken(t, "mod", "moderator"), "", nil)
-		_, body := call(t, "GET", protected.HTTP+"/api/rooms/"+room+"/bans", roleToken(t, "mod", "moderator"), "", nil)
+		status, _ := call(t, "GET", srv.HTTP+"/api/rooms/"+room+"/bans", roleToken(t, "mod", "moderator"), "", nil)
+		_, body := call(t, "GET", srv.HTTP+"/api/rooms/"+room+"/bans", roleToken(t, "mod", "moderator"), "", nil)
 		return status == 200 && strings.Contains(body, `"bans":[]`)
 	})
-	withRole(t, protected, room, "bob", "member")
+	withRole(t, srv, room, "bob", "member")
 }
 
 func TestCommunityServerAPI(t *testing.T) {

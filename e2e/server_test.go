@@ -94,6 +94,9 @@ func TestMain(m *testing.M) {
 	} else {
 		code = m.Run()
 	}
+	if communitySrv != nil { // started by the first test that needed it
+		communitySrv.Stop()
+	}
 	for _, s := range []*server{dev, evict, protected} {
 		if s == nil {
 			continue
