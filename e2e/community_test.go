@@ -345,6 +345,7 @@ func TestCommunitySurvivesRestart(t *testing.T) {
 	mod.next()
 	mod.send(`{"type":"slow_mode","seconds":60}`)
 	mod.next()
+	srv.Stop()
 	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
