@@ -93,9 +93,11 @@ func Start(opts Options) (*Server, error) {
 	return s, s.Restart()
 }
 
-// Restart starts the server again (after Stop) on the same port and state.
-// A port it picked itself that turns out taken is replaced by another.
+// Restart starts the server again on the same port and state, stopping it
+// first if it runs. A port it picked itself that turns out taken is replaced
+// by another.
 func (s *Server) Restart() error {
+	s.Stop() // a no-op when stopped
 	for attempt := 1; ; attempt++ {
 		err := s.start()
 		if err == nil || !errors.Is(err, errPortTaken) || !s.pickPort || attempt == portAttempts {
