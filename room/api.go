@@ -25,6 +25,11 @@ type Caller struct {
 // call's 201 again, and stores and broadcasts nothing.
 func (r *Room) Post(h Host, c Caller, body []byte, key string) (int, []byte) {
 	r.load(h)
+	if c.Role == protocol.RoleService {
+		if err := r.sawService(h, c.UserID); err != nil {
+			return storageHTTPError()
+		}
+	}
 	now := h.Now()
 	if key != "" {
 		if answer, ok, err := h.Store().Idempotent(key, now.UnixMilli()); err != nil {

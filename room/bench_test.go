@@ -64,6 +64,7 @@ func (h *nullHost) Edit(int64, string, string, int64, []byte) error { return nil
 func (h *nullHost) Delete(int64, int64, []byte) error               { return nil }
 func (h *nullHost) Accounted(int64, int64) (int64, error)           { return 0, nil }
 func (h *nullHost) Moderation() (room.ModerationState, error)       { return room.ModerationState{}, nil }
+func (h *nullHost) RememberService(string) error                    { return nil }
 func (h *nullHost) Moderate(room.Action) error                      { return nil }
 func (h *nullHost) LastMessageAt(string) (time.Time, error)         { return time.Time{}, nil }
 func (h *nullHost) BanList(int64) (protocol.BanEntries, error)      { return nil, nil }

@@ -113,6 +113,11 @@ func (r *Room) Accept(h Host, s Socket, c Conn) error {
 		return err
 	}
 	r.register(sess)
+	if c.Role == protocol.RoleService {
+		if err := r.sawService(h, c.User); err != nil {
+			return err
+		}
+	}
 	// Tagged now, so that its first frame finds the session without reading
 	// the attachment back.
 	if f, ok := s.(Fast); ok {

@@ -271,7 +271,8 @@ func (s *fakeStore) Moderation() (room.ModerationState, error) {
 	if s.fail {
 		return room.ModerationState{}, errStorage
 	}
-	st := room.ModerationState{Bans: maps.Clone(s.mod.Bans), Mutes: maps.Clone(s.mod.Mutes), SlowModeSeconds: s.mod.SlowModeSeconds}
+	st := room.ModerationState{Bans: maps.Clone(s.mod.Bans), Mutes: maps.Clone(s.mod.Mutes),
+		Services: maps.Clone(s.mod.Services), SlowModeSeconds: s.mod.SlowModeSeconds}
 	return st, nil
 }
 
@@ -344,6 +345,17 @@ func (s *fakeStore) Remember(key string, answer []byte, nowMs int64) error {
 		s.keys = map[string]fakeKey{}
 	}
 	s.keys[key] = fakeKey{answer: answer, at: nowMs}
+	return nil
+}
+
+func (s *fakeStore) RememberService(user string) error {
+	if s.fail {
+		return errStorage
+	}
+	if s.mod.Services == nil {
+		s.mod.Services = map[string]bool{}
+	}
+	s.mod.Services[user] = true
 	return nil
 }
 

@@ -116,6 +116,8 @@ type Store interface {
 	// Moderate stores one moderation action: its effect on the state, its
 	// event frame at its position (when it has one), and its audit entry.
 	Moderate(a Action) error
+	// RememberService records that user acts with a service token.
+	RememberService(user string) error
 	// LastMessageAt is when user last posted a message the room still
 	// holds, or the zero time: slow mode after a rebuild.
 	LastMessageAt(user string) (time.Time, error)
@@ -145,6 +147,9 @@ const IdempotencyKeys = 1000
 // ModerationState is who is banned and muted, and the room's settings.
 type ModerationState struct {
 	Bans, Mutes map[string]Restriction
+	// Services are the identities seen with a service token here: a
+	// moderator may not ban or mute them, connected or not.
+	Services map[string]bool
 	// SlowModeSeconds is the least time between two messages of a member;
 	// 0 is off.
 	SlowModeSeconds int64

@@ -31,6 +31,9 @@ func (r *Room) moderation(h Host) (*moderationCache, error) {
 	if st.Mutes == nil {
 		st.Mutes = map[string]Restriction{}
 	}
+	if st.Services == nil {
+		st.Services = map[string]bool{}
+	}
 	r.mod = &moderationCache{ModerationState: st, lastSent: map[string]time.Time{}}
 	return r.mod, nil
 }
@@ -108,6 +111,11 @@ func ceilMs(d time.Duration) int64 {
 func (r *Room) moderate(h Host, by string, byRole string, req protocol.Request) *protocol.Reject {
 	if byRole != protocol.RoleModerator && byRole != protocol.RoleService {
 		return protocol.Rejectf(protocol.CodeForbidden, "%s is for moderators", req.Type)
+	}
+	if byRole == protocol.RoleService {
+		if err := r.sawService(h, by); err != nil {
+			return storageError
+		}
 	}
 	switch {
 	case req.SecondsErr != nil:
@@ -204,14 +212,21 @@ func activeIn(m map[string]Restriction, user string, now time.Time) bool {
 	return ok && res.active(now)
 }
 
-// isService reports whether a connection of user's carries a service token.
-func (r *Room) isService(user string) bool {
-	for _, sess := range r.sessions {
-		if sess.bound == user && sess.role == protocol.RoleService {
-			return true
-		}
+// isService reports whether user was seen here with a service token.
+func (r *Room) isService(user string) bool { return r.mod != nil && r.mod.Services[user] }
+
+// sawService records that user acts with a service token, once: a
+// moderator may then never ban or mute them, connected or not.
+func (r *Room) sawService(h Host, user string) error {
+	m, err := r.moderation(h)
+	if err != nil || m.Services[user] {
+		return err
 	}
-	return false
+	if err := h.Store().RememberService(user); err != nil {
+		return err
+	}
+	m.Services[user] = true
+	return nil
 }
 
 // setSlowMode turns slow mode on (seconds between two messages of a member)

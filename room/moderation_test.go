@@ -299,3 +299,21 @@ func TestTheAuditLogRecordsEveryAction(t *testing.T) {
 		t.Errorf("audit %q, want %q", got, want)
 	}
 }
+
+// TestAServiceSeenOnlyThroughTheAPIIsStillAService: backends mostly use the
+// server API, not a socket; a moderator may not ban or mute them either.
+func TestAServiceSeenOnlyThroughTheAPIIsStillAService(t *testing.T) {
+	t.Parallel()
+	both(t, room.DefaultConfig(), func(e *env) {
+		mod := e.signedIn("mod", protocol.RoleModerator)
+		mod.take()
+		if status, body := e.room.Post(e.host, room.Caller{UserID: "bridge", Role: protocol.RoleService}, []byte(`{"text":"hi"}`), ""); status != 201 {
+			t.Fatalf("post: %d %s", status, body)
+		}
+		mod.take()
+		e.send(mod, `{"type":"ban","userId":"bridge"}`)
+		e.expectError(mod, "forbidden")
+		e.send(mod, `{"type":"mute","userId":"bridge"}`)
+		e.expectError(mod, "forbidden")
+	})
+}

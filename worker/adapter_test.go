@@ -395,9 +395,9 @@ func TestAConversationThroughTheExports(t *testing.T) {
 		ran = append(ran, strings.Fields(stmts.Index(i).Index(0).String())[0])
 	}
 	// The probes, the messages table, the changes table with its index,
-	// the edited, bans, mutes, settings, audit and idempotency tables, the
+	// the edited, bans, mutes, settings, audit, idempotency and services tables, the
 	// prune trigger, and the insert.
-	if want := []string{"SELECT", "SELECT", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "INSERT"}; !slices.Equal(ran, want) {
+	if want := []string{"SELECT", "SELECT", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "CREATE", "INSERT"}; !slices.Equal(ran, want) {
 		t.Errorf("statements %q, want %q", ran, want)
 	}
 	// A frame over the limit is never copied: the socket closes with 1009.

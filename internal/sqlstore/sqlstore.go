@@ -63,12 +63,14 @@ var changesSchema = []string{
 	`CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value INTEGER NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, action TEXT NOT NULL, user_id TEXT NOT NULL,
 		by TEXT NOT NULL, reason TEXT NOT NULL, until INTEGER NOT NULL, seconds INTEGER NOT NULL, message_id INTEGER NOT NULL, at TEXT NOT NULL)`,
+	// The identities seen with a service token.
+	`CREATE TABLE IF NOT EXISTS services (user_id TEXT PRIMARY KEY)`,
 	// The answers of idempotent posts, by Idempotency-Key.
 	`CREATE TABLE IF NOT EXISTS idempotency (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, answer TEXT NOT NULL, at INTEGER NOT NULL)`,
 }
 
 // extraTables are the tables changesSchema makes, as the probe finds them.
-var extraTables = []string{"changes", "edited", "bans", "mutes", "settings", "audit", "idempotency"}
+var extraTables = []string{"changes", "edited", "bans", "mutes", "settings", "audit", "idempotency", "services"}
 
 // InsertMessage is the statement of every message: SQLite picks the fields
 // out of the broadcast frame (a protocol.ChatMessage), so a message crosses
@@ -79,7 +81,7 @@ const InsertMessage = `INSERT INTO messages (id, user_id, text, ts) VALUES (
 // probeQuery names the tables and prune triggers that exist,
 // comma-separated (the names hold no commas).
 const probeQuery = `SELECT group_concat(name, ',') FROM sqlite_master
-	WHERE (type = 'table' AND name IN ('messages', 'changes', 'edited', 'bans', 'mutes', 'settings', 'audit', 'idempotency'))
+	WHERE (type = 'table' AND name IN ('messages', 'changes', 'edited', 'bans', 'mutes', 'settings', 'audit', 'idempotency', 'services'))
 		OR (type = 'trigger' AND name GLOB 'prune*')`
 
 // windowQuery reads the newest rows above a position (?1) and below another
@@ -434,7 +436,9 @@ func (s Store) Accounted(from, to int64) (int64, error) {
 const (
 	moderationQuery = `SELECT coalesce((SELECT group_concat(user_id || char(31) || until, char(30)) FROM bans), '') || char(29) ||
 		coalesce((SELECT group_concat(user_id || char(31) || until, char(30)) FROM mutes), '') || char(29) ||
-		coalesce((SELECT value FROM settings WHERE name = 'slow_mode'), 0)`
+		coalesce((SELECT value FROM settings WHERE name = 'slow_mode'), 0) || char(29) ||
+		coalesce((SELECT group_concat(user_id, char(30)) FROM services), '')`
+	rememberService = `INSERT OR IGNORE INTO services (user_id) VALUES (?)`
 	setBan        = `INSERT OR REPLACE INTO bans (user_id, until, reason, by, at) VALUES (?1, ?2, ?3, ?4, ?5)`
 	liftBan       = `DELETE FROM bans WHERE user_id = ?`
 	setMute       = `INSERT OR REPLACE INTO mutes (user_id, until, reason, by, at) VALUES (?1, ?2, ?3, ?4, ?5)`
@@ -464,11 +468,17 @@ func (s Store) Moderation() (room.ModerationState, error) {
 	}
 	text, _ := v.(string)
 	parts := strings.Split(text, "\x1d")
-	if len(parts) != 3 {
+	if len(parts) != 4 {
 		return st, errors.New("the moderation query returned " + text)
 	}
 	st.Bans, st.Mutes = restrictions(parts[0]), restrictions(parts[1])
 	st.SlowModeSeconds, _ = strconv.ParseInt(parts[2], 10, 64)
+	st.Services = map[string]bool{}
+	if parts[3] != "" {
+		for _, user := range strings.Split(parts[3], "\x1e") {
+			st.Services[user] = true
+		}
+	}
 	return st, nil
 }
 
@@ -512,6 +522,15 @@ func (s Store) Moderate(a room.Action) error {
 		statement{recordAudit, []any{a.Kind, a.UserID, a.By, a.Reason, a.Until, a.Seconds, a.MessageID, a.At}},
 		statement{pruneAudit, []any{KeepAudit}})
 	return s.run(stmts...)
+}
+
+// RememberService records an identity seen with a service token.
+func (s Store) RememberService(user string) error {
+	if err := s.ensureWritable(s.Keep); err != nil {
+		return err
+	}
+	_, err := s.DB.Value(rememberService, user)
+	return err
 }
 
 // LastMessageAt is when user last posted a message the room still holds.

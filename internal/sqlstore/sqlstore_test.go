@@ -460,9 +460,9 @@ func TestPruningTakesChangesToo(t *testing.T) {
 // fullSchema is every object a written room holds, with its prune trigger.
 func fullSchema(trigger string) []string {
 	return []string{"index changes_message", "index sqlite_autoindex_bans_1", "index sqlite_autoindex_idempotency_1",
-		"index sqlite_autoindex_mutes_1", "index sqlite_autoindex_settings_1", "table audit", "table bans",
-		"table changes", "table edited", "table idempotency", "table messages", "table mutes", "table settings",
-		"trigger " + trigger}
+		"index sqlite_autoindex_mutes_1", "index sqlite_autoindex_services_1", "index sqlite_autoindex_settings_1",
+		"table audit", "table bans", "table changes", "table edited", "table idempotency", "table messages",
+		"table mutes", "table services", "table settings", "trigger " + trigger}
 }
 
 func TestModerationIsStored(t *testing.T) {
@@ -487,13 +487,17 @@ func TestModerationIsStored(t *testing.T) {
 			t.Fatalf("%s: %v", a.Kind, err)
 		}
 	}
+	if err := s.RememberService("bridge"); err != nil {
+		t.Fatal(err)
+	}
 	// A new object life reads it all back.
 	again := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 100}
 	st, err := again.Moderation()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Bans) != 1 || st.Bans["bob=,x"].Until != 1_700_000_000_000 || len(st.Mutes) != 1 || st.Mutes["carol"].Until != 5 || st.SlowModeSeconds != 10 {
+	if len(st.Bans) != 1 || st.Bans["bob=,x"].Until != 1_700_000_000_000 || len(st.Mutes) != 1 || st.Mutes["carol"].Until != 5 ||
+		st.SlowModeSeconds != 10 || !st.Services["bridge"] || len(st.Services) != 1 {
 		t.Errorf("read back %+v", st)
 	}
 	if last, _ := again.LastID(); last != 5 {

@@ -36,6 +36,25 @@
 //     arrive as events of those names, and a resume's "changes" (edits and
 //     deletions, while away, of messages already delivered) are emitted as
 //     the same events right after its "history" event.
+//   - moderate(action, userId, {seconds, reason}) (kick, ban, unban, mute,
+//     unmute) and slowMode(seconds) are for tokens whose role is moderator
+//     or service (the room checks and answers "forbidden" otherwise). Like
+//     edit, they need an open connection and are never queued. The room's
+//     user_kicked / user_banned / user_unbanned / user_muted / user_unmuted
+//     frames arrive as "moderation" events (live, and from a resume's
+//     "changes"); they hold positions in the same sequence as messages, so
+//     lastId and "since" follow them. room_settings arrives as a
+//     "room_settings" event ({slowModeSeconds, previous}); a join that
+//     brings none means slow mode is off.
+//   - A socket the room closes with 4003 (kicked or banned) is not
+//     reconnected: the client stops, with status "closed" (reason "kicked"
+//     or "banned") and a fatal "error" event of that code that says by whom,
+//     why and, for a ban, until when. Unlike after close(), connect() may be
+//     called again: a kicked user can rejoin that way and resumes where it
+//     stopped (a banned one is refused until the ban ends or is lifted:
+//     the browser is not told why an upgrade failed, so it just retries).
+//     Texts refused as "muted" or "slow_mode" are answered: they are
+//     reported with the refusal (until / retryAfterMs) and never resent.
 //   - A token never goes into a URL (URLs end up in logs and histories): the
 //     socket offers it as the subprotocol "bearer.<token>" next to "gochat",
 //     and loadOlder() sends it as "Authorization: Bearer". getToken, if given,
@@ -63,13 +82,27 @@ const MESSAGE_ERRORS = new Set([
   "forbidden",
 ]);
 
+/** The moderation actions moderate() takes, and the event each announces. */
+export const MODERATION_EVENTS = Object.freeze({
+  kick: "user_kicked",
+  ban: "user_banned",
+  unban: "user_unbanned",
+  mute: "user_muted",
+  unmute: "user_unmuted",
+});
+const MODERATION_ACTIONS = Object.freeze(Object.fromEntries(Object.entries(MODERATION_EVENTS).map(([a, e]) => [e, a])));
+
 // Which error codes can answer each kind of request in flight: an error
 // answers the oldest request of a kind that can get it (the room answers
 // in order, each request with its echo or an error).
+// Mutes and slow mode refuse only messages (an edit is not a new message).
 const ANSWERS = {
-  message: MESSAGE_ERRORS,
+  message: new Set([...MESSAGE_ERRORS, "muted", "slow_mode"]),
   edit: new Set([...MESSAGE_ERRORS, "not_found", "invalid_id"]),
   delete: new Set(["rate_limited", "not_joined", "storage_unavailable", "forbidden", "not_found", "invalid_id"]),
+  moderate: new Set(["rate_limited", "not_joined", "storage_unavailable", "forbidden", "not_found",
+    "invalid_user_id", "invalid_seconds", "invalid_reason"]),
+  slow_mode: new Set(["rate_limited", "not_joined", "storage_unavailable", "forbidden", "invalid_seconds"]),
 };
 
 // Error codes that make a join hopeless to retry as is.
@@ -81,6 +114,8 @@ const OPEN = 1; // WebSocket.OPEN, which fakes may not define
 export const SUBPROTOCOL = "gochat";
 /** The close code of a socket whose token expired. */
 export const CLOSE_TOKEN_EXPIRED = 4001;
+/** The close code of a socket whose user was kicked or banned (reason "kicked" / "banned"). */
+export const CLOSE_MODERATED = 4003;
 
 // A subprotocol must be an RFC 7230 token; a JWT (base64url and dots) is one.
 const TOKEN_CHARS = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -181,6 +216,10 @@ export class ChatClient {
   #fetch;
   #httpBase; // the http(s) origin of the room API
   #expiredStreak = 0; // 4001 closes since the last successful join
+  #halted = null; // "kicked" | "banned" after a 4003 close, until connect() again
+  #against = null; // the kick or ban of us this connection announced, for the 4003 error
+  #slowMode = 0; // the room's slow mode, in seconds between two messages
+  #settingsSeen = false; // this connection's join brought a room_settings
 
   /**
    * @param {object} options
@@ -243,11 +282,15 @@ export class ChatClient {
   get oldestId() { return this.#oldestId; }
   /** How many texts (and edits or deletions to check) wait for the connection. */
   get queued() { return this.#queue.length + this.#unconfirmed.length; }
+  /** The room's slow mode: seconds a member waits between two messages, 0 when off. */
+  get slowModeSeconds() { return this.#slowMode; }
+  /** "kicked" or "banned" while stopped by the room (a 4003 close), else null. */
+  get removed() { return this.#halted; }
 
   /**
    * on subscribes fn to an event and returns a function that unsubscribes it.
    * Events: "status", "message", "message_edited", "message_deleted",
-   * "history", "presence", "error".
+   * "moderation", "room_settings", "history", "presence", "error".
    */
   on(type, fn) {
     let set = this.#listeners.get(type);
@@ -260,9 +303,20 @@ export class ChatClient {
     this.#listeners.get(type)?.delete(fn);
   }
 
-  /** connect opens the connection and joins. Calling it again does nothing. */
+  /**
+   * connect opens the connection and joins. Calling it again does nothing,
+   * except after the room removed us (a kick or a ban, see removed): then it
+   * connects again and resumes where the old connection stopped.
+   */
   connect() {
     if (this.#closed) throw new Error("ChatClient: connect after close; create a new client");
+    if (this.#halted) {
+      this.#halted = null;
+      this.#attempt = 0;
+      this.#setStatus("connecting");
+      this.#open();
+      return this;
+    }
     if (this.#status !== "idle") return this;
     this.#setStatus("connecting");
     this.#open();
@@ -282,6 +336,10 @@ export class ChatClient {
     }
     if (this.#closed) {
       this.#error({ code: "client_closed", message: "the chat client is closed; this message was not sent", text });
+      return false;
+    }
+    if (this.#halted) {
+      this.#error({ code: this.#halted, message: `you were ${this.#halted} from this room; this message was not sent`, text });
       return false;
     }
     if (this.#joined && this.#ws?.readyState === OPEN) {
@@ -325,13 +383,54 @@ export class ChatClient {
     return this.#request({ kind: "delete", id });
   }
 
+  /**
+   * moderate asks the room to kick, ban, unban, mute or unmute userId.
+   * options.seconds (ban, mute) is how long, absent or 0 for until lifted;
+   * options.reason (kick, ban, mute) is shown to everyone. It needs a token
+   * whose role is moderator or service, and an open connection: otherwise
+   * it returns false and an "error" event says why (not_connected,
+   * client_closed); nothing is queued. The room answers with a
+   * "moderation" event for everyone, or an "error" event that carries
+   * {action, userId} (forbidden, not_found, invalid_user_id,
+   * invalid_seconds, invalid_reason).
+   */
+  moderate(action, userId, { seconds, reason } = {}) {
+    if (!Object.hasOwn(MODERATION_EVENTS, action)) {
+      throw new TypeError(`ChatClient.moderate: action must be one of ${Object.keys(MODERATION_EVENTS).join(", ")}`);
+    }
+    if (typeof userId !== "string" || userId === "") {
+      throw new TypeError("ChatClient.moderate needs a userId");
+    }
+    if (seconds !== undefined && seconds !== null && !isSeconds(seconds)) {
+      throw new TypeError("ChatClient.moderate: seconds must be a non-negative integer");
+    }
+    if (reason !== undefined && reason !== null && typeof reason !== "string") {
+      throw new TypeError("ChatClient.moderate: reason must be a string");
+    }
+    const op = { kind: "moderate", action, userId };
+    if ((action === "ban" || action === "mute") && seconds > 0) op.seconds = seconds;
+    if (reason && action !== "unban" && action !== "unmute") op.reason = reason;
+    return this.#request(op);
+  }
+
+  /**
+   * slowMode sets the seconds a member must wait between two messages (0
+   * turns slow mode off), with the same rules as moderate(). Everyone gets
+   * a "room_settings" event; a refusal is an "error" event with
+   * {action: "slow_mode", seconds}.
+   */
+  slowMode(seconds) {
+    if (!isSeconds(seconds)) throw new TypeError("ChatClient.slowMode needs a non-negative integer");
+    return this.#request({ kind: "slow_mode", seconds });
+  }
+
   #request(op) {
     if (this.#closed) {
-      this.#error(withOp({ code: "client_closed", message: `the chat client is closed; this ${op.kind} was not sent` }, op));
+      this.#error(withOp({ code: "client_closed", message: `the chat client is closed; this ${what(op)} was not sent` }, op));
       return false;
     }
     if (!(this.#joined && this.#ws?.readyState === OPEN)) {
-      this.#error(withOp({ code: "not_connected", message: `not connected: this ${op.kind} was not sent; try again once the chat is connected` }, op));
+      this.#error(withOp({ code: "not_connected", message: `not connected: this ${what(op)} was not sent; try again once the chat is connected` }, op));
       return false;
     }
     this.#transmit(op);
@@ -429,6 +528,8 @@ export class ChatClient {
   #open() {
     this.#joined = false;
     this.#awaitingPong = false;
+    this.#against = null;
+    this.#settingsSeen = false;
     const gen = ++this.#generation;
     this.#joinTimer = this.#timers.setTimeout(() => {
       this.#joinTimer = null;
@@ -476,7 +577,7 @@ export class ChatClient {
     this.#ws = ws;
     ws.onopen = () => { if (ws === this.#ws) this.#sendJoin(); };
     ws.onmessage = (ev) => { if (ws === this.#ws) this.#onFrame(ev.data); };
-    ws.onclose = (ev) => { if (ws === this.#ws) this.#lost(ev?.code); };
+    ws.onclose = (ev) => { if (ws === this.#ws) this.#lost(ev?.code, ev?.reason); };
     ws.onerror = () => {}; // a close event always follows
   }
 
@@ -498,8 +599,8 @@ export class ChatClient {
   }
 
   // #lost handles the end of the current socket (or connect attempt),
-  // whatever its cause; code is the close code, if the server sent one.
-  #lost(code) {
+  // whatever its cause; code and reason are the close's, if the server sent one.
+  #lost(code, reason) {
     this.#ws = null;
     this.#generation++;
     this.#clearTimers();
@@ -509,6 +610,10 @@ export class ChatClient {
     this.#inflight = [];
     this.#joined = false;
     if (this.#closed) return;
+    if (code === CLOSE_MODERATED) {
+      this.#stop(reason === "banned" ? "banned" : "kicked");
+      return;
+    }
     if (code === CLOSE_TOKEN_EXPIRED) {
       if (!this.#opts.getToken) {
         this.#error({ code: "token_expired", message: "your session expired: sign in again to keep chatting", fatal: true });
@@ -525,6 +630,24 @@ export class ChatClient {
       }
     }
     this.#scheduleReconnect();
+  }
+
+  // #stop ends reconnecting after the room removed us: a fatal error that
+  // says who did it and why (from the announcement just before the close),
+  // and status "closed". What was in flight stays for a connect() to check.
+  #stop(code) {
+    this.#halted = code;
+    const a = this.#against?.code === code ? this.#against : null;
+    const err = { code, fatal: true };
+    if (a?.by !== undefined) err.by = a.by;
+    if (a?.reason !== undefined) err.reason = a.reason;
+    if (code === "banned" && a && a.until !== undefined) err.until = a.until;
+    if (a?.timestamp !== undefined) err.timestamp = a.timestamp;
+    err.message = a?.message || (code === "banned"
+      ? `you are banned from this room${err.until === undefined ? "" : ` until ${err.until ?? "a moderator lifts the ban"}`}`
+      : `you were removed from this room${err.by ? ` by ${err.by}` : ""}${err.reason ? `: ${err.reason}` : ""}`);
+    this.#error(err);
+    this.#setStatus("closed", { reason: code });
   }
 
   #scheduleReconnect() {
@@ -565,7 +688,10 @@ export class ChatClient {
     const since = this.#sentSince;
     const me = this.#opts.userId;
     const messages = Array.isArray(frame.messages) ? frame.messages.filter(isObject) : [];
-    const changes = (Array.isArray(frame.changes) ? frame.changes : []).map(changeOf).filter(Boolean);
+    const changes = (Array.isArray(frame.changes) ? frame.changes : []).map(entryOf).filter(Boolean);
+    // A join that brings no room_settings means the room's settings are the
+    // defaults: slow mode is off.
+    if (!this.#settingsSeen) this.#setSlowMode(0);
 
     // What the room holds of the requests the old connection left
     // unanswered. A message is matched by its text, but only against one of
@@ -589,7 +715,15 @@ export class ChatClient {
       } else if (c.type === "message_deleted") {
         // Deleted, by us or by someone else: what a delete wanted is done.
         settle(this.#unconfirmed, (op) => op.kind === "delete" && op.id === c.messageId);
+      } else if (c.action && c.by === me) {
+        settle(this.#unconfirmed, (op) => op.kind === "moderate" && op.action === c.action && op.userId === c.userId);
       }
+    }
+    // A slow mode change is done if the room is now as it asked.
+    for (;;) {
+      const n = this.#unconfirmed.length;
+      settle(this.#unconfirmed, (op) => op.kind === "slow_mode" && op.seconds === this.#slowMode);
+      if (this.#unconfirmed.length === n) break;
     }
     // The positions after since that the resume shows. A hole means
     // something happened to a message after since that the room folded in
@@ -607,7 +741,7 @@ export class ChatClient {
     }
     const news = changes.filter((c) => this.#remember(c.id, false));
     this.#emit("history", { messages: fresh, truncated: frame.truncated === true, resumed, reset, changes: news });
-    for (const c of news) this.#emit(c.type, c);
+    for (const c of news) this.#emit(c.action ? "moderation" : c.type, c);
     this.#setStatus("open");
 
     // What the old connection may have lost goes first, then what was typed
@@ -706,15 +840,62 @@ export class ChatClient {
         this.#emit(c.type, c);
         return;
       }
+      case "user_kicked":
+      case "user_banned":
+      case "user_unbanned":
+      case "user_muted":
+      case "user_unmuted": {
+        const e = moderationOf(f);
+        if (!e) return;
+        const me = this.#opts.userId;
+        if (e.by === me) {
+          settle(this.#inflight, (op) => op.kind === "moderate" && op.action === e.action && op.userId === e.userId);
+        }
+        if (e.userId === me && (e.action === "kick" || e.action === "ban")) {
+          // The close that follows says only "kicked" or "banned".
+          this.#against = { ...e, code: e.action === "kick" ? "kicked" : "banned" };
+        }
+        if (!this.#remember(e.id, false)) return;
+        this.#emit("moderation", e);
+        return;
+      }
+      case "room_settings": {
+        const s = isSeconds(f.slowModeSeconds) ? f.slowModeSeconds : 0;
+        this.#settingsSeen = true;
+        settle(this.#inflight, (op) => op.kind === "slow_mode" && op.seconds === s);
+        this.#setSlowMode(s, true);
+        return;
+      }
       case "error":
         this.#onError(f);
         return;
     }
   }
 
+  // #setSlowMode records the room's slow mode and tells about it: always
+  // when the room said so (a moderator's confirmation), else on a change.
+  #setSlowMode(seconds, told = false) {
+    const previous = this.#slowMode;
+    if (!told && previous === seconds) return;
+    this.#slowMode = seconds;
+    this.#emit("room_settings", { slowModeSeconds: seconds, previous });
+  }
+
   #onError(f) {
     const err = { code: String(f.code ?? "unknown"), message: String(f.message ?? "") };
     if (typeof f.retryAfterMs === "number") err.retryAfterMs = f.retryAfterMs;
+    if ("until" in f) err.until = typeof f.until === "string" ? f.until : null;
+    if (err.code === "banned") {
+      // An open-mode join of a banned user; the room closes with 4003 next.
+      this.#against = { code: "banned", until: err.until ?? null, message: err.message || undefined };
+      const ws = this.#ws;
+      if (ws) {
+        detach(ws);
+        try { ws.close(1000, "banned"); } catch { /* already closing */ }
+      }
+      this.#lost(CLOSE_MODERATED, "banned");
+      return;
+    }
     if (!this.#joined) {
       if (err.code === "invalid_since") {
         // The room no longer knows our resume point (its storage was reset):
@@ -752,9 +933,18 @@ export class ChatClient {
   // #transmit sends a request and remembers it until the room answers.
   #transmit(op) {
     this.#inflight.push(op);
-    const frame = op.kind === "message" ? { type: "message", text: op.text }
-      : op.kind === "edit" ? { type: "edit", id: op.id, text: op.text }
-      : { type: "delete", id: op.id };
+    let frame;
+    switch (op.kind) {
+      case "message": frame = { type: "message", text: op.text }; break;
+      case "edit": frame = { type: "edit", id: op.id, text: op.text }; break;
+      case "delete": frame = { type: "delete", id: op.id }; break;
+      case "slow_mode": frame = { type: "slow_mode", seconds: op.seconds }; break;
+      default: {
+        frame = { type: op.action, userId: op.userId };
+        if (op.seconds !== undefined) frame.seconds = op.seconds;
+        if (op.reason !== undefined) frame.reason = op.reason;
+      }
+    }
     this.#raw(JSON.stringify(frame));
   }
 
@@ -814,10 +1004,23 @@ const isMessage = (op) => op.kind === "message";
 const isObject = (x) => x !== null && typeof x === "object";
 
 // withOp adds to err what it says about a request: the text of a message;
-// the action, message id (and text) of an edit or a delete.
+// the action, message id (and text) of an edit or a delete; the action,
+// userId (and seconds, reason) of a moderation; the seconds of slow mode.
 function withOp(err, op) {
   if (op.kind === "message") {
     err.text = op.text;
+    return err;
+  }
+  if (op.kind === "moderate") {
+    err.action = op.action;
+    err.userId = op.userId;
+    if (op.seconds !== undefined) err.seconds = op.seconds;
+    if (op.reason !== undefined) err.reason = op.reason;
+    return err;
+  }
+  if (op.kind === "slow_mode") {
+    err.action = "slow_mode";
+    err.seconds = op.seconds;
     return err;
   }
   err.action = op.kind;
@@ -825,6 +1028,15 @@ function withOp(err, op) {
   if (op.kind === "edit") err.text = op.text;
   return err;
 }
+
+// what names a request in a sentence.
+function what(op) {
+  if (op.kind === "moderate") return op.action;
+  if (op.kind === "slow_mode") return "slow mode change";
+  return op.kind;
+}
+
+const isSeconds = (n) => Number.isSafeInteger(n) && n >= 0;
 
 function checkId(id, what) {
   if (!Number.isSafeInteger(id) || id < 1) {
@@ -853,6 +1065,22 @@ function changeOf(f) {
   }
   return null;
 }
+
+// moderationOf is the event of a moderation frame (user_kicked, ...), or
+// null for anything else: {type, action, id, userId, by, timestamp}, with
+// reason when given, and until (a timestamp, or null: until lifted) for a
+// ban or a mute.
+function moderationOf(f) {
+  if (!isObject(f) || !Object.hasOwn(MODERATION_ACTIONS, f.type) || typeof f.userId !== "string") return null;
+  const e = { type: f.type, action: MODERATION_ACTIONS[f.type], id: f.id, userId: f.userId, by: f.by, timestamp: f.timestamp };
+  if (typeof f.reason === "string") e.reason = f.reason;
+  if (f.type === "user_banned" || f.type === "user_muted") e.until = typeof f.until === "string" ? f.until : null;
+  return e;
+}
+
+// entryOf is what a resume's "changes" entry is: an edit, a deletion or a
+// moderation event, or null.
+const entryOf = (f) => changeOf(f) ?? moderationOf(f);
 
 function detach(ws) {
   ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;

@@ -17,6 +17,17 @@
 // Escape cancels); an edited message says "(edited)", with the time as its
 // title. A deleted message disappears, as it is simply absent from any later
 // history.
+//
+// Moderation: a token whose role is moderator or service gets, next to each
+// user in the list, a "Moderate" button (a disclosure) that opens Kick, Mute
+// and Ban (each for 10 minutes, 1 hour, 1 day or until lifted) with an
+// optional reason, and in the side bar a slow mode control and the list of
+// bans in force, each with Unban. Everyone sees moderation as system lines
+// in the conversation ("bob was banned by mod"), a notice when they are
+// kicked (with a Rejoin button: the client does not reconnect by itself),
+// banned (until when; remembered in localStorage, since a browser is not told
+// why a refused upgrade failed, so a reload shows it again) or muted, and
+// slow mode under the composer, with a countdown after a refusal.
 import { ChatClient } from "/chat-client.js";
 
 const NAME_KEY = "gochat.userId";
@@ -24,6 +35,10 @@ const TOKEN_KEY = "gochat.token";
 const ROOM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_CHARS = 4096; // the server's MAX_MESSAGE_CHARS; the server decides
 const MAX_ERRORS = 4;
+const BAN_KEY = "gochat.ban."; // + room: {userId, until, by, reason} of our ban there
+const DURATIONS = [["600", "10 minutes"], ["3600", "1 hour"], ["86400", "1 day"], ["", "until lifted"]];
+const SLOW_CHOICES = [[0, "Off"], [5, "5 seconds"], [10, "10 seconds"], [30, "30 seconds"], [60, "1 minute"], [300, "5 minutes"]];
+const MOD_ACTIONS = new Set(["kick", "ban", "unban", "mute", "unmute", "slow_mode"]);
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -43,6 +58,14 @@ const ui = {
   compose: $("compose"),
   input: $("message-input"),
   counter: $("counter"),
+  send: $("send-button"),
+  modTools: $("mod-tools"),
+  slowForm: $("slow-form"),
+  slowSelect: $("slow-select"),
+  bans: $("bans"),
+  modNotice: $("mod-notice"),
+  slowMode: $("slow-mode"),
+  announcer: $("announcer"),
 };
 
 // takeToken moves a token from the address bar (#token= or ?token=) into
@@ -113,10 +136,12 @@ const STATUS_TEXT = {
   closed: "Disconnected",
 };
 
-function setStatus({ status, attempt, delayMs }) {
+function setStatus({ status, attempt, reason }) {
   ui.status.dataset.status = status;
   let text = STATUS_TEXT[status] ?? status;
   if (status === "reconnecting" && attempt > 1) text = `Reconnecting… (try ${attempt})`;
+  if (status === "closed" && reason === "kicked") text = "Removed";
+  if (status === "closed" && reason === "banned") text = "Banned";
   ui.status.textContent = text;
   if (status === "reconnecting" && attempt === 3) diagnose();
 }
@@ -474,21 +499,447 @@ function append(...items) {
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
+// The people list keeps each user's item while they stay, so that an open
+// moderation panel (and the focus in it) survives others joining and leaving.
+let peopleItems = new Map(); // userId -> li
+
 function renderPeople(users, count) {
   const items = users.map((u) => {
-    const li = document.createElement("li");
-    li.append(bdi(u));
-    if (u === userId) li.classList.add("own");
+    let li = peopleItems.get(u);
+    if (!li) peopleItems.set(u, (li = personItem(u)));
     return li;
   });
+  const keep = new Set(items);
+  let lostFocus = false;
+  for (const [u, li] of peopleItems) {
+    if (keep.has(li)) continue;
+    peopleItems.delete(u);
+  }
+  for (const li of [...ui.people.children]) {
+    if (keep.has(li)) continue;
+    if (li.contains(document.activeElement)) lostFocus = true;
+    li.remove();
+  }
   if (count !== undefined) {
     // A large room sends only how many are here.
     const li = document.createElement("li");
     li.textContent = `${count} people; the list is not shown in large rooms`;
     items.push(li);
   }
-  ui.people.replaceChildren(...items);
+  // Insert in order, moving no item that is already in place.
+  items.forEach((li, i) => {
+    const at = ui.people.children[i];
+    if (at !== li) ui.people.insertBefore(li, at ?? null);
+  });
   ui.peopleCount.textContent = `(${count ?? users.length})`;
+  if (lostFocus) ui.input.focus();
+}
+
+function personItem(u) {
+  const li = document.createElement("li");
+  li.dataset.user = u;
+  const name = document.createElement("span");
+  name.className = "name";
+  name.append(bdi(u));
+  li.append(name);
+  if (u === userId) li.classList.add("own");
+  else if (canModerate()) li.append(...moderationControls(u));
+  markMuted(li);
+  return li;
+}
+
+// --- moderation controls (moderator and service tokens only) ---
+
+let panels = 0;
+
+function durationSelect(id) {
+  const select = document.createElement("select");
+  select.id = id;
+  for (const [value, label] of DURATIONS) select.append(new Option(label, value));
+  select.value = "3600";
+  return select;
+}
+
+// moderationControls is a disclosure button and its panel for user u.
+function moderationControls(u) {
+  const n = ++panels;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "mod-button";
+  button.textContent = "Moderate";
+  button.setAttribute("aria-label", `Moderate ${u}`);
+  button.setAttribute("aria-expanded", "false");
+  const panel = document.createElement("div");
+  panel.className = "mod-panel";
+  panel.id = `mod-panel-${n}`;
+  panel.setAttribute("role", "group");
+  panel.setAttribute("aria-label", `Moderate ${u}`);
+  panel.hidden = true;
+  button.setAttribute("aria-controls", panel.id);
+
+  const reasonLabel = document.createElement("label");
+  reasonLabel.htmlFor = `mod-reason-${n}`;
+  reasonLabel.textContent = "Reason (optional)";
+  const reason = document.createElement("input");
+  reason.id = `mod-reason-${n}`;
+  reason.className = "mod-reason";
+  reason.maxLength = 200; // the server's MaxReasonChars
+  reason.autocomplete = "off";
+  const act = (label, fn, cls) => {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    if (cls) b.className = cls;
+    b.addEventListener("click", () => {
+      if (fn(reason.value.trim()) === false) return; // the error says why
+      reason.value = "";
+      toggle(false, true);
+    });
+    return b;
+  };
+  const seconds = (select) => (select.value ? Number(select.value) : undefined);
+  const row = (...els) => {
+    const div = document.createElement("div");
+    div.className = "mod-row";
+    div.append(...els);
+    return div;
+  };
+  const labelFor = (select, text) => {
+    const l = document.createElement("label");
+    l.htmlFor = select.id;
+    l.textContent = text;
+    return l;
+  };
+  const muteFor = durationSelect(`mod-mute-${n}`);
+  const banFor = durationSelect(`mod-ban-${n}`);
+  panel.append(
+    row(reasonLabel, reason),
+    row(act("Kick", (r) => client?.moderate("kick", u, { reason: r }))),
+    row(labelFor(muteFor, "Mute for"), muteFor,
+      act("Mute", (r) => client?.moderate("mute", u, { seconds: seconds(muteFor), reason: r })),
+      act("Unmute", () => client?.moderate("unmute", u), "secondary")),
+    row(labelFor(banFor, "Ban for"), banFor,
+      act("Ban", (r) => client?.moderate("ban", u, { seconds: seconds(banFor), reason: r }), "danger")),
+  );
+
+  function toggle(open, refocus) {
+    panel.hidden = !open;
+    button.setAttribute("aria-expanded", String(open));
+    if (open) reason.focus();
+    else if (refocus) button.focus();
+  }
+  button.addEventListener("click", () => toggle(panel.hidden, false));
+  panel.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape") {
+      ev.preventDefault();
+      toggle(false, true);
+    }
+  });
+  return [button, panel];
+}
+
+// What we know of who is muted (from the events seen), for a badge.
+let muted = new Map(); // userId -> until (string, or null until lifted)
+
+function markMuted(li) {
+  const u = li.dataset.user;
+  let badge = li.querySelector(":scope > .badge");
+  if (!muted.has(u)) {
+    badge?.remove();
+    return;
+  }
+  if (!badge) {
+    badge = document.createElement("span");
+    badge.className = "badge";
+    badge.textContent = "muted";
+    li.querySelector(".name").after(badge);
+  }
+  const until = muted.get(u);
+  badge.title = until ? `Muted until ${when(until)}` : "Muted until lifted";
+}
+
+function setMutedUser(u, until) {
+  if (until === undefined) muted.delete(u);
+  else muted.set(u, until);
+  const li = peopleItems.get(u);
+  if (li) markMuted(li);
+}
+
+// --- the bans in force (moderators: GET /api/rooms/{room}/bans, then events) ---
+
+let bans = new Map(); // userId -> {until, by, reason}
+
+async function loadBans() {
+  const c = client;
+  if (!c || !canModerate()) return;
+  try {
+    const res = await fetch(new URL(`/api/rooms/${c.room}/bans`, location.href), {
+      headers: { Authorization: `Bearer ${token}` }, cache: "no-store", credentials: "omit",
+    });
+    if (c !== client || !res.ok) return;
+    const body = await res.json();
+    bans = new Map((body.bans ?? []).filter((b) => typeof b?.userId === "string")
+      .map((b) => [b.userId, { until: b.until ?? null, by: b.by, reason: b.reason }]));
+    renderBans();
+  } catch { /* offline: the events still update the list */ }
+}
+
+function renderBans() {
+  const now = Date.now();
+  const items = [...bans].filter(([, b]) => b.until === null || Date.parse(b.until) > now)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([u, b]) => {
+      const li = document.createElement("li");
+      li.dataset.user = u;
+      const name = document.createElement("span");
+      name.className = "name";
+      name.append(bdi(u));
+      const until = document.createElement("span");
+      until.className = "hint";
+      until.textContent = b.until ? ` until ${when(b.until)}` : " until lifted";
+      const unban = document.createElement("button");
+      unban.type = "button";
+      unban.className = "secondary";
+      unban.textContent = "Unban";
+      unban.setAttribute("aria-label", `Unban ${u}`);
+      unban.addEventListener("click", () => {
+        if (client?.moderate("unban", u)) unban.disabled = true;
+      });
+      li.append(name, until, unban);
+      return li;
+    });
+  if (!items.length) {
+    const li = document.createElement("li");
+    li.className = "hint";
+    li.textContent = "Nobody";
+    items.push(li);
+  }
+  const hadFocus = ui.bans.contains(document.activeElement);
+  ui.bans.replaceChildren(...items);
+  if (hadFocus) ui.bans.querySelector("button")?.focus();
+}
+
+ui.slowForm.addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  client?.slowMode(Number(ui.slowSelect.value));
+});
+
+function showSlowChoice(seconds) {
+  const value = String(seconds);
+  if (![...ui.slowSelect.options].some((o) => o.value === value)) {
+    ui.slowSelect.append(new Option(`${seconds} seconds`, value));
+  }
+  ui.slowSelect.value = value;
+}
+
+// --- what moderation means for you ---
+
+// when is a restriction's end for a sentence: a time today, else a date and time.
+function when(iso) {
+  const d = localTime(iso);
+  if (!d) return String(iso);
+  return d.toDateString() === new Date().toDateString()
+    ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+    : d.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+const byWhom = (by, reason) => `${by ? ` by \u2068${by}\u2069` : ""}${reason ? `: \u2068${reason}\u2069` : ""}`;
+
+let removed = null; // {code, ...} while kicked or banned
+let mutedMe = null; // {until, by, reason} while we know we are muted
+let mutedTimer = null;
+let banTimer = null;
+
+// renderNotice shows the one notice that matters most: removed, else muted.
+function renderNotice() {
+  const box = ui.modNotice;
+  const p = document.createElement("p");
+  const parts = [p];
+  if (removed?.code === "kicked") {
+    p.textContent = `You were removed from this room${byWhom(removed.by, removed.reason)}.`;
+    const rejoin = document.createElement("button");
+    rejoin.type = "button";
+    rejoin.textContent = "Rejoin";
+    rejoin.addEventListener("click", rejoinRoom);
+    parts.push(rejoin);
+  } else if (removed?.code === "banned") {
+    const until = removed.until ? when(removed.until) : removed.until === null ? "a moderator lifts it" : null;
+    p.textContent = `You are banned${until ? ` until ${until}` : " from this room"}${byWhom(removed.by, removed.reason)}.`;
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "secondary";
+    retry.textContent = "Try again";
+    retry.addEventListener("click", rejoinRoom);
+    parts.push(retry);
+  } else if (mutedMe) {
+    const until = mutedMe.until ? when(mutedMe.until) : "a moderator lifts it";
+    p.textContent = `You are muted until ${until}${byWhom(mutedMe.by, mutedMe.reason)}. You can read, but your messages are not sent.`;
+  } else {
+    box.hidden = true;
+    box.replaceChildren();
+    delete box.dataset.kind;
+    return;
+  }
+  box.dataset.kind = removed?.code ?? "muted";
+  box.replaceChildren(...parts);
+  box.hidden = false;
+}
+
+function setComposer(enabled) {
+  ui.input.disabled = !enabled;
+  ui.send.disabled = !enabled;
+}
+
+// onRemoved shows that the room removed us; the client does not reconnect.
+function onRemoved(err) {
+  removed = { code: err.code, by: err.by, reason: err.reason, until: err.until };
+  if (err.code === "banned") {
+    saveBan(client.room, removed);
+    scheduleBanEnd(removed.until);
+  }
+  renderNotice();
+  setComposer(false);
+  ui.modNotice.querySelector("button")?.focus();
+}
+
+function rejoinRoom() {
+  const c = client;
+  if (!c) return;
+  if (removed?.code === "banned") clearTimeout(banTimer);
+  // The notice stays for a ban until the room lets us in.
+  if (removed?.code === "kicked") {
+    removed = null;
+    renderNotice();
+    setComposer(true);
+  }
+  c.connect();
+  if (!removed) ui.input.focus();
+}
+
+// scheduleBanEnd tries again once the ban ends (setTimeout holds at most ~24 days).
+function scheduleBanEnd(until) {
+  clearTimeout(banTimer);
+  const at = until ? Date.parse(until) : NaN;
+  if (Number.isNaN(at)) return;
+  banTimer = setTimeout(rejoinRoom, Math.min(Math.max(0, at - Date.now()) + 1000, 2 ** 31 - 1));
+}
+
+function readBan(room) {
+  try {
+    const b = JSON.parse(localStorage.getItem(BAN_KEY + room) ?? "null");
+    if (!b || b.userId !== userId) return null;
+    if (b.until !== null && !(Date.parse(b.until) > Date.now())) return null;
+    return b;
+  } catch {
+    return null;
+  }
+}
+
+function saveBan(room, { until, by, reason }) {
+  try {
+    localStorage.setItem(BAN_KEY + room, JSON.stringify({ userId, until: until ?? null, by, reason }));
+  } catch { /* storage off: this page view only */ }
+}
+
+function forgetBan(room) {
+  try { localStorage.removeItem(BAN_KEY + room); } catch { /* storage off */ }
+}
+
+function setMutedMe(m) {
+  clearTimeout(mutedTimer);
+  mutedMe = m;
+  if (m?.until) {
+    const left = Date.parse(m.until) - Date.now();
+    if (!(left > 0)) mutedMe = null;
+    else mutedTimer = setTimeout(() => setMutedMe(null), Math.min(left + 500, 2 ** 31 - 1));
+  }
+  renderNotice();
+}
+
+// --- slow mode ---
+
+let slowSeconds = 0;
+let slowUntil = 0; // when a refused member may send again (Date.now() ms)
+let slowTimer = null;
+
+function renderSlowMode() {
+  const left = Math.ceil((slowUntil - Date.now()) / 1000);
+  const el = ui.slowMode;
+  if (left > 0) {
+    el.textContent = `Slow mode: you can send again in ${left} s.`;
+    el.dataset.state = "wait";
+  } else if (slowSeconds > 0) {
+    const every = slowSeconds === 1 ? "second" : slowSeconds % 60 === 0 && slowSeconds >= 60
+      ? `${slowSeconds / 60 === 1 ? "minute" : `${slowSeconds / 60} minutes`}`
+      : `${slowSeconds} seconds`;
+    el.textContent = `Slow mode: one message every ${every}${canModerate() ? " (moderators are exempt)" : ""}.`;
+    el.dataset.state = "on";
+  } else {
+    el.textContent = "";
+    delete el.dataset.state;
+  }
+  el.hidden = el.textContent === "";
+  if (left <= 0 && slowTimer !== null) {
+    clearInterval(slowTimer);
+    slowTimer = null;
+  }
+}
+
+function startCountdown(ms) {
+  slowUntil = Date.now() + Math.max(0, Number(ms) || 0);
+  announce(`Slow mode: wait ${Math.ceil(ms / 1000)} seconds before sending again.`);
+  if (slowTimer === null) slowTimer = setInterval(renderSlowMode, 250);
+  renderSlowMode();
+}
+
+function announce(text) {
+  ui.announcer.textContent = "";
+  // A change of text is what a live region announces.
+  setTimeout(() => { ui.announcer.textContent = text; }, 50);
+}
+
+// --- moderation events as system lines ---
+
+const DID = { kick: "kicked", ban: "banned", unban: "unbanned", mute: "muted", unmute: "unmuted" };
+
+function moderationLine(e) {
+  const li = document.createElement("li");
+  li.className = "notice moderation";
+  li.dataset.action = e.action;
+  if (typeof e.id === "number") li.dataset.position = String(e.id);
+  if (e.userId === userId) li.append("You were ");
+  else li.append(bdi(e.userId), " was ");
+  li.append(`${DID[e.action]} by `, bdi(e.by ?? "?"));
+  if (e.action === "ban" || e.action === "mute") li.append(e.until ? ` until ${when(e.until)}` : " until lifted");
+  if (e.reason) li.append(": ", bdi(e.reason));
+  const d = localTime(e.timestamp);
+  if (d) li.title = d.toLocaleString();
+  return li;
+}
+
+function onModeration(e) {
+  append(moderationLine(e));
+  if (e.action === "mute") setMutedUser(e.userId, e.until);
+  if (e.action === "unmute") setMutedUser(e.userId, undefined);
+  if (e.action === "ban") {
+    bans.set(e.userId, { until: e.until, by: e.by, reason: e.reason });
+    if (canModerate()) renderBans();
+  }
+  if (e.action === "unban" && bans.delete(e.userId) && canModerate()) renderBans();
+  if (e.userId !== userId) return;
+  if (e.action === "mute") setMutedMe({ until: e.until, by: e.by, reason: e.reason });
+  if (e.action === "unmute") setMutedMe(null);
+}
+
+function onSettings({ slowModeSeconds, previous }) {
+  slowSeconds = slowModeSeconds;
+  showSlowChoice(slowModeSeconds);
+  renderSlowMode();
+  if (client?.status === "open" && slowModeSeconds !== previous) {
+    append(notice(slowModeSeconds > 0
+      ? `Slow mode is on: one message every ${slowModeSeconds} s.`
+      : "Slow mode is off."));
+  }
 }
 
 const ERROR_TEXT = {
@@ -504,6 +955,24 @@ const ERROR_TEXT = {
   not_sent: () => "Some messages were not sent before leaving.",
   unconfirmed: (e) => `The connection dropped; some messages may not have been sent${e.actions?.length ? ", or edits and deletions made" : ""}.`,
   storage_unavailable: () => "The room could not reach its storage. Trying again.",
+  kicked: () => "You were removed from this room: rejoin to send messages.",
+  banned: () => "You are banned from this room: this message was not sent.",
+  muted: (e) => `You are muted${e.until ? ` until ${when(e.until)}` : ""}: this message was not sent.`,
+  slow_mode: (e) => `Slow mode: wait ${Math.ceil((e.retryAfterMs ?? 0) / 1000)} s before your next message.`,
+};
+
+// What went wrong with a moderation request (an error with its action).
+const target = (e) => `\u2068${e.userId}\u2069`;
+const MOD_ERROR_TEXT = {
+  forbidden: (e) => `Not allowed${e.message ? `: ${e.message}` : ""}.`,
+  not_found: (e) => (e.action === "kick" ? `${target(e)} is not in this room.`
+    : e.action === "unban" ? `${target(e)} is not banned.`
+    : e.action === "unmute" ? `${target(e)} is not muted.` : `Not found${e.message ? `: ${e.message}` : ""}.`),
+  invalid_reason: () => "That reason can't be used: at most 200 characters.",
+  invalid_seconds: () => "That duration can't be used.",
+  invalid_user_id: (e) => `${target(e)} is not a valid user.`,
+  not_connected: (e) => `Not connected: the ${e.action === "slow_mode" ? "slow mode change" : e.action} was not sent. Try again once the chat is connected.`,
+  client_closed: (e) => `The chat is closed: the ${e.action === "slow_mode" ? "slow mode change" : e.action} was not sent.`,
 };
 
 // What went wrong with an edit or a delete (an error with an "action").
@@ -527,7 +996,8 @@ function showError(err) {
   box.dataset.code = err.code;
   if (err.action) box.dataset.action = err.action;
   const p = document.createElement("p");
-  const friendly = (err.action && ACTION_ERROR_TEXT[err.code]?.(err))
+  const table = MOD_ACTIONS.has(err.action) ? MOD_ERROR_TEXT : ACTION_ERROR_TEXT;
+  const friendly = (err.action && table[err.code]?.(err))
     ?? ERROR_TEXT[err.code]?.(err) ?? (err.message || err.code);
   p.textContent = friendly;
   const texts = err.text !== undefined ? [err.text] : err.texts ?? [];
@@ -627,7 +1097,21 @@ function start(room) {
   ui.messages.replaceChildren();
   olderState = "idle"; // until the first history says
   ui.errors.replaceChildren();
+  peopleItems = new Map();
+  ui.people.replaceChildren();
+  muted = new Map();
+  bans = new Map();
   renderPeople([]);
+  removed = null;
+  clearTimeout(banTimer);
+  setMutedMe(null);
+  slowSeconds = 0;
+  slowUntil = 0;
+  renderSlowMode();
+  setComposer(true);
+  ui.modTools.hidden = !canModerate();
+  ui.slowSelect.replaceChildren(...SLOW_CHOICES.map(([v, label]) => new Option(label, String(v))));
+  renderBans();
   ui.roomTitle.textContent = room === "lobby" ? "· lobby" : `· ${room}`;
   document.title = `${room} · gochat`;
   ui.roomInput.value = room;
@@ -635,7 +1119,24 @@ function start(room) {
 
   const c = new ChatClient({ room, userId, token, baseUrl: location.href });
   client = c;
-  c.on("status", setStatus);
+  c.on("status", (s) => {
+    setStatus(s);
+    if (s.status === "open") {
+      // In: whatever ban we remembered is over.
+      if (removed) {
+        removed = null;
+        renderNotice();
+        setComposer(true);
+      }
+      clearTimeout(banTimer);
+      forgetBan(room);
+      loadBans();
+    } else if (removed?.code === "banned" && s.status !== "closed") {
+      setStatus({ status: "closed", reason: "banned" }); // still trying, still banned as far as we know
+    }
+  });
+  c.on("moderation", onModeration);
+  c.on("room_settings", onSettings);
   c.on("history", ({ messages, truncated, resumed, reset }) => {
     const fresh = !resumed || reset;
     if (fresh) ui.messages.replaceChildren();
@@ -658,16 +1159,45 @@ function start(room) {
     if (left) append(notice("left", left));
   });
   c.on("error", (err) => {
+    if ((err.code === "kicked" || err.code === "banned") && err.fatal) {
+      onRemoved(err);
+      return;
+    }
+    if (!err.action && (err.code === "muted" || err.code === "slow_mode" || err.code === "kicked" || err.code === "banned")) {
+      if (err.code === "muted") setMutedMe({ ...(mutedMe ?? {}), until: err.until ?? null });
+      if (err.code === "slow_mode") startCountdown(err.retryAfterMs);
+      // The notice says why; the text goes back into the box (or, if the
+      // box is in use, into an error that shows it).
+      if (!restoreText(err)) showError(err);
+      return;
+    }
     showError(err);
     if (err.action) onActionError(err);
     // A refused message goes back into an empty box, ready to fix and resend.
-    if (typeof err.text === "string" && !err.action && ui.input.value === "") {
-      ui.input.value = err.text;
-      updateCounter();
-    }
-    if (err.code === "invalid_user_id") askName();
+    restoreText(err);
+    if (err.code === "invalid_user_id" && !err.action) askName();
   });
+  const ban = readBan(room);
+  if (ban) {
+    // Banned here when last seen: a refused upgrade would not say why, so
+    // say it, and try again when the ban ends (or on request).
+    removed = { code: "banned", by: ban.by, reason: ban.reason, until: ban.until };
+    renderNotice();
+    setComposer(false);
+    setStatus({ status: "closed", reason: "banned" });
+    scheduleBanEnd(ban.until);
+    return;
+  }
   c.connect();
+}
+
+// restoreText puts a refused message back into an empty box, ready to fix
+// and resend; it reports whether it did.
+function restoreText(err) {
+  if (typeof err.text !== "string" || err.action || ui.input.value !== "" || ui.input.disabled) return false;
+  ui.input.value = err.text;
+  updateCounter();
+  return true;
 }
 
 function askName() {
