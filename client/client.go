@@ -14,6 +14,7 @@ import (
 
 	"github.com/chatroom/gochat/room/protocol"
 	"github.com/coder/websocket"
+	"github.com/mailru/easyjson/jwriter"
 )
 
 // DefaultURL is the server of `make dev`.
@@ -121,9 +122,11 @@ type Client struct {
 	self        string // the userId the room joined conn as
 	joinedSince bool   // conn's join carried since
 	everJoined  bool
-	lastJoinOK  bool  // the last connection was joined: the backoff starts over
-	resetNext   bool  // the room forgot our resume point; the next history starts over
-	lastID      int64 // highest message id delivered, the next join's since
+	lastJoinOK  bool       // the last connection was joined: the backoff starts over
+	resetNext   bool       // the room forgot our resume point; the next history starts over
+	lastID      int64      // highest position delivered, the next join's since
+	joinSlow    int64      // the slow mode a room_settings told conn before its history
+	ousted      *Moderated // the kick or ban of this client's user, before the 4003 close
 	queue       []*pending
 	inflight    []*pending // written on conn, not yet echoed or refused
 	unconfirmed []*pending // in flight when the previous connection died
@@ -132,18 +135,72 @@ type Client struct {
 	delivering atomic.Bool  // an event waits for the consumer
 }
 
-// pending is one Send waiting for its answer.
+// opKind is the kind of a request: what frame it writes and what answers it.
+type opKind int
+
+const (
+	opMessage opKind = iota
+	opEdit
+	opDelete
+	opModerate
+	opSlowMode
+)
+
+// pending is one request (a Send, Edit, Delete, Moderate or SlowMode)
+// waiting for its answer.
 type pending struct {
-	text string
-	done chan result // buffered: the answer never waits for the sender
+	kind    opKind
+	text    string // message, edit
+	id      int64  // edit, delete: the message
+	action  Action // moderate
+	user    string // moderate: whom
+	seconds int64  // moderate (ban, mute), slow mode
+	reason  string // moderate
+	frame   []byte
+	done    chan result // buffered: the answer never waits for the requester
 }
 
+// result is a request's answer: the stored message of a send, the event
+// that confirms another request, or the error.
 type result struct {
 	msg Message
+	ev  Event
 	err error
 }
 
-func (p *pending) resolve(m Message, err error) { p.done <- result{m, err} }
+func (p *pending) resolve(r result) { p.done <- r }
+
+func (p *pending) fail(err error) { p.resolve(result{err: err}) }
+
+// requestType is the frame type of p's request.
+func (p *pending) requestType() string {
+	switch p.kind {
+	case opEdit:
+		return protocol.TypeEdit
+	case opDelete:
+		return protocol.TypeDelete
+	case opModerate:
+		return string(p.action)
+	case opSlowMode:
+		return protocol.TypeSlowMode
+	}
+	return protocol.TypeMessage
+}
+
+// refused fills in re what it says about p, the request it refused.
+func (p *pending) refused(re *RoomError) {
+	re.Request = p.requestType()
+	switch p.kind {
+	case opMessage:
+		re.Text = p.text
+	case opEdit:
+		re.Text, re.MessageID = p.text, p.id
+	case opDelete:
+		re.MessageID = p.id
+	case opModerate:
+		re.UserID = p.user
+	}
+}
 
 // New checks opts and returns a client that is not connected yet: Connect
 // starts it. It does no I/O; the HTTP API methods work without Connect.
@@ -285,7 +342,9 @@ func (c *Client) Err() error {
 	return c.err
 }
 
-// LastID returns the highest message id delivered so far (or Options.Since):
+// LastID returns the highest position delivered so far (or Options.Since):
+// the id of the latest Message, MessageEdited, MessageDeleted or Moderated,
+// whichever is highest, since they all take places in one sequence. It is
 // the resume point of the next join, and of a later client's Options.Since.
 func (c *Client) LastID() int64 {
 	c.mu.Lock()
@@ -293,8 +352,9 @@ func (c *Client) LastID() int64 {
 	return c.lastID
 }
 
-// Queued returns how many sends wait for a connection: those made while not
-// joined and those to be checked against the resumed history.
+// Queued returns how many requests (sends, edits, ...) wait for a
+// connection: those made while not joined and those to be checked against
+// the resumed history.
 func (c *Client) Queued() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -336,7 +396,7 @@ func (c *Client) end(err error, announce bool) {
 	c.unconfirmed, c.inflight, c.queue = nil, nil, nil
 	c.mu.Unlock()
 	for _, p := range waiting {
-		p.resolve(Message{}, err)
+		p.fail(err)
 	}
 	if announce {
 		st := &Status{State: Closed}
@@ -365,7 +425,87 @@ func (c *Client) end(err error, announce bool) {
 // drop it is re-sent if the room lacks it) and Send only stops waiting.
 // After the client has ended, Send returns ErrClosed or the fatal error.
 func (c *Client) Send(ctx context.Context, text string) (Message, error) {
-	p := &pending{text: text, done: make(chan result, 1)}
+	r := c.request(ctx, &pending{kind: opMessage, text: text, frame: messageFrame(text)})
+	return r.msg, r.err
+}
+
+// Edit replaces the text of message id, one of this user's own, and waits
+// until the room has answered: it returns the room's message_edited (the
+// same event that Events delivers) or the room's refusal as a *RoomError
+// (not_found, forbidden, invalid_id, message_too_long, rate_limited, ...).
+// Like Send, it waits in the queue while the client is not joined, and one
+// in flight when the connection drops is checked against the resume's
+// changes: done, it returns that edit; not done, it is sent again; when the
+// resume cannot tell (a truncated history, or one that starts over), it
+// fails with ErrUnconfirmed. One still queued when the history starts over
+// fails with ErrReset. If ctx ends first, Edit returns ctx's error and the
+// request is forgotten: not sent if it was still queued, not sent again
+// after a drop, and an answer that comes later is only an event.
+func (c *Client) Edit(ctx context.Context, id int64, text string) (MessageEdited, error) {
+	r := c.request(ctx, &pending{kind: opEdit, id: id, text: text, frame: editFrame(id, text)})
+	if r.err != nil {
+		return MessageEdited{}, r.err
+	}
+	return *r.ev.(*MessageEdited), nil
+}
+
+// Delete removes message id (this user's own; anyone's with a moderator's
+// or a service's token) and waits until the room has answered: it returns
+// the room's message_deleted or its refusal as a *RoomError (not_found,
+// forbidden, invalid_id, ...). It waits, and is checked after a drop, as
+// Edit is; a message found deleted by someone else meanwhile counts as done,
+// and that deletion is returned.
+func (c *Client) Delete(ctx context.Context, id int64) (MessageDeleted, error) {
+	r := c.request(ctx, &pending{kind: opDelete, id: id, frame: deleteFrame(id)})
+	if r.err != nil {
+		return MessageDeleted{}, r.err
+	}
+	return *r.ev.(*MessageDeleted), nil
+}
+
+// Moderate does a moderation action to userID, for a moderator's or a
+// service's token, and waits until the room has answered: it returns the
+// room's event (user_kicked, user_banned, ...) or its refusal as a
+// *RoomError (forbidden without the role or on oneself, not_found for a
+// kick of a user not here or an unban of one not banned, invalid_seconds,
+// invalid_reason, ...). seconds is how long a Ban or a Mute lasts, 0 for
+// until it is lifted, and is not sent with the other actions; reason, if
+// not empty, goes with any action (the room announces it with a kick, a
+// ban and a mute). It waits, and is checked after a drop, as Edit is.
+func (c *Client) Moderate(ctx context.Context, action Action, userID string, seconds int64, reason string) (Moderated, error) {
+	if _, ok := actionEvent[action]; !ok {
+		return Moderated{}, fmt.Errorf("client: unknown moderation action %q: want kick, ban, unban, mute or unmute", action)
+	}
+	if action != Ban && action != Mute {
+		seconds = 0
+	}
+	p := &pending{kind: opModerate, action: action, user: userID, seconds: seconds, reason: reason}
+	p.frame = moderateFrame(action, userID, seconds, reason)
+	r := c.request(ctx, p)
+	if r.err != nil {
+		return Moderated{}, r.err
+	}
+	return *r.ev.(*Moderated), nil
+}
+
+// SlowMode sets the room's slow mode, for a moderator's or a service's
+// token: members must then wait seconds between two messages (0 turns it
+// off). It returns the room's room_settings once it says so, or the room's
+// refusal as a *RoomError (forbidden, invalid_seconds). It waits as Send
+// does; one in flight at a drop is done if the rejoined room has those
+// settings (what it returns then has no Raw), and is sent again otherwise.
+func (c *Client) SlowMode(ctx context.Context, seconds int64) (RoomSettings, error) {
+	r := c.request(ctx, &pending{kind: opSlowMode, seconds: seconds, frame: slowModeFrame(seconds)})
+	if r.err != nil {
+		return RoomSettings{}, r.err
+	}
+	return *r.ev.(*RoomSettings), nil
+}
+
+// request writes p's frame now if joined, or queues it, and waits for its
+// answer: see Send.
+func (c *Client) request(ctx context.Context, p *pending) result {
+	p.done = make(chan result, 1)
 	c.wmu.Lock()
 	c.mu.Lock()
 	switch {
@@ -373,18 +513,18 @@ func (c *Client) Send(ctx context.Context, text string) (Message, error) {
 		err := c.err
 		c.mu.Unlock()
 		c.wmu.Unlock()
-		return Message{}, err
+		return result{err: err}
 	case c.joined:
 		c.inflight = append(c.inflight, p)
 		conn := c.conn
 		c.mu.Unlock()
-		c.write(conn, messageFrame(text)) // a failed write drops conn; the resume decides
+		c.write(conn, p.frame) // a failed write drops conn; the resume decides
 		c.wmu.Unlock()
 	default:
 		if len(c.queue)+len(c.unconfirmed) >= c.opts.QueueSize {
 			c.mu.Unlock()
 			c.wmu.Unlock()
-			return Message{}, ErrQueueFull
+			return result{err: ErrQueueFull}
 		}
 		c.queue = append(c.queue, p)
 		c.mu.Unlock()
@@ -392,17 +532,72 @@ func (c *Client) Send(ctx context.Context, text string) (Message, error) {
 	}
 	select {
 	case r := <-p.done:
-		return r.msg, r.err
+		return r
 	case <-ctx.Done():
 		c.mu.Lock()
-		if i := slices.Index(c.queue, p); i >= 0 {
-			c.queue = slices.Delete(c.queue, i, i+1)
+		c.queue = slices.DeleteFunc(c.queue, func(q *pending) bool { return q == p })
+		if p.kind != opMessage {
+			// Forgotten: an answer that never comes (the room's frame
+			// budget drops frames unanswered) must not take the answer of
+			// a later request.
+			c.inflight = slices.DeleteFunc(c.inflight, func(q *pending) bool { return q == p })
+			c.unconfirmed = slices.DeleteFunc(c.unconfirmed, func(q *pending) bool { return q == p })
 		}
 		c.mu.Unlock()
-		return Message{}, ctx.Err()
+		return result{err: ctx.Err()}
 	}
 }
 
 func messageFrame(text string) []byte {
 	return protocol.Marshal(protocol.MessageRequest{Type: protocol.TypeMessage, Text: text})
+}
+
+// The frames of the other requests, which protocol has no structs for.
+
+func editFrame(id int64, text string) []byte {
+	w := jwriter.Writer{NoEscapeHTML: true}
+	w.RawString(`{"type":"edit","id":`)
+	w.Int64(id)
+	w.RawString(`,"text":`)
+	w.String(text)
+	w.RawByte('}')
+	b, _ := w.BuildBytes()
+	return b
+}
+
+func deleteFrame(id int64) []byte {
+	w := jwriter.Writer{NoEscapeHTML: true}
+	w.RawString(`{"type":"delete","id":`)
+	w.Int64(id)
+	w.RawByte('}')
+	b, _ := w.BuildBytes()
+	return b
+}
+
+func moderateFrame(action Action, user string, seconds int64, reason string) []byte {
+	w := jwriter.Writer{NoEscapeHTML: true}
+	w.RawString(`{"type":`)
+	w.String(string(action))
+	w.RawString(`,"userId":`)
+	w.String(user)
+	if seconds != 0 {
+		w.RawString(`,"seconds":`)
+		w.Int64(seconds)
+	}
+	if reason != "" {
+		w.RawString(`,"reason":`)
+		w.String(reason)
+	}
+	w.RawByte('}')
+	b, _ := w.BuildBytes()
+	return b
+}
+
+func slowModeFrame(seconds int64) []byte {
+	w := jwriter.Writer{NoEscapeHTML: true}
+	w.RawString(`{"type":"slow_mode","seconds":`)
+	w.Int64(seconds)
+	w.RawByte('}')
+	b, _ := w.BuildBytes()
+	return b
 }

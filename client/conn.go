@@ -102,9 +102,9 @@ func httpError(res *http.Response) *HTTPError {
 	he := &HTTPError{StatusCode: res.StatusCode}
 	if res.Body != nil {
 		b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
-		var body protocol.HTTPError
+		var body protocol.BannedBody // {"error","message"}, and until for a ban
 		if protocol.Unmarshal(b, &body) == nil {
-			he.Code, he.Message = body.Error, body.Message
+			he.Code, he.Message, he.Until = body.Error, body.Message, untilOf(body.Until)
 		}
 	}
 	return he
@@ -121,6 +121,10 @@ func (c *Client) run(conn *websocket.Conn) {
 		}
 		if fe := (errFatal{}); errors.As(err, &fe) {
 			c.end(fe.err, true)
+			return
+		}
+		if websocket.CloseStatus(err) == protocol.CloseModerated {
+			c.end(c.oustedError(err), true)
 			return
 		}
 		c.mu.Lock()
@@ -164,10 +168,34 @@ func (c *Client) run(conn *websocket.Conn) {
 	}
 }
 
+// oustedError is the error that ends a client whose connection the room
+// closed with 4003: its user was kicked or banned. It tells the event that
+// preceded the close when the client saw it.
+func (c *Client) oustedError(err error) *RoomError {
+	var ce websocket.CloseError
+	errors.As(err, &ce)
+	re := &RoomError{Code: ce.Reason, Message: "the room closed the connection: " + ce.Reason}
+	if re.Code != protocol.CodeBanned {
+		re.Code = CodeKicked
+	}
+	c.mu.Lock()
+	ev := c.ousted
+	c.mu.Unlock()
+	if ev != nil {
+		verb := map[Action]string{Kick: "kicked", Ban: "banned"}[ev.Kind]
+		re.Message = fmt.Sprintf("%s by %s", verb, ev.By)
+		if ev.Reason != "" {
+			re.Message += ": " + ev.Reason
+		}
+		re.Until = ev.Until
+	}
+	return re
+}
+
 // serve runs one socket until it ends, and returns why.
 func (c *Client) serve(conn *websocket.Conn) error {
 	c.mu.Lock()
-	c.conn, c.joined, c.self = conn, false, c.opts.UserID
+	c.conn, c.joined, c.self, c.joinSlow = conn, false, c.opts.UserID, 0
 	c.mu.Unlock()
 	c.emit(&Status{State: Connecting})
 
@@ -349,7 +377,7 @@ func (c *Client) handle(conn *websocket.Conn, data []byte) error {
 		c.mu.Lock()
 		var echo *pending
 		if f.UserID == c.self {
-			echo = take(&c.inflight, f.Text)
+			echo = take(&c.inflight, isSend(f.Text))
 		}
 		fresh := f.ID > c.lastID
 		if fresh {
@@ -357,25 +385,90 @@ func (c *Client) handle(conn *websocket.Conn, data []byte) error {
 		}
 		c.mu.Unlock()
 		if echo != nil {
-			echo.resolve(m, nil)
+			echo.resolve(result{msg: m})
 		}
 		if fresh {
 			c.emit(&m)
 		}
+	case protocol.TypeRoomSettings:
+		var f protocol.RoomSettings
+		if protocol.Unmarshal(data, &f) != nil {
+			return nil
+		}
+		ev := &RoomSettings{SlowModeSeconds: f.SlowModeSeconds, Raw: data}
+		c.mu.Lock()
+		var echo *pending
+		if c.joined {
+			echo = take(&c.inflight, answeredBy(c.self, ev))
+		} else {
+			c.joinSlow = f.SlowModeSeconds
+		}
+		c.mu.Unlock()
+		if echo != nil {
+			echo.resolve(result{ev: ev})
+		}
+		c.emit(ev)
 	case protocol.TypeError:
-		var f protocol.RateLimited // an error frame, with retryAfterMs when present
+		var f protocol.ModerationError // an error frame, with retryAfterMs or until when present
 		if protocol.Unmarshal(data, &f) != nil {
 			return nil
 		}
 		return c.onError(conn, f, data)
+	default:
+		ev, ok := changeOf(head.Type, data)
+		if !ok {
+			return nil
+		}
+		pos := Position(ev)
+		c.mu.Lock()
+		echo := take(&c.inflight, answeredBy(c.self, ev))
+		if m, ok := ev.(*Moderated); ok && m.UserID == c.self && (m.Kind == Kick || m.Kind == Ban) {
+			c.ousted = m // the 4003 close follows
+		}
+		fresh := pos > c.lastID
+		if fresh {
+			c.lastID = pos
+		}
+		c.mu.Unlock()
+		if echo != nil {
+			echo.resolve(result{ev: ev})
+		}
+		if fresh {
+			c.emit(ev)
+		}
 	}
 	return nil
 }
 
+// answeredBy matches the request that ev, a change the room announced,
+// confirms: an edit or a deletion of self's, a moderation action by self,
+// the slow mode asked for.
+func answeredBy(self string, ev Event) func(*pending) bool {
+	return func(p *pending) bool {
+		switch ev := ev.(type) {
+		case *MessageEdited:
+			return p.kind == opEdit && ev.UserID == self && p.id == ev.MessageID && p.text == ev.Text
+		case *MessageDeleted:
+			return p.kind == opDelete && ev.By == self && p.id == ev.MessageID
+		case *Moderated:
+			return p.kind == opModerate && ev.By == self && p.action == ev.Kind && p.user == ev.UserID
+		case *RoomSettings:
+			return p.kind == opSlowMode && p.seconds == ev.SlowModeSeconds
+		}
+		return false
+	}
+}
+
+// isSend matches a send of text.
+func isSend(text string) func(*pending) bool {
+	return func(p *pending) bool { return p.kind == opMessage && p.text == text }
+}
+
 // onError acts on an error frame: during the join it may end the client or
 // redo the join; once joined it answers the oldest unanswered send.
-func (c *Client) onError(conn *websocket.Conn, f protocol.RateLimited, data []byte) error {
-	re := &RoomError{Code: f.Code, Message: f.Message, RetryAfter: time.Duration(f.RetryAfterMs) * time.Millisecond}
+func (c *Client) onError(conn *websocket.Conn, f protocol.ModerationError, data []byte) error {
+	re := &RoomError{Code: f.Code, Message: f.Message, RetryAfter: time.Duration(f.RetryAfterMs) * time.Millisecond,
+		Until: untilOf(f.Until)}
 	c.mu.Lock()
 	if !c.joined {
 		switch {
@@ -402,22 +495,21 @@ func (c *Client) onError(conn *websocket.Conn, f protocol.RateLimited, data []by
 		c.emit(&Error{Err: re, Raw: data})
 		return nil
 	}
-	var p *pending
-	if messageCodes[f.Code] && len(c.inflight) > 0 {
-		p = c.inflight[0]
-		c.inflight = c.inflight[1:]
-		re.Text = p.text
+	p := take(&c.inflight, func(p *pending) bool { return answers[p.kind][f.Code] })
+	if p != nil {
+		p.refused(re)
 	}
 	c.mu.Unlock()
 	if p != nil {
-		p.resolve(Message{}, re)
+		p.fail(re)
 	}
 	c.emit(&Error{Err: re, Raw: data})
 	return nil
 }
 
-// joinedWith completes the join with its history: it confirms the sends the
-// history holds, delivers what is new, and sends what waited.
+// joinedWith completes the join with its history: it confirms the requests
+// the history shows were carried out, delivers what is new, and sends what
+// waited.
 func (c *Client) joinedWith(conn *websocket.Conn, f protocol.History, data []byte) {
 	c.wmu.Lock()
 	c.mu.Lock()
@@ -426,58 +518,127 @@ func (c *Client) joinedWith(conn *websocket.Conn, f protocol.History, data []byt
 		c.wmu.Unlock()
 		return
 	}
-	hist := &History{Truncated: f.Truncated, Resumed: c.joinedSince, Reset: c.resetNext, Raw: data}
+	// since is the join's resume point: what was delivered before.
+	since, resumed, reset := c.lastID, c.joinedSince, c.resetNext
+	hist := &History{Truncated: f.Truncated, Resumed: resumed, Reset: reset, Raw: data}
 	c.resetNext = false
 	c.joined, c.everJoined, c.lastJoinOK = true, true, true
 	type confirmed struct {
 		p *pending
-		m Message
+		r result
 	}
 	var ok []confirmed
+	// The positions after since that the resume shows, and whether one of
+	// ours among them was edited: an edited message no longer shows the
+	// text that was sent.
+	shown := map[int64]bool{}
+	ownEdited := false
+	top := since
 	for _, sm := range f.Messages {
 		m := messageOf(sm, nil)
-		if sm.UserID == c.self {
-			if p := take(&c.unconfirmed, sm.Text); p != nil {
-				ok = append(ok, confirmed{p, m})
+		after := !resumed || sm.ID > since
+		if sm.ID > since {
+			shown[sm.ID] = true
+		}
+		if sm.UserID == c.self && after {
+			if sm.EditedAt != "" {
+				ownEdited = true
+			} else if p := take(&c.unconfirmed, isSend(sm.Text)); p != nil {
+				ok = append(ok, confirmed{p, result{msg: m}})
 			}
 		}
-		if sm.ID > c.lastID {
+		if sm.ID > since {
 			hist.Messages = append(hist.Messages, m)
-			c.lastID = sm.ID
+			top = max(top, sm.ID)
 		}
 	}
-	// What the old connection may have lost goes first, then what was sent
-	// while not joined. With a truncated history there is no telling whether
-	// the room has a text, so it fails instead of risking a duplicate.
-	retry := c.unconfirmed
-	c.unconfirmed = nil
-	var unsure []*pending
-	if f.Truncated && len(retry) > 0 {
-		unsure, retry = retry, nil
+	// The changes: edits and deletions of messages at or before since, and
+	// moderation events.
+	for _, raw := range f.Changes {
+		var head protocol.Pong
+		if protocol.Unmarshal(raw, &head) != nil {
+			continue
+		}
+		ev, isChange := changeOf(head.Type, raw)
+		if !isChange {
+			continue
+		}
+		pos := Position(ev)
+		if p := take(&c.unconfirmed, answeredBy(c.self, ev)); p != nil {
+			ok = append(ok, confirmed{p, result{ev: ev}})
+		} else if d, isDelete := ev.(*MessageDeleted); isDelete {
+			// Deleted by someone else: what a delete wanted is done.
+			if p := take(&c.unconfirmed, func(p *pending) bool { return p.kind == opDelete && p.id == d.MessageID }); p != nil {
+				ok = append(ok, confirmed{p, result{ev: ev}})
+			}
+		}
+		if pos > since {
+			shown[pos] = true
+			hist.Changes = append(hist.Changes, ev)
+			top = max(top, pos)
+		}
 	}
-	out := slices.Concat(retry, c.queue)
+	c.lastID = top
+	// A hole after since is a message edited or deleted after since, whose
+	// positions the room folded away: it may have been one of ours.
+	gap := resumed && !reset && int64(len(shown)) != top-since
+	// What the old connection may have lost goes first, then what waited
+	// for a connection. When the resume cannot tell whether the room has a
+	// text, it fails instead of risking a duplicate; an edit, a delete or a
+	// moderation action when the history is truncated (its changes may be
+	// cut) or starts over (its ids may name other messages now). Slow mode
+	// is done when the room already has it.
+	unsureText := f.Truncated || ownEdited || gap
+	unsureAction := f.Truncated || reset
+	var retry, unsure, stale []*pending
+	for _, p := range c.unconfirmed {
+		switch {
+		case p.kind == opSlowMode && p.seconds == c.joinSlow:
+			ok = append(ok, confirmed{p, result{ev: &RoomSettings{SlowModeSeconds: p.seconds}}})
+		case p.kind == opSlowMode:
+			retry = append(retry, p)
+		case p.kind == opMessage && unsureText, p.kind != opMessage && unsureAction:
+			unsure = append(unsure, p)
+		default:
+			retry = append(retry, p)
+		}
+	}
+	c.unconfirmed = nil
+	for _, p := range c.queue {
+		if reset && (p.kind == opEdit || p.kind == opDelete) {
+			stale = append(stale, p)
+		} else {
+			retry = append(retry, p)
+		}
+	}
 	c.queue = nil
-	c.inflight = append(c.inflight, out...)
+	c.inflight = append(c.inflight, retry...)
 	c.mu.Unlock()
-	for _, p := range out {
-		c.write(conn, messageFrame(p.text))
+	for _, p := range retry {
+		c.write(conn, p.frame)
 	}
 	c.wmu.Unlock()
 
 	for _, x := range ok {
-		x.p.resolve(x.m, nil)
+		x.p.resolve(x.r)
 	}
 	for _, p := range unsure {
-		p.resolve(Message{}, ErrUnconfirmed)
+		p.fail(ErrUnconfirmed)
+	}
+	for _, p := range stale {
+		p.fail(ErrReset)
 	}
 	c.emit(hist)
+	for _, ev := range hist.Changes {
+		c.emit(ev)
+	}
 	c.emit(&Status{State: Open})
 }
 
-// take removes the oldest pending send of text from list.
-func take(list *[]*pending, text string) *pending {
+// take removes the oldest pending request that match accepts from list.
+func take(list *[]*pending, match func(*pending) bool) *pending {
 	for i, p := range *list {
-		if p.text == text {
+		if match(p) {
 			*list = slices.Delete(*list, i, i+1)
 			return p
 		}

@@ -26,8 +26,9 @@
 // # Receiving: one channel, with back-pressure
 //
 // Everything that happens arrives on the one channel Events returns, as typed
-// values: *Message, *History, *UserJoined, *UserLeft, *Presence, *Error and
-// *Status. Read it with a type switch until it is closed:
+// values: *Message, *History, *MessageEdited, *MessageDeleted, *Moderated,
+// *RoomSettings, *UserJoined, *UserLeft, *Presence, *Error and *Status. Read
+// it with a type switch until it is closed:
 //
 //	for ev := range c.Events() {
 //		switch ev := ev.(type) {
@@ -53,7 +54,34 @@
 // dropped: Close means the consumer is done.
 //
 // Each event that comes from a frame carries Raw, the frame exactly as
-// received. Pongs are not events.
+// received (for a change of a History, that change's part of the history
+// frame). Pongs are not events.
+//
+// # Positions, edits and deletions
+//
+// Messages, edits (*MessageEdited), deletions (*MessageDeleted) and
+// moderation events (*Moderated) take places in one increasing sequence of
+// positions: a Message's ID, the others' ID. Positions may skip (a message
+// deleted before it was seen leaves a hole). LastID is the highest position
+// delivered, whatever the event, and each position is delivered once. On a
+// resume the History carries, besides the messages missed, Changes: the
+// edits and deletions of messages delivered before, and the moderation
+// events missed, in order. They are also delivered as their own events right
+// after the History, so that a consumer that applies *MessageEdited and
+// *MessageDeleted as they come ends with the view of one that never left.
+// A History's messages carry EditedAt when they were edited.
+//
+// Edit(ctx, id, text) and Delete(ctx, id) change a message and return the
+// room's answer: the message_edited or message_deleted that confirms it, or
+// the refusal as a *RoomError (not_found, forbidden, ...). With a moderator's
+// or a service's token, Moderate kicks, bans (for some seconds, or until
+// lifted), unbans, mutes and unmutes a user, and SlowMode sets how long
+// members wait between messages; each returns the room's *Moderated or
+// *RoomSettings, or its refusal. They wait for the room's answer as Send
+// does, and the same rule of matching applies: the room answers each
+// request in order, with its echo or an error, so an error answers the
+// oldest request in flight that such an error can answer (RoomError.Request
+// says which kind).
 //
 // # Sending: exactly once
 //
@@ -73,9 +101,15 @@
 // bounded queue (Options.QueueSize) and go out in order after the rejoin; a
 // send that does not fit fails at once with ErrQueueFull. A send that was on
 // the wire when the connection dropped is sent again only if the resumed
-// history lacks it, so it is stored exactly once. If that history is
-// truncated there is no telling, and the send fails with ErrUnconfirmed
-// rather than risk a duplicate.
+// history lacks it, so it is stored exactly once. If that history cannot
+// tell (it is truncated, one of this user's messages in it was edited, or a
+// position after the resume point is missing, a message edited or deleted
+// meanwhile), the send fails with ErrUnconfirmed rather than risk a
+// duplicate. A text the room refused (muted, slow_mode, rate_limited, ...)
+// has had its answer and is never sent again. An edit, a delete or a
+// moderation action cut off by a drop is looked for in the resume's changes:
+// found, it returns it; otherwise it is sent again, or fails with
+// ErrUnconfirmed when the history is truncated or starts over.
 //
 // # Reconnecting and resuming
 //
@@ -90,9 +124,14 @@
 // a whole interval is considered dead and replaced.
 //
 // Errors that cannot heal end the client: an HTTP 400, 401, 403 or 404 at the
-// upgrade (an *HTTPError), and a join refused with invalid_user_id,
-// forbidden, already_joined or banned (a *RoomError). Anything else (refused
-// connections, 5xx, closes) is retried.
+// upgrade (an *HTTPError; a banned user's 403 has Code "banned" and Until),
+// a join refused with invalid_user_id, forbidden, already_joined or banned
+// (a *RoomError), and a connection the room closes with 4003 because this
+// client's user was kicked or banned: the client does not come back, and
+// ends with a *RoomError whose Code is CodeKicked or "banned" (with the
+// moderator, the reason and Until of the *Moderated event that came just
+// before). Anything else (refused connections, 5xx, other closes) is
+// retried.
 //
 // # The HTTP room API
 //

@@ -10,24 +10,50 @@ import (
 )
 
 // RoomError is an error frame from the room: a refused send (message_too_long,
-// rate_limited, content_blocked, ...) or a refused join.
+// rate_limited, muted, slow_mode, ...), a refused edit, delete or
+// moderation action (not_found, forbidden, invalid_id, ...) or a refused
+// join. It is also how the client ends when the room closes its connection
+// because its user was kicked or banned (Code CodeKicked or
+// protocol.CodeBanned).
 type RoomError struct {
-	// Code is the frame's code, one of protocol's Code* constants.
+	// Code is the frame's code, one of protocol's Code* constants (or
+	// CodeKicked).
 	Code    string
 	Message string
-	// RetryAfter is when the next message will pass (rate_limited only).
+	// RetryAfter is when the next message will pass (rate_limited,
+	// slow_mode).
 	RetryAfter time.Duration
-	// Text is the refused send's text, when the error answered a send.
+	// Until is when a mute or a ban ends (muted, banned), when the room
+	// said; zero when it lasts until it is lifted, or for other codes.
+	Until time.Time
+	// Request is the type of the request the error answered
+	// (protocol.TypeMessage, TypeEdit, TypeDelete, TypeKick, ...,
+	// TypeSlowMode), or "" when it answered none of this client's.
+	Request string
+	// Text is the refused send's or edit's text.
 	Text string
+	// MessageID is the message of a refused edit or delete.
+	MessageID int64
+	// UserID is the user of a refused moderation action.
+	UserID string
 }
 
-// Error reads "code: message", with the retry delay when there is one.
+// Error reads "code: message", with the retry delay or the end of a mute or
+// ban when there is one.
 func (e *RoomError) Error() string {
+	msg := e.Code + ": " + e.Message
 	if e.RetryAfter > 0 {
-		return fmt.Sprintf("%s: %s (retry after %v)", e.Code, e.Message, e.RetryAfter)
+		msg += fmt.Sprintf(" (retry after %v)", e.RetryAfter)
 	}
-	return e.Code + ": " + e.Message
+	if !e.Until.IsZero() {
+		msg += " (until " + e.Until.Format(time.RFC3339) + ")"
+	}
+	return msg
 }
+
+// CodeKicked is the Code of the RoomError that ends a client whose user was
+// kicked (a 4003 close with reason "kicked"). A ban's is protocol.CodeBanned.
+const CodeKicked = "kicked"
 
 // HTTPError is an HTTP request the server refused: a WebSocket upgrade or a
 // room API call. Code and Message come from the JSON error body.
@@ -35,6 +61,9 @@ type HTTPError struct {
 	StatusCode int
 	Code       string
 	Message    string
+	// Until is when a ban ends, for the 403 "banned" that refuses a banned
+	// user's upgrade; zero when it lasts until it is lifted.
+	Until time.Time
 }
 
 // Error reads "HTTP status: code: message".
@@ -59,7 +88,12 @@ var (
 	// ErrUnconfirmed is returned by a Send whose connection dropped before
 	// the room answered, when the resumed history was truncated: the room
 	// may or may not have stored the text, and it is not sent again.
-	ErrUnconfirmed = errors.New("client: the connection dropped before the room confirmed the message and the resumed history is truncated; it may or may not have been stored")
+	ErrUnconfirmed = errors.New("client: the connection dropped before the room confirmed the request and the resumed history cannot tell whether it was carried out")
+	// ErrReset is returned by an Edit or a Delete that waited for a
+	// connection when the room turned out to no longer know the resume
+	// point (History.Reset): its message ids may now name other messages,
+	// so it was not sent.
+	ErrReset = errors.New("client: the room's history started over; the edit or delete was not sent, since its message id may now name another message")
 )
 
 // fatalJoinCodes are the join refusals that no retry can heal.
@@ -67,19 +101,34 @@ var fatalJoinCodes = map[string]bool{
 	protocol.CodeInvalidUserID: true,
 	protocol.CodeForbidden:     true,
 	protocol.CodeAlreadyJoined: true,
-	"banned":                   true,
+	protocol.CodeBanned:        true,
 }
 
-// messageCodes are the error codes that answer one message: each refuses the
-// oldest send on the connection that the room has not answered yet.
-var messageCodes = map[string]bool{
-	protocol.CodeInvalidMessage: true,
-	protocol.CodeMessageTooLong: true,
-	protocol.CodeRateLimited:    true,
-	protocol.CodeContentBlocked: true,
-	protocol.CodeNotJoined:      true,
-	protocol.CodeStorage:        true,
-	protocol.CodeForbidden:      true,
+// answers lists, for each kind of request, the error codes that can answer
+// it. The room answers a connection's requests in order, each with its echo
+// or an error, so an error answers the oldest request in flight that can
+// get it (a frame the room's frame budget drops unanswered cannot then
+// take the answer of a later request of another kind).
+var answers = map[opKind]map[string]bool{
+	opMessage: set(protocol.CodeInvalidMessage, protocol.CodeMessageTooLong, protocol.CodeRateLimited,
+		protocol.CodeContentBlocked, protocol.CodeNotJoined, protocol.CodeStorage, protocol.CodeForbidden,
+		protocol.CodeMuted, protocol.CodeSlowMode),
+	opEdit: set(protocol.CodeInvalidMessage, protocol.CodeMessageTooLong, protocol.CodeRateLimited,
+		protocol.CodeContentBlocked, protocol.CodeNotJoined, protocol.CodeStorage, protocol.CodeForbidden,
+		protocol.CodeNotFound, protocol.CodeInvalidID),
+	opDelete: set(protocol.CodeRateLimited, protocol.CodeNotJoined, protocol.CodeStorage, protocol.CodeForbidden,
+		protocol.CodeNotFound, protocol.CodeInvalidID),
+	opModerate: set(protocol.CodeRateLimited, protocol.CodeStorage, protocol.CodeForbidden, protocol.CodeNotFound,
+		protocol.CodeInvalidUserID, protocol.CodeInvalidSeconds, protocol.CodeInvalidReason),
+	opSlowMode: set(protocol.CodeRateLimited, protocol.CodeStorage, protocol.CodeForbidden, protocol.CodeInvalidSeconds),
+}
+
+func set(codes ...string) map[string]bool {
+	m := make(map[string]bool, len(codes))
+	for _, c := range codes {
+		m[c] = true
+	}
+	return m
 }
 
 // fatal reports whether err ends the client: a refusal that a retry cannot

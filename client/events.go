@@ -8,8 +8,9 @@ import (
 )
 
 // Event is one thing that happened, as delivered by Events: a *Message,
-// *History, *UserJoined, *UserLeft, *Presence, *Error or *Status. The set is
-// closed; use a type switch.
+// *History, *MessageEdited, *MessageDeleted, *Moderated, *RoomSettings,
+// *UserJoined, *UserLeft, *Presence, *Error or *Status. The set is closed;
+// use a type switch.
 type Event interface{ event() }
 
 // Raw is the frame an event came from, exactly as received, or nil for a
@@ -28,8 +29,34 @@ func Raw(ev Event) []byte {
 		return ev.Raw
 	case *Error:
 		return ev.Raw
+	case *MessageEdited:
+		return ev.Raw
+	case *MessageDeleted:
+		return ev.Raw
+	case *Moderated:
+		return ev.Raw
+	case *RoomSettings:
+		return ev.Raw
 	}
 	return nil
+}
+
+// Position returns the place in the room's sequence of an event that has
+// one: a Message's id, or the ID of a MessageEdited, MessageDeleted or
+// Moderated. It is 0 for the others. LastID is the highest position
+// delivered.
+func Position(ev Event) int64 {
+	switch ev := ev.(type) {
+	case *Message:
+		return ev.ID
+	case *MessageEdited:
+		return ev.ID
+	case *MessageDeleted:
+		return ev.ID
+	case *Moderated:
+		return ev.ID
+	}
+	return 0
 }
 
 // Message is a chat message: a live one on Events, one entry of a History, or
@@ -42,15 +69,20 @@ type Message struct {
 	// Time is the server's timestamp, parsed; Timestamp is it as written.
 	Time      time.Time
 	Timestamp string
+	// EditedAt is when the text was last edited, as a History tells it; it
+	// is zero for a message never edited, and for a live message (an edit
+	// arrives as a MessageEdited).
+	EditedAt time.Time
 	// Raw is a live message's frame exactly as received; it is nil in a
 	// History (whose Raw is the frame) and in what Send returns from one.
 	Raw []byte
 }
 
 // History is the backlog that answers each join: the latest messages on a
-// first join, only those missed on a resume. Messages at or below the last id
-// already delivered are left out, so across History and Message every id
-// arrives once. The client is open once it has been delivered.
+// first join, only those missed on a resume. Messages and changes at or below
+// the last position already delivered are left out, so across History,
+// Message and the other positioned events every position arrives once. The
+// client is open once it has been delivered.
 type History struct {
 	Messages []Message
 	// Truncated says older messages were left out: more than the room sends
@@ -61,7 +93,104 @@ type History struct {
 	// Reset says the room no longer knew the resume point (invalid_since):
 	// this history starts over from the room's latest messages.
 	Reset bool
+	// Changes are, on a resume, what happened while away that is not a new
+	// message: edits and deletions of messages already delivered
+	// (*MessageEdited, *MessageDeleted) and moderation events
+	// (*Moderated), in the room's order, those at or below the last
+	// position already delivered left out. Each of them is also delivered
+	// on Events as its own event, the same value, right after this History
+	// and before the Status that says Open: a consumer that handles those
+	// events live needs nothing else to end with the view of one that never
+	// left, and must not apply Changes a second time. (An edit of a message
+	// in Messages is already in its text and EditedAt; a message deleted
+	// while away is simply not there.)
+	Changes []Event
+	Raw     []byte
+}
+
+// MessageEdited is a message_edited frame: a message's text was replaced
+// by its author. It arrives live, and among a resume's History.Changes.
+type MessageEdited struct {
+	// ID is the edit's own position in the room's sequence (which message
+	// ids share); MessageID is the message it changed.
+	ID        int64
+	MessageID int64
+	UserID    string
+	Text      string
+	EditedAt  time.Time
+	Raw       []byte
+}
+
+// MessageDeleted is a message_deleted frame: a message is gone, its text
+// with it, deleted By its author or a moderator.
+type MessageDeleted struct {
+	// ID is the deletion's position; MessageID the message that is gone.
+	ID        int64
+	MessageID int64
+	By        string
+	Time      time.Time
+	Raw       []byte
+}
+
+// Action is a moderation action: what Moderate does, and what a Moderated
+// event tells. Its value is the frame type that asks for it.
+type Action string
+
+// The moderation actions.
+const (
+	Kick   Action = protocol.TypeKick
+	Ban    Action = protocol.TypeBan
+	Unban  Action = protocol.TypeUnban
+	Mute   Action = protocol.TypeMute
+	Unmute Action = protocol.TypeUnmute
+)
+
+// actionEvent is the event type each action announces, and eventAction
+// the reverse.
+var (
+	actionEvent = map[Action]string{
+		Kick:   protocol.TypeUserKicked,
+		Ban:    protocol.TypeUserBanned,
+		Unban:  protocol.TypeUserUnbanned,
+		Mute:   protocol.TypeUserMuted,
+		Unmute: protocol.TypeUserUnmuted,
+	}
+	eventAction = map[string]Action{
+		protocol.TypeUserKicked:   Kick,
+		protocol.TypeUserBanned:   Ban,
+		protocol.TypeUserUnbanned: Unban,
+		protocol.TypeUserMuted:    Mute,
+		protocol.TypeUserUnmuted:  Unmute,
+	}
+)
+
+// Moderated is a moderation event (user_kicked, user_banned,
+// user_unbanned, user_muted, user_unmuted): By did Kind to UserID. A
+// kicked or banned user's connections are closed right after it; when that
+// user is this client's, the client ends (see the package doc).
+type Moderated struct {
+	Kind Action
+	// ID is the event's position in the room's sequence.
+	ID     int64
+	UserID string
+	By     string
+	// Reason is the moderator's reason, if any (kick, ban, mute).
+	Reason string
+	// Until is when a ban or a mute ends; it is zero when it lasts until it
+	// is lifted, and for the other kinds.
+	Until time.Time
+	Time  time.Time
 	Raw   []byte
+}
+
+// RoomSettings is a room_settings frame: the room's settings, sent to
+// everyone when they change and to a joining client (before its History)
+// when they are not the defaults.
+type RoomSettings struct {
+	// SlowModeSeconds is how long a member must wait between two messages;
+	// 0 when slow mode is off. Moderators and services are never slowed.
+	SlowModeSeconds int64
+	Raw             []byte
 }
 
 // UserJoined is a user_joined frame: a user's first connection joined. The
@@ -152,6 +281,11 @@ func (*Presence) event()   {}
 func (*Error) event()      {}
 func (*Status) event()     {}
 
+func (*MessageEdited) event()  {}
+func (*MessageDeleted) event() {}
+func (*Moderated) event()      {}
+func (*RoomSettings) event()   {}
+
 // parseTime reads a wire timestamp; a malformed one is the zero time.
 func parseTime(s string) time.Time {
 	t, _ := time.Parse(protocol.TimeLayout, s)
@@ -159,5 +293,51 @@ func parseTime(s string) time.Time {
 }
 
 func messageOf(m protocol.StoredMessage, raw []byte) Message {
-	return Message{ID: m.ID, UserID: m.UserID, Text: m.Text, Time: parseTime(m.Timestamp), Timestamp: m.Timestamp, Raw: raw}
+	msg := Message{ID: m.ID, UserID: m.UserID, Text: m.Text, Time: parseTime(m.Timestamp), Timestamp: m.Timestamp, Raw: raw}
+	if m.EditedAt != "" {
+		msg.EditedAt = parseTime(m.EditedAt)
+	}
+	return msg
+}
+
+// untilOf reads a ban's or a mute's end: zero for none or null.
+func untilOf(u *protocol.Until) time.Time {
+	if u == nil || u.At == "" {
+		return time.Time{}
+	}
+	return parseTime(u.At)
+}
+
+// changeOf decodes a frame that takes a position without being a message
+// (message_edited, message_deleted, the moderation events), as live or in
+// a History's changes; ok is false for anything else, or a frame that does
+// not decode.
+func changeOf(typ string, data []byte) (ev Event, ok bool) {
+	switch typ {
+	case protocol.TypeMessageEdited:
+		var f protocol.MessageEdited
+		if protocol.Unmarshal(data, &f) != nil {
+			return nil, false
+		}
+		return &MessageEdited{ID: f.ID, MessageID: f.MessageID, UserID: f.UserID, Text: f.Text, EditedAt: parseTime(f.EditedAt), Raw: data}, true
+	case protocol.TypeMessageDeleted:
+		var f protocol.MessageDeleted
+		if protocol.Unmarshal(data, &f) != nil {
+			return nil, false
+		}
+		return &MessageDeleted{ID: f.ID, MessageID: f.MessageID, By: f.By, Time: parseTime(f.Timestamp), Raw: data}, true
+	}
+	kind, isModeration := eventAction[typ]
+	if !isModeration {
+		return nil, false
+	}
+	var f protocol.Moderation
+	if protocol.Unmarshal(data, &f) != nil {
+		return nil, false
+	}
+	m := &Moderated{Kind: kind, ID: f.ID, UserID: f.UserID, By: f.By, Until: untilOf(f.Until), Time: parseTime(f.Timestamp), Raw: data}
+	if f.Reason != nil {
+		m.Reason = *f.Reason
+	}
+	return m, true
 }

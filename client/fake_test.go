@@ -18,15 +18,26 @@ import (
 
 // fakeRoom is a small room server that speaks the wire protocol over a real
 // WebSocket (coder/websocket's Accept on an httptest server): join with since,
-// presence, history, message echo and broadcast, pings. Hooks let a test
-// refuse upgrades, refuse joins, and drop a socket around a message. It
-// records what it saw, and every change wakes waitFor.
+// presence, history (with a resume's changes), message echo and broadcast,
+// edits and deletions, moderation (kick, ban, mute, slow mode, with 4003
+// closes), pings. Messages and changes share one sequence of positions.
+// Hooks let a test refuse upgrades, refuse joins, and drop a socket around
+// a message or a change. It records what it saw, and every change wakes
+// waitFor.
 type fakeRoom struct {
 	srv *httptest.Server
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every change
+	last      int64         // the last position taken
 	msgs      []protocol.StoredMessage
+	changes   []fakeChange
+	mods      map[string]bool      // users whose frames moderate
+	bans      map[string]string    // banned users, with until ("" for until lifted)
+	mutes     map[string]string    // muted users, likewise
+	slow      int64                // slow mode's seconds
+	lastPost  map[string]time.Time // for slow mode
+	frames    []string             // the edit, delete and moderation frames received
 	conns     map[*fakeConn]bool
 	upgrades  int      // upgrade requests, refused or not
 	tokens    []string // the bearer token of each upgrade request
@@ -44,11 +55,25 @@ type fakeRoom struct {
 	// stores and broadcasts it to the others, then closes the sender's
 	// socket before its echo; any other value is an error code to answer.
 	onMessage func(text string) string
+	// onChange decides the fate of an edit, delete or moderation frame
+	// (not slow_mode's) as onMessage does: "" carries it out; "drop" closes
+	// the sender's socket without carrying it out; "apply-drop" carries it
+	// out and tells the others, then closes the sender's socket; "silent"
+	// answers nothing; any other value is an error code to answer. It is
+	// called under the room's lock.
+	onChange func(req protocol.Request) string
 	// ignoreSince sends the latest history even on a resume, as a room
 	// might after a restore: the client must drop what it already has.
 	ignoreSince bool
 	// freeze makes new sockets answer nothing, not even pings.
 	freeze bool
+}
+
+// fakeChange is an edit, a deletion or a moderation event at its position;
+// messageID is 0 for a moderation event.
+type fakeChange struct {
+	pos, messageID int64
+	frame          []byte
 }
 
 type fakeJoin struct {
@@ -71,7 +96,8 @@ func newFakeRoom(t testing.TB) *fakeRoom {
 
 // startFakeRoom starts a fake room; stop ends it.
 func startFakeRoom() *fakeRoom {
-	f := &fakeRoom{changed: make(chan struct{}), conns: map[*fakeConn]bool{}, resumeMax: 500}
+	f := &fakeRoom{changed: make(chan struct{}), conns: map[*fakeConn]bool{}, resumeMax: 500,
+		mods: map[string]bool{}, bans: map[string]string{}, mutes: map[string]string{}, lastPost: map[string]time.Time{}}
 	f.srv = httptest.NewServer(f)
 	return f
 }
@@ -83,6 +109,9 @@ func (f *fakeRoom) stop() {
 }
 
 func (f *fakeRoom) URL() string { return f.srv.URL }
+
+// fakeBanUntil is the end of the ban that a refused "banned" upgrade tells.
+const fakeBanUntil = "2030-01-02T03:04:05.000Z"
 
 // change wakes every waitFor; the caller holds mu.
 func (f *fakeRoom) change() {
@@ -164,12 +193,173 @@ func (f *fakeRoom) inject(user, text string) protocol.StoredMessage {
 	return m
 }
 
-// store appends a message; the caller holds mu.
+// store appends a message at the next position; the caller holds mu.
 func (f *fakeRoom) store(user, text string) protocol.StoredMessage {
-	m := protocol.StoredMessage{ID: int64(len(f.msgs) + 1), UserID: user, Text: text, Timestamp: protocol.Timestamp(time.Now())}
+	f.last++
+	m := protocol.StoredMessage{ID: f.last, UserID: user, Text: text, Timestamp: protocol.Timestamp(time.Now())}
 	f.msgs = append(f.msgs, m)
+	f.lastPost[user] = time.Now()
 	f.change()
 	return m
+}
+
+// find is the index of message id, or -1; the caller holds mu.
+func (f *fakeRoom) find(id int64) int {
+	return slices.IndexFunc(f.msgs, func(m protocol.StoredMessage) bool { return m.ID == id })
+}
+
+// editMsg edits message id at the next position, as user; the caller holds
+// mu. It returns the frame, or an error code.
+func (f *fakeRoom) editMsg(user string, id int64, text string) ([]byte, string) {
+	i := f.find(id)
+	switch {
+	case i < 0:
+		return nil, protocol.CodeNotFound
+	case f.msgs[i].UserID != user:
+		return nil, protocol.CodeForbidden
+	}
+	f.last++
+	now := protocol.Timestamp(time.Now())
+	frame := protocol.Marshal(protocol.MessageEdited{Type: protocol.TypeMessageEdited, ID: f.last, MessageID: id, UserID: user, Text: text, EditedAt: now})
+	f.msgs[i].Text, f.msgs[i].EditedAt = text, now
+	f.changes = append(f.changes, fakeChange{f.last, id, frame})
+	f.change()
+	return frame, ""
+}
+
+// deleteMsg deletes message id at the next position, by by; the caller
+// holds mu.
+func (f *fakeRoom) deleteMsg(by string, id int64) ([]byte, string) {
+	i := f.find(id)
+	switch {
+	case i < 0:
+		return nil, protocol.CodeNotFound
+	case f.msgs[i].UserID != by && !f.mods[by]:
+		return nil, protocol.CodeForbidden
+	}
+	f.last++
+	frame := protocol.Marshal(protocol.MessageDeleted{Type: protocol.TypeMessageDeleted, ID: f.last, MessageID: id, By: by, Timestamp: protocol.Timestamp(time.Now())})
+	f.msgs = slices.Delete(f.msgs, i, i+1)
+	f.changes = slices.DeleteFunc(f.changes, func(c fakeChange) bool { return c.messageID == id })
+	f.changes = append(f.changes, fakeChange{f.last, id, frame})
+	f.change()
+	return frame, ""
+}
+
+// moderateUser carries out a moderation frame by by; the caller holds mu.
+func (f *fakeRoom) moderateUser(by string, req protocol.Request) ([]byte, string) {
+	if !f.mods[by] {
+		return nil, protocol.CodeForbidden
+	}
+	switch req.Type {
+	case protocol.TypeKick:
+		if !slices.ContainsFunc(f.joined(nil), func(o *fakeConn) bool { return o.user == req.UserID }) {
+			return nil, protocol.CodeNotFound
+		}
+	case protocol.TypeUnban:
+		if _, ok := f.bans[req.UserID]; !ok {
+			return nil, protocol.CodeNotFound
+		}
+	case protocol.TypeUnmute:
+		if _, ok := f.mutes[req.UserID]; !ok {
+			return nil, protocol.CodeNotFound
+		}
+	}
+	f.last++
+	now := time.Now()
+	ev := protocol.Moderation{ID: f.last, UserID: req.UserID, By: by, Timestamp: protocol.Timestamp(now)}
+	if req.Reason != "" {
+		ev.Reason = &req.Reason
+	}
+	until := ""
+	if req.Seconds > 0 {
+		until = protocol.Timestamp(now.Add(time.Duration(req.Seconds) * time.Second))
+	}
+	switch req.Type {
+	case protocol.TypeKick:
+		ev.Type = protocol.TypeUserKicked
+	case protocol.TypeBan:
+		ev.Type, ev.Until = protocol.TypeUserBanned, &protocol.Until{At: until}
+		f.bans[req.UserID] = until
+	case protocol.TypeUnban:
+		ev.Type = protocol.TypeUserUnbanned
+		delete(f.bans, req.UserID)
+	case protocol.TypeMute:
+		ev.Type, ev.Until = protocol.TypeUserMuted, &protocol.Until{At: until}
+		f.mutes[req.UserID] = until
+	case protocol.TypeUnmute:
+		ev.Type = protocol.TypeUserUnmuted
+		delete(f.mutes, req.UserID)
+	}
+	frame := protocol.Marshal(ev)
+	f.changes = append(f.changes, fakeChange{f.last, 0, frame})
+	f.change()
+	return frame, ""
+}
+
+// setSlow sets slow mode from outside, telling everyone.
+func (f *fakeRoom) setSlow(seconds int64) {
+	f.mu.Lock()
+	f.slow = seconds
+	targets := f.joined(nil)
+	f.change()
+	f.mu.Unlock()
+	frame := protocol.Marshal(protocol.RoomSettings{Type: protocol.TypeRoomSettings, SlowModeSeconds: seconds})
+	for _, fc := range targets {
+		fc.write(frame)
+	}
+}
+
+// act runs an edit, delete or moderation frame through onChange, then do,
+// which carries it out under mu and returns the frame to tell everyone or
+// an error code.
+func (f *fakeRoom) act(fc *fakeConn, req protocol.Request, do func() ([]byte, string)) {
+	f.mu.Lock()
+	f.frames = append(f.frames, req.Type)
+	fate := ""
+	if f.onChange != nil {
+		fate = f.onChange(req)
+	}
+	f.change()
+	f.mu.Unlock()
+	switch fate {
+	case "", "apply-drop":
+	case "drop":
+		fc.ws.CloseNow()
+		return
+	case "silent":
+		return
+	default:
+		fc.fail(fate, "refused by the fake room")
+		return
+	}
+	if fc.user == "" {
+		fc.fail(protocol.CodeNotJoined, "join first")
+		return
+	}
+	f.mu.Lock()
+	frame, code := do()
+	targets := f.joined(nil)
+	f.mu.Unlock()
+	if code != "" {
+		fc.fail(code, "refused by the fake room")
+		return
+	}
+	if fate == "apply-drop" {
+		fc.ws.CloseNow()
+		targets = slices.DeleteFunc(targets, func(o *fakeConn) bool { return o == fc })
+	}
+	for _, o := range targets {
+		o.write(frame)
+	}
+	if req.Type == protocol.TypeKick || req.Type == protocol.TypeBan {
+		reason := map[string]string{protocol.TypeKick: "kicked", protocol.TypeBan: "banned"}[req.Type]
+		for _, o := range targets {
+			if o.user == req.UserID {
+				o.ws.Close(protocol.CloseModerated, reason)
+			}
+		}
+	}
 }
 
 // joined lists the joined sockets but except; the caller holds mu.
@@ -223,6 +413,10 @@ func (f *fakeRoom) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status, code := refuse(r); status != 0 {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(status)
+			if code == protocol.CodeBanned {
+				w.Write(protocol.Marshal(protocol.BannedBody{Error: code, Message: "banned", Until: &protocol.Until{At: fakeBanUntil}}))
+				return
+			}
 			w.Write(protocol.Marshal(protocol.HTTPError{Error: code, Message: "refused by the fake room"}))
 			return
 		}
@@ -286,6 +480,21 @@ func (f *fakeRoom) frame(fc *fakeConn, data []byte) {
 		f.join(fc, req)
 	case protocol.TypeMessage:
 		f.message(fc, req.Text)
+	case protocol.TypeEdit:
+		f.act(fc, req, func() ([]byte, string) { return f.editMsg(fc.user, req.ID, req.Text) })
+	case protocol.TypeDelete:
+		f.act(fc, req, func() ([]byte, string) { return f.deleteMsg(fc.user, req.ID) })
+	case protocol.TypeKick, protocol.TypeBan, protocol.TypeUnban, protocol.TypeMute, protocol.TypeUnmute:
+		f.act(fc, req, func() ([]byte, string) { return f.moderateUser(fc.user, req) })
+	case protocol.TypeSlowMode:
+		f.mu.Lock()
+		ok := f.mods[fc.user]
+		f.mu.Unlock()
+		if !ok {
+			fc.fail(protocol.CodeForbidden, "for moderators")
+			return
+		}
+		f.setSlow(req.Seconds)
 	}
 }
 
@@ -306,7 +515,13 @@ func (f *fakeRoom) join(fc *fakeConn, req protocol.Request) {
 		}
 	}
 	f.mu.Lock()
-	if req.HasSince && req.Since > int64(len(f.msgs)) {
+	if until, banned := f.bans[req.UserID]; banned {
+		f.mu.Unlock()
+		fc.write(protocol.Marshal(protocol.ModerationError{Type: protocol.TypeError, Code: protocol.CodeBanned, Message: "you are banned", Until: &protocol.Until{At: until}}))
+		fc.ws.Close(protocol.CloseModerated, "banned")
+		return
+	}
+	if req.HasSince && req.Since > f.last {
 		f.mu.Unlock()
 		fc.fail(protocol.CodeInvalidSince, "since is ahead of the room")
 		return
@@ -321,9 +536,16 @@ func (f *fakeRoom) join(fc *fakeConn, req protocol.Request) {
 	slices.Sort(users)
 	others := f.joined(fc)
 	var hist []protocol.StoredMessage
+	var changes []protocol.Raw
 	truncated := false
 	if req.HasSince && !f.ignoreSince {
-		hist = f.msgs[req.Since:]
+		for _, c := range f.changes {
+			if c.pos > req.Since && c.messageID <= req.Since {
+				changes = append(changes, protocol.Raw(c.frame))
+			}
+		}
+		i, _ := slices.BinarySearchFunc(f.msgs, req.Since+1, func(m protocol.StoredMessage, id int64) int { return int(m.ID - id) })
+		hist = f.msgs[i:]
 		if len(hist) > f.resumeMax {
 			hist, truncated = hist[:f.resumeMax], true
 		}
@@ -332,12 +554,16 @@ func (f *fakeRoom) join(fc *fakeConn, req protocol.Request) {
 		truncated = len(f.msgs) > 50
 	}
 	hist = slices.Clone(hist)
+	slow := f.slow
 	f.change()
 	f.mu.Unlock()
 	joined := protocol.Marshal(protocol.UserJoined{Type: protocol.TypeUserJoined, UserID: fc.user, Timestamp: protocol.Timestamp(time.Now())})
 	fc.write(joined)
 	fc.write(protocol.Marshal(protocol.Presence{Type: protocol.TypePresence, Users: users}))
-	fc.write(protocol.Marshal(protocol.History{Type: protocol.TypeHistory, Messages: append([]protocol.StoredMessage{}, hist...), Truncated: truncated}))
+	if slow != 0 {
+		fc.write(protocol.Marshal(protocol.RoomSettings{Type: protocol.TypeRoomSettings, SlowModeSeconds: slow}))
+	}
+	fc.write(protocol.Marshal(protocol.History{Type: protocol.TypeHistory, Messages: append([]protocol.StoredMessage{}, hist...), Truncated: truncated, Changes: changes}))
 	for _, o := range others {
 		o.write(joined)
 	}
@@ -373,6 +599,18 @@ func (f *fakeRoom) message(fc *fakeConn, text string) {
 		return
 	}
 	f.mu.Lock()
+	if until, muted := f.mutes[fc.user]; muted {
+		f.mu.Unlock()
+		fc.write(protocol.Marshal(protocol.ModerationError{Type: protocol.TypeError, Code: protocol.CodeMuted, Message: "you are muted", Until: &protocol.Until{At: until}}))
+		return
+	}
+	if last, ok := f.lastPost[fc.user]; ok && f.slow > 0 && !f.mods[fc.user] {
+		if wait := time.Until(last.Add(time.Duration(f.slow) * time.Second)); wait > 0 {
+			f.mu.Unlock()
+			fc.write(protocol.Marshal(protocol.ModerationError{Type: protocol.TypeError, Code: protocol.CodeSlowMode, Message: "slow mode", RetryAfterMs: wait.Milliseconds() + 1}))
+			return
+		}
+	}
 	m := f.store(fc.user, text)
 	targets := f.joined(nil)
 	f.mu.Unlock()
@@ -399,23 +637,47 @@ func (f *fakeRoom) serveAPI(w http.ResponseWriter, r *http.Request, rest string)
 		for _, o := range f.joined(nil) {
 			users = append(users, o.user)
 		}
-		w.Write(protocol.Marshal(protocol.RoomInfo{Room: room, Users: users, Connections: len(f.conns), LastMessageID: int64(len(f.msgs))}))
+		w.Write(protocol.Marshal(protocol.RoomInfo{Room: room, Users: users, Connections: len(f.conns), LastMessageID: f.last}))
 	case "messages":
 		since, _ := strconv.Atoi(r.URL.Query().Get("since"))
 		limit, err := strconv.Atoi(r.URL.Query().Get("limit"))
 		if err != nil {
 			limit = 50
 		}
-		if since > len(f.msgs) {
+		if int64(since) > f.last {
 			w.WriteHeader(400)
 			w.Write(protocol.Marshal(protocol.HTTPError{Error: protocol.CodeInvalidSince, Message: "ahead"}))
 			return
 		}
-		page := f.msgs[since:]
+		i, _ := slices.BinarySearchFunc(f.msgs, int64(since)+1, func(m protocol.StoredMessage, id int64) int { return int(m.ID - id) })
+		page := f.msgs[i:]
 		truncated := len(page) > limit
 		page = page[:min(limit, len(page))]
 		w.Write(protocol.Marshal(protocol.MessagesPage{Room: room, Messages: slices.Clone(page), Truncated: truncated}))
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// apply carries out a change from a user with no socket, as do does under
+// the room's lock, and tells every joined socket.
+func (f *fakeRoom) apply(t testing.TB, do func(f *fakeRoom) ([]byte, string)) {
+	t.Helper()
+	f.mu.Lock()
+	frame, code := do(f)
+	targets := f.joined(nil)
+	f.mu.Unlock()
+	if code != "" {
+		t.Fatalf("fake room: %s", code)
+	}
+	for _, o := range targets {
+		o.write(frame)
+	}
+}
+
+// countFrames counts the frames of type typ received.
+func (f *fakeRoom) countFrames(typ string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return count(f.frames, typ)
 }

@@ -3,14 +3,25 @@
 //	go run ./cmd/chat -room lobby -user alice
 //
 // Each line typed is a message; /who lists who is here, /history N shows the
-// last N messages, /quit leaves (so does the end of input). Messages print as
-// "[15:04] alice: text" in local time, with a color per user when stdout is
-// a terminal and NO_COLOR is not set. The chat reconnects and resumes on its
-// own and shows its status; a fatal error (a refused token, a refused name)
-// is printed plainly and the exit status is 1.
+// last N messages, /edit ID TEXT replaces the text of one of your messages,
+// /delete ID deletes one, /quit leaves (so does the end of input). With a
+// moderator's or a service's token there are also /kick USER [REASON],
+// /ban USER [SECONDS] [REASON] (without SECONDS, until lifted), /unban USER,
+// /mute USER [SECONDS] [REASON], /unmute USER and /slow SECONDS (0 turns slow
+// mode off). A line that starts with // sends the text from its second
+// slash on.
+//
+// Messages print as "#12 [15:04] alice: text" in local time, with their id
+// (for /edit and /delete), "(edited)" when they were, and a color per user
+// when stdout is a terminal and NO_COLOR is not set. Edits, deletions,
+// moderation events and slow mode print as "* ..." lines, refusals as
+// "! code: message". The chat reconnects and resumes on its own and shows
+// its status; a fatal error (a refused token, a refused name, being kicked
+// or banned) is printed plainly and the exit status is 1.
 //
 // With -json every frame the room sends is printed as received, one per
-// line, and statuses go to stderr. With -send TEXT the chat posts one
+// line (a resume's changes once, inside the history frame), and statuses go
+// to stderr. With -send TEXT the chat posts one
 // message, waits for the room's echo and exits 0, or exits 1 with the room's
 // error code on stderr.
 //
@@ -167,6 +178,7 @@ func interactive(ctx context.Context, opts client.Options, cfg config, env envir
 	fatal := make(chan error, 1)
 	go func() {
 		everOpen := false
+		var frames rawFrames
 		for ev := range c.Events() {
 			if st, ok := ev.(*client.Status); ok {
 				switch st.State {
@@ -187,7 +199,7 @@ func interactive(ctx context.Context, opts client.Options, cfg config, env envir
 				continue
 			}
 			if cfg.json {
-				if raw := client.Raw(ev); raw != nil {
+				if raw := frames.raw(ev); raw != nil {
 					out.line(string(raw))
 				}
 				continue
@@ -228,8 +240,45 @@ func interactive(ctx context.Context, opts client.Options, cfg config, env envir
 	}
 }
 
+// rawFrames tells the frames to print with -json: each event's, except
+// the changes of a History, which arrive as events of their own after it
+// but came inside the history frame, already printed.
+type rawFrames struct {
+	inHistory map[client.Event]bool
+}
+
+// raw is the frame to print for ev, or nil.
+func (r *rawFrames) raw(ev client.Event) []byte {
+	if h, ok := ev.(*client.History); ok {
+		r.inHistory = make(map[client.Event]bool, len(h.Changes))
+		for _, c := range h.Changes {
+			r.inHistory[c] = true
+		}
+	}
+	if r.inHistory[ev] {
+		delete(r.inHistory, ev)
+		return nil
+	}
+	return client.Raw(ev)
+}
+
+// room is what the commands use of a *client.Client, so tests can supply it.
+type room interface {
+	Send(ctx context.Context, text string) (client.Message, error)
+	Edit(ctx context.Context, id int64, text string) (client.MessageEdited, error)
+	Delete(ctx context.Context, id int64) (client.MessageDeleted, error)
+	Moderate(ctx context.Context, action client.Action, userID string, seconds int64, reason string) (client.Moderated, error)
+	SlowMode(ctx context.Context, seconds int64) (client.RoomSettings, error)
+	RoomInfo(ctx context.Context) (protocol.RoomInfo, error)
+	Messages(ctx context.Context, q client.MessagesQuery) (protocol.MessagesPage, error)
+}
+
+const commandsHelp = "try /who, /history N, /edit ID TEXT, /delete ID, /quit; moderators: /kick USER [REASON], " +
+	"/ban USER [SECONDS] [REASON], /unban USER, /mute USER [SECONDS] [REASON], /unmute USER, /slow SECONDS " +
+	"(start with // to send a slash)"
+
 // command acts on one input line: a command or a message. It reports /quit.
-func command(ctx context.Context, c *client.Client, out *printer, line string, env environment) bool {
+func command(ctx context.Context, c room, out *printer, line string, env environment) bool {
 	fields := strings.Fields(line)
 	switch {
 	case strings.TrimSpace(line) == "":
@@ -265,24 +314,121 @@ func command(ctx context.Context, c *client.Client, out *printer, line string, e
 			return false
 		}
 		for _, m := range page.Messages {
-			out.message(client.Message{ID: m.ID, UserID: m.UserID, Text: m.Text, Timestamp: m.Timestamp, Time: parseTime(m.Timestamp)})
+			msg := client.Message{ID: m.ID, UserID: m.UserID, Text: m.Text, Timestamp: m.Timestamp, Time: parseTime(m.Timestamp)}
+			if m.EditedAt != "" {
+				msg.EditedAt = parseTime(m.EditedAt)
+			}
+			out.message(msg)
 		}
+		return false
+	case fields[0] == "/edit":
+		id, ok := messageID(fields)
+		text := rest(line, 2)
+		if !ok || text == "" {
+			out.line("! usage: /edit ID TEXT, with the id of one of your messages")
+			return false
+		}
+		_, err := c.Edit(ctx, id, text)
+		report(ctx, out, "edit", err)
+		return false
+	case fields[0] == "/delete":
+		id, ok := messageID(fields)
+		if !ok || len(fields) != 2 {
+			out.line("! usage: /delete ID")
+			return false
+		}
+		_, err := c.Delete(ctx, id)
+		report(ctx, out, "delete", err)
+		return false
+	case fields[0] == "/kick", fields[0] == "/ban", fields[0] == "/mute", fields[0] == "/unban", fields[0] == "/unmute":
+		moderate(ctx, c, out, line, fields)
+		return false
+	case fields[0] == "/slow":
+		var seconds int64 = -1
+		if len(fields) == 2 {
+			if v, err := strconv.ParseInt(fields[1], 10, 64); err == nil && v >= 0 {
+				seconds = v
+			}
+		}
+		if seconds < 0 {
+			out.line("! usage: /slow SECONDS, 0 to turn slow mode off")
+			return false
+		}
+		_, err := c.SlowMode(ctx, seconds)
+		report(ctx, out, "slow mode", err)
 		return false
 	case strings.HasPrefix(line, "//"):
 		line = line[1:] // "//x" sends "/x"
 	case strings.HasPrefix(line, "/"):
-		out.line("! unknown command " + fields[0] + "; try /who, /history N, /quit (start with // to send a slash)")
+		out.line("! unknown command " + fields[0] + "; " + commandsHelp)
 		return false
 	}
 	text := line
 	_, err := c.Send(ctx, text)
+	report(ctx, out, "not sent", err)
+	return false
+}
+
+// moderate runs /kick, /ban, /mute, /unban and /unmute.
+func moderate(ctx context.Context, c room, out *printer, line string, fields []string) {
+	action := client.Action(fields[0][1:])
+	usage := map[client.Action]string{
+		client.Kick:   "/kick USER [REASON]",
+		client.Ban:    "/ban USER [SECONDS] [REASON] (without SECONDS, until lifted)",
+		client.Mute:   "/mute USER [SECONDS] [REASON] (without SECONDS, until lifted)",
+		client.Unban:  "/unban USER",
+		client.Unmute: "/unmute USER",
+	}[action]
+	if len(fields) < 2 || ((action == client.Unban || action == client.Unmute) && len(fields) > 2) {
+		out.line("! usage: " + usage)
+		return
+	}
+	user, seconds, reason := fields[1], int64(0), rest(line, 2)
+	if action == client.Ban || action == client.Mute {
+		if len(fields) > 2 {
+			if v, err := strconv.ParseInt(fields[2], 10, 64); err == nil {
+				if v < 0 {
+					out.line("! usage: " + usage)
+					return
+				}
+				seconds, reason = v, rest(line, 3)
+			}
+		}
+	}
+	_, err := c.Moderate(ctx, action, user, seconds, reason)
+	report(ctx, out, string(action), err)
+}
+
+// messageID reads the id of /edit and /delete.
+func messageID(fields []string) (int64, bool) {
+	if len(fields) < 2 {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(strings.TrimPrefix(fields[1], "#"), 10, 64)
+	return id, err == nil && id > 0
+}
+
+// rest is line after its first n fields, without the spaces before it.
+func rest(line string, n int) string {
+	line = strings.TrimLeft(line, " \t")
+	for range n {
+		i := strings.IndexAny(line, " \t")
+		if i < 0 {
+			return ""
+		}
+		line = strings.TrimLeft(line[i:], " \t")
+	}
+	return line
+}
+
+// report prints the client's own errors of a request (a full queue, an
+// unconfirmed request, the end). The room's refusals are not: they arrive
+// as error events too, and are printed from there.
+func report(ctx context.Context, out *printer, what string, err error) {
 	var re *client.RoomError
 	if err != nil && !errors.As(err, &re) && ctx.Err() == nil {
-		// The room's refusals are printed as error events; these are the
-		// client's own (a full queue, an unconfirmed send, the end).
-		out.line("! not sent: " + err.Error())
+		out.line("! " + what + ": " + err.Error())
 	}
-	return false
 }
 
 func parseTime(s string) time.Time {
@@ -337,12 +483,49 @@ func (p *printer) event(ev client.Event) {
 		p.line("* here: " + strings.Join(names, ", "))
 	case *client.Error:
 		p.line("! " + ev.Err.Error())
+	case *client.MessageEdited:
+		p.line(fmt.Sprintf("* %s edited #%d: %s", p.name(ev.UserID), ev.MessageID, ev.Text))
+	case *client.MessageDeleted:
+		p.line(fmt.Sprintf("* #%d was deleted by %s", ev.MessageID, p.name(ev.By)))
+	case *client.Moderated:
+		p.moderated(ev)
+	case *client.RoomSettings:
+		if ev.SlowModeSeconds == 0 {
+			p.line("* slow mode is off")
+			return
+		}
+		p.line(fmt.Sprintf("* slow mode: one message every %v", time.Duration(ev.SlowModeSeconds)*time.Second))
 	}
 }
 
-// message prints "[15:04] alice: text" in local time.
+// moderated prints "* bob was banned by mod until 2026-11-25 19:43: reason".
+func (p *printer) moderated(ev *client.Moderated) {
+	verb := map[client.Action]string{client.Kick: "kicked", client.Ban: "banned", client.Unban: "unbanned",
+		client.Mute: "muted", client.Unmute: "unmuted"}[ev.Kind]
+	if verb == "" {
+		verb = string(ev.Kind)
+	}
+	s := fmt.Sprintf("* %s was %s by %s", p.name(ev.UserID), verb, p.name(ev.By))
+	switch {
+	case !ev.Until.IsZero():
+		s += " until " + ev.Until.Local().Format("2006-01-02 15:04")
+	case ev.Kind == client.Ban || ev.Kind == client.Mute:
+		s += " until lifted"
+	}
+	if ev.Reason != "" {
+		s += ": " + ev.Reason
+	}
+	p.line(s)
+}
+
+// message prints "#12 [15:04] alice: text" in local time, with "(edited)"
+// when it was.
 func (p *printer) message(m client.Message) {
-	p.line(fmt.Sprintf("[%s] %s: %s", m.Time.Local().Format("15:04"), p.name(m.UserID), m.Text))
+	s := fmt.Sprintf("#%d [%s] %s: %s", m.ID, m.Time.Local().Format("15:04"), p.name(m.UserID), m.Text)
+	if !m.EditedAt.IsZero() {
+		s += " (edited)"
+	}
+	p.line(s)
 }
 
 // palette is the users' colors: ANSI foreground codes readable on dark and

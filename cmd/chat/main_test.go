@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chatroom/gochat/client"
+	"github.com/chatroom/gochat/room/protocol"
 )
 
 func testEnv(vars map[string]string) (environment, *bytes.Buffer, *bytes.Buffer) {
@@ -92,17 +95,40 @@ func TestPrinter(t *testing.T) {
 		&client.UserLeft{UserID: "bob"},
 		&client.Error{Err: &client.RoomError{Code: "rate_limited", Message: "slow down", RetryAfter: 200 * time.Millisecond}},
 		&client.Presence{Count: 1200, Truncated: true},
+		&client.History{Messages: []client.Message{{ID: 3, UserID: "bob", Text: "fixed", Time: at, EditedAt: at}},
+			Changes: []client.Event{&client.MessageEdited{ID: 4}}}, // the change is printed from its own event
+		&client.MessageEdited{ID: 4, MessageID: 2, UserID: "carol", Text: "hello!", EditedAt: at},
+		&client.MessageDeleted{ID: 5, MessageID: 1, By: "bob", Time: at},
+		&client.Moderated{Kind: client.Kick, ID: 6, UserID: "carol", By: "mod", Reason: "off topic", Time: at},
+		&client.Moderated{Kind: client.Ban, ID: 7, UserID: "carol", By: "mod", Until: at, Time: at},
+		&client.Moderated{Kind: client.Mute, ID: 8, UserID: "dan", By: "mod", Reason: "spam", Time: at},
+		&client.Moderated{Kind: client.Unmute, ID: 9, UserID: "dan", By: "mod", Time: at},
+		&client.Moderated{Kind: client.Unban, ID: 10, UserID: "carol", By: "mod", Time: at},
+		&client.RoomSettings{SlowModeSeconds: 30},
+		&client.RoomSettings{},
+		&client.Error{Err: &client.RoomError{Code: "muted", Message: "you are muted", Until: at}},
 	}
 	clock := at.Local().Format("15:04")
 	want := strings.Join([]string{
 		"* here: alice, bob",
 		"-- (older messages not shown)",
-		"[" + clock + "] bob: hi",
+		"#1 [" + clock + "] bob: hi",
 		"* carol joined",
-		"[" + clock + "] carol: hello",
+		"#2 [" + clock + "] carol: hello",
 		"* bob left",
 		"! rate_limited: slow down (retry after 200ms)",
 		"* 1200 users here",
+		"#3 [" + clock + "] bob: fixed (edited)",
+		"* carol edited #2: hello!",
+		"* #1 was deleted by bob",
+		"* carol was kicked by mod: off topic",
+		"* carol was banned by mod until " + at.Local().Format("2006-01-02 15:04"),
+		"* dan was muted by mod until lifted: spam",
+		"* dan was unmuted by mod",
+		"* carol was unbanned by mod",
+		"* slow mode: one message every 30s",
+		"* slow mode is off",
+		"! muted: you are muted (until 2026-11-25T19:43:21Z)",
 	}, "\n") + "\n"
 
 	for _, color := range []bool{false, true} {
@@ -139,4 +165,146 @@ func stripANSI(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// fakeRoom records the requests the commands make and answers them with err.
+type fakeRoom struct {
+	calls []string
+	err   error
+}
+
+func (f *fakeRoom) Send(_ context.Context, text string) (client.Message, error) {
+	f.calls = append(f.calls, fmt.Sprintf("send %q", text))
+	return client.Message{}, f.err
+}
+
+func (f *fakeRoom) Edit(_ context.Context, id int64, text string) (client.MessageEdited, error) {
+	f.calls = append(f.calls, fmt.Sprintf("edit %d %q", id, text))
+	return client.MessageEdited{}, f.err
+}
+
+func (f *fakeRoom) Delete(_ context.Context, id int64) (client.MessageDeleted, error) {
+	f.calls = append(f.calls, fmt.Sprintf("delete %d", id))
+	return client.MessageDeleted{}, f.err
+}
+
+func (f *fakeRoom) Moderate(_ context.Context, action client.Action, user string, seconds int64, reason string) (client.Moderated, error) {
+	f.calls = append(f.calls, fmt.Sprintf("%s %s %d %q", action, user, seconds, reason))
+	return client.Moderated{}, f.err
+}
+
+func (f *fakeRoom) SlowMode(_ context.Context, seconds int64) (client.RoomSettings, error) {
+	f.calls = append(f.calls, fmt.Sprintf("slow %d", seconds))
+	return client.RoomSettings{}, f.err
+}
+
+func (f *fakeRoom) RoomInfo(context.Context) (protocol.RoomInfo, error) {
+	f.calls = append(f.calls, "info")
+	return protocol.RoomInfo{Users: []string{"alice"}, Connections: 1, LastMessageID: 9}, f.err
+}
+
+func (f *fakeRoom) Messages(_ context.Context, q client.MessagesQuery) (protocol.MessagesPage, error) {
+	f.calls = append(f.calls, fmt.Sprintf("messages %d %d", q.Since, q.Limit))
+	return protocol.MessagesPage{Messages: []protocol.StoredMessage{
+		{ID: 9, UserID: "bob", Text: "late", Timestamp: "2026-11-25T19:43:21.000Z", EditedAt: "2026-11-25T19:44:00.000Z"}}}, f.err
+}
+
+// TestCommands: each command line makes its request, or prints its usage
+// and makes none; the room's refusals are left to the error events, the
+// client's own errors are printed.
+func TestCommands(t *testing.T) {
+	t.Parallel()
+	clock := time.Date(2026, 11, 25, 19, 43, 21, 0, time.UTC).Local().Format("15:04")
+	for _, tc := range []struct {
+		line string
+		err  error
+		call string // "" for none
+		out  string
+	}{
+		{"hello  world", nil, `send "hello  world"`, ""},
+		{"//edit is a word", nil, `send "/edit is a word"`, ""},
+		{"/edit 41 new   text", nil, `edit 41 "new   text"`, ""},
+		{"/edit #41 new", nil, `edit 41 "new"`, ""},
+		{"/edit 41", nil, "", "! usage: /edit ID TEXT"},
+		{"/edit x text", nil, "", "! usage: /edit ID TEXT"},
+		{"/edit 0 text", nil, "", "! usage: /edit ID TEXT"},
+		{"/delete 41", nil, "delete 41", ""},
+		{"/delete", nil, "", "! usage: /delete ID"},
+		{"/delete 41 42", nil, "", "! usage: /delete ID"},
+		{"/kick bob", nil, `kick bob 0 ""`, ""},
+		{"/kick bob 60 off topic", nil, `kick bob 0 "60 off topic"`, ""},
+		{"/kick", nil, "", "! usage: /kick USER"},
+		{"/ban bob", nil, `ban bob 0 ""`, ""},
+		{"/ban bob 3600", nil, `ban bob 3600 ""`, ""},
+		{"/ban bob 3600 spam again", nil, `ban bob 3600 "spam again"`, ""},
+		{"/ban bob spam", nil, `ban bob 0 "spam"`, ""},
+		{"/ban bob -5", nil, "", "! usage: /ban USER"},
+		{"/unban bob", nil, `unban bob 0 ""`, ""},
+		{"/unban bob now", nil, "", "! usage: /unban USER"},
+		{"/mute bob 60", nil, `mute bob 60 ""`, ""},
+		{"/mute bob", nil, `mute bob 0 ""`, ""},
+		{"/unmute bob", nil, `unmute bob 0 ""`, ""},
+		{"/slow 30", nil, "slow 30", ""},
+		{"/slow 0", nil, "slow 0", ""},
+		{"/slow", nil, "", "! usage: /slow SECONDS"},
+		{"/slow -1", nil, "", "! usage: /slow SECONDS"},
+		{"/history 1", nil, "info", "#9 [" + clock + "] bob: late (edited)"},
+		{"/nope", nil, "", "! unknown command /nope; try /who, /history N, /edit ID TEXT, /delete ID"},
+		// The room's refusal prints from its error event, not here.
+		{"/edit 41 x", &client.RoomError{Code: "not_found"}, `edit 41 "x"`, ""},
+		{"/mute bob", &client.RoomError{Code: "forbidden"}, `mute bob 0 ""`, ""},
+		// The client's own errors print here.
+		{"/delete 41", client.ErrUnconfirmed, "delete 41", "! delete: client: the connection dropped"},
+		{"/ban bob", client.ErrQueueFull, `ban bob 0 ""`, "! ban: client: not connected"},
+		{"/slow 5", errors.New("boom"), "slow 5", "! slow mode: boom"},
+		{"hi", client.ErrClosed, `send "hi"`, "! not sent: client: closed"},
+	} {
+		t.Run(tc.line, func(t *testing.T) {
+			t.Parallel()
+			env, stdout, _ := testEnv(nil)
+			f := &fakeRoom{err: tc.err}
+			p := &printer{w: stdout}
+			if quit := command(context.Background(), f, p, tc.line, env); quit {
+				t.Errorf("quit")
+			}
+			first := ""
+			if len(f.calls) > 0 {
+				first = f.calls[0]
+			}
+			if first != tc.call || (tc.call == "" && len(f.calls) != 0) {
+				t.Errorf("calls %q, want %q", f.calls, tc.call)
+			}
+			got := strings.TrimSpace(stdout.String())
+			if (tc.out == "") != (got == "") || !strings.HasPrefix(got, tc.out) {
+				t.Errorf("printed %q, want %q", got, tc.out)
+			}
+		})
+	}
+}
+
+// TestRawFrames: -json prints each frame once: a resume's changes came
+// inside the history frame, so their events print nothing more.
+func TestRawFrames(t *testing.T) {
+	t.Parallel()
+	edited := &client.MessageEdited{ID: 3, Raw: []byte(`{"type":"message_edited","id":3}`)}
+	mod := &client.Moderated{ID: 4, Raw: []byte(`{"type":"user_muted","id":4}`)}
+	live := &client.MessageEdited{ID: 5, Raw: []byte(`{"type":"message_edited","id":5}`)}
+	events := []client.Event{
+		&client.History{Changes: []client.Event{edited, mod}, Raw: []byte(`{"type":"history","changes":[...]}`)},
+		edited, mod,
+		&client.Status{State: client.Open},
+		live,
+		&client.RoomSettings{Raw: []byte(`{"type":"room_settings","slowModeSeconds":5}`)},
+	}
+	var r rawFrames
+	var got []string
+	for _, ev := range events {
+		if raw := r.raw(ev); raw != nil {
+			got = append(got, string(raw))
+		}
+	}
+	want := `{"type":"history","changes":[...]} {"type":"message_edited","id":5} {"type":"room_settings","slowModeSeconds":5}`
+	if strings.Join(got, " ") != want {
+		t.Errorf("printed %v\nwant %s", got, want)
+	}
 }
