@@ -232,3 +232,34 @@ func TestAGapThatIsNoChangeStillTruncates(t *testing.T) {
 		t.Errorf("a resume across pruned messages: %q, want truncated", got)
 	}
 }
+
+// TestDeletingAnEditedMessageLeavesNoFalseGap: the deleted message's edits
+// lose their text but keep their positions, so a window after them is not
+// taken for one that lost messages.
+func TestDeletingAnEditedMessageLeavesNoFalseGap(t *testing.T) {
+	t.Parallel()
+	both(t, room.DefaultConfig(), func(e *env) {
+		w := e.connect()
+		e.send(w, `{"type":"join","userId":"w"}`)
+		e.send(w, `{"type":"message","text":"secret"}`)          // 1
+		e.send(w, `{"type":"edit","id":1,"text":"more secret"}`) // 2
+		e.send(w, `{"type":"delete","id":1}`)                    // 3
+		e.send(w, `{"type":"message","text":"fine"}`)            // 4
+		r := e.connect()
+		e.send(r, `{"type":"join","userId":"r"}`)
+		got := r.take()
+		if len(got) != 3 || got[2] != history(stored(4, "w", "fine")) {
+			t.Errorf("a join got %q, want message 4 alone and not truncated", got)
+		}
+		for _, c := range e.host.store.changes {
+			if strings.Contains(c.frame, "secret") {
+				t.Errorf("the deleted message's text survives in change %d: %s", c.pos, c.frame)
+			}
+		}
+		r2 := e.connect()
+		e.send(r2, `{"type":"join","userId":"r2","since":1}`)
+		if got := r2.take(); len(got) != 3 || strings.Contains(got[2], "edited") || !strings.Contains(got[2], "message_deleted") {
+			t.Errorf("a resume from 1 got %q, want the deletion and no edit", got)
+		}
+	})
+}

@@ -247,7 +247,11 @@ func (s *fakeStore) Delete(id, pos int64, frame []byte) error {
 		return err
 	}
 	s.rows = slices.Delete(s.rows, i, i+1)
-	s.changes = slices.DeleteFunc(s.changes, func(c fakeChange) bool { return c.messageID == id && c.kind == "edit" })
+	for i, c := range s.changes {
+		if c.messageID == id && c.kind == "edit" {
+			s.changes[i].kind, s.changes[i].frame = "redacted", "{}"
+		}
+	}
 	return nil
 }
 
@@ -257,7 +261,7 @@ func (s *fakeStore) Changes(since int64, limit, maxBytes int) ([]protocol.Raw, b
 	}
 	var out []protocol.Raw
 	for _, c := range s.changes {
-		if c.pos > since && c.messageID <= since {
+		if c.pos > since && c.messageID <= since && c.kind != "redacted" {
 			if len(out) == limit {
 				return out, true, nil
 			}
@@ -377,7 +381,10 @@ func (s *fakeStore) Accounted(from, to int64) (int64, error) {
 	}
 	var n int64
 	for _, c := range s.changes {
-		if (c.pos > from && c.pos < to) || (c.kind == "delete" && c.messageID > from && c.messageID < to) {
+		if c.pos > from && c.pos < to {
+			n++
+		}
+		if c.kind == "delete" && c.messageID > from && c.messageID < to {
 			n++
 		}
 	}

@@ -107,31 +107,35 @@ const windowQuery = `SELECT json_group_array(CASE WHEN edited_at IS NULL
 const noEdits = `(SELECT NULL AS message_id, NULL AS edited_at WHERE 0)`
 
 // changesQuery reads, in order, the change frames after ?1 to messages at or
-// before it: at most ?2, stopping near ?3 bytes as windowQuery does.
+// before it (but the redacted edits of deleted messages, forgetEdits): at
+// most ?2, stopping near ?3 bytes as windowQuery does.
 const changesQuery = `SELECT json_group_array(json(frame) ORDER BY pos)
 	FROM (SELECT pos, frame, sum(length(CAST(frame AS BLOB)) + 1)
 			OVER (ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_bytes
-		FROM (SELECT pos, frame FROM changes WHERE pos > ?1 AND message_id <= ?1 ORDER BY pos LIMIT ?2))
+		FROM (SELECT pos, frame FROM changes WHERE pos > ?1 AND message_id <= ?1 AND kind != 'redacted' ORDER BY pos LIMIT ?2))
 	WHERE coalesce(before_bytes, 0) <= ?3`
 
 // accountedQuery counts the positions strictly between ?1 and ?2 that are
-// changes, or messages since deleted.
-const accountedQuery = `SELECT count(*) FROM changes
-	WHERE (pos > ?1 AND pos < ?2) OR (kind = 'delete' AND message_id > ?1 AND message_id < ?2)`
+// changes, or messages since deleted: a deletion accounts for two positions,
+// its own and its message's.
+const accountedQuery = `SELECT (SELECT count(*) FROM changes WHERE pos > ?1 AND pos < ?2) +
+	(SELECT count(*) FROM changes WHERE kind = 'delete' AND message_id > ?1 AND message_id < ?2)`
 
 // noUpperBound stands for "no before": above any id.
 const noUpperBound = int64(1) << 53
 
 const (
-	lastIDQuery          = `SELECT coalesce(max(id), 0) FROM messages`
-	lastPositionQuery    = `SELECT max(coalesce((SELECT max(id) FROM messages), 0), coalesce((SELECT max(pos) FROM changes), 0))`
-	authorQuery          = `SELECT user_id FROM messages WHERE id = ?`
-	editText             = `UPDATE messages SET text = ?2 WHERE id = ?1`
-	markEdited           = `INSERT OR REPLACE INTO edited (message_id, edited_at) VALUES (?1, ?2)`
-	recordChange         = `INSERT INTO changes (pos, message_id, kind, frame) VALUES (?1, ?2, ?3, ?4)`
-	deleteMessage        = `DELETE FROM messages WHERE id = ?`
-	forgetEdited         = `DELETE FROM edited WHERE message_id = ?`
-	forgetEdits          = `DELETE FROM changes WHERE message_id = ? AND kind = 'edit'`
+	lastIDQuery       = `SELECT coalesce(max(id), 0) FROM messages`
+	lastPositionQuery = `SELECT max(coalesce((SELECT max(id) FROM messages), 0), coalesce((SELECT max(pos) FROM changes), 0))`
+	authorQuery       = `SELECT user_id FROM messages WHERE id = ?`
+	editText          = `UPDATE messages SET text = ?2 WHERE id = ?1`
+	markEdited        = `INSERT OR REPLACE INTO edited (message_id, edited_at) VALUES (?1, ?2)`
+	recordChange      = `INSERT INTO changes (pos, message_id, kind, frame) VALUES (?1, ?2, ?3, ?4)`
+	deleteMessage     = `DELETE FROM messages WHERE id = ?`
+	forgetEdited      = `DELETE FROM edited WHERE message_id = ?`
+	// forgetEdits drops the text of a deleted message's edits but keeps
+	// their positions, so that a history window still accounts for them.
+	forgetEdits          = `UPDATE changes SET kind = 'redacted', frame = '{}' WHERE message_id = ? AND kind = 'edit'`
 	kindEdit, kindDelete = "edit", "delete"
 	editedTable          = "edited"
 )
@@ -439,14 +443,14 @@ const (
 		coalesce((SELECT value FROM settings WHERE name = 'slow_mode'), 0) || char(29) ||
 		coalesce((SELECT group_concat(user_id, char(30)) FROM services), '')`
 	rememberService = `INSERT OR IGNORE INTO services (user_id) VALUES (?)`
-	setBan        = `INSERT OR REPLACE INTO bans (user_id, until, reason, by, at) VALUES (?1, ?2, ?3, ?4, ?5)`
-	liftBan       = `DELETE FROM bans WHERE user_id = ?`
-	setMute       = `INSERT OR REPLACE INTO mutes (user_id, until, reason, by, at) VALUES (?1, ?2, ?3, ?4, ?5)`
-	liftMute      = `DELETE FROM mutes WHERE user_id = ?`
-	setSlowMode   = `INSERT OR REPLACE INTO settings (name, value) VALUES ('slow_mode', ?)`
-	recordAudit   = `INSERT INTO audit (action, user_id, by, reason, until, seconds, message_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`
-	pruneAudit    = `DELETE FROM audit WHERE seq <= (SELECT max(seq) FROM audit) - ?`
-	lastMessageAt = `SELECT max(ts) FROM messages WHERE user_id = ?`
+	setBan          = `INSERT OR REPLACE INTO bans (user_id, until, reason, by, at) VALUES (?1, ?2, ?3, ?4, ?5)`
+	liftBan         = `DELETE FROM bans WHERE user_id = ?`
+	setMute         = `INSERT OR REPLACE INTO mutes (user_id, until, reason, by, at) VALUES (?1, ?2, ?3, ?4, ?5)`
+	liftMute        = `DELETE FROM mutes WHERE user_id = ?`
+	setSlowMode     = `INSERT OR REPLACE INTO settings (name, value) VALUES ('slow_mode', ?)`
+	recordAudit     = `INSERT INTO audit (action, user_id, by, reason, until, seconds, message_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`
+	pruneAudit      = `DELETE FROM audit WHERE seq <= (SELECT max(seq) FROM audit) - ?`
+	lastMessageAt   = `SELECT max(ts) FROM messages WHERE user_id = ?`
 )
 
 // KeepAudit is how many of the latest moderation actions a room's audit
