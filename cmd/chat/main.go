@@ -11,8 +11,9 @@
 // mode off). A line that starts with // sends the text from its second
 // slash on.
 //
-// Messages print as "#12 [15:04] alice: text" in local time, with their id
-// (for /edit and /delete), "(edited)" when they were, and a color per user
+// Messages print as "[15:04] alice: text" in local time (with -ids, their id
+// first: "#12 [15:04] ...", for /edit and /delete), "(edited)" when they
+// were, and a color per user
 // when stdout is a terminal and NO_COLOR is not set. Edits, deletions,
 // moderation events and slow mode print as "* ..." lines, refusals as
 // "! code: message". The chat reconnects and resumes on its own and shows
@@ -84,7 +85,7 @@ const sendTimeout = 30 * time.Second
 type config struct {
 	url, room, user, token, send string
 	since                        int64
-	json                         bool
+	json, ids                    bool
 }
 
 func parse(args []string, env environment) (config, error) {
@@ -97,6 +98,7 @@ func parse(args []string, env environment) (config, error) {
 	fs.StringVar(&cfg.token, "token", env.getenv("CHAT_TOKEN"), "a signed token for a protected room (default $CHAT_TOKEN)")
 	fs.Int64Var(&cfg.since, "since", 0, "resume after this message id")
 	fs.BoolVar(&cfg.json, "json", false, "print every frame as received, one per line")
+	fs.BoolVar(&cfg.ids, "ids", false, "show each message's id (#12), for /edit and /delete")
 	fs.StringVar(&cfg.send, "send", "", "post this one message, wait for its echo and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "usage: chat [-url URL] [-room ROOM] -user USER [-token TOKEN] [-since ID] [-json] [-send TEXT]")
@@ -158,7 +160,7 @@ func sendOne(ctx context.Context, opts client.Options, cfg config, env environme
 // interactive runs the chat until /quit, the end of input, an interrupt or
 // a fatal error.
 func interactive(ctx context.Context, opts client.Options, cfg config, env environment) int {
-	out := &printer{w: env.stdout, color: env.tty && env.getenv("NO_COLOR") == "", self: cfg.user}
+	out := &printer{w: env.stdout, color: env.tty && env.getenv("NO_COLOR") == "", self: cfg.user, ids: cfg.ids}
 	status := func(format string, a ...any) {
 		if cfg.json {
 			fmt.Fprintf(env.stderr, "chat: "+format+"\n", a...)
@@ -442,6 +444,7 @@ type printer struct {
 	w     io.Writer
 	color bool
 	self  string
+	ids   bool // prefix messages with their id
 }
 
 func (p *printer) line(s string) {
@@ -518,10 +521,13 @@ func (p *printer) moderated(ev *client.Moderated) {
 	p.line(s)
 }
 
-// message prints "#12 [15:04] alice: text" in local time, with "(edited)"
-// when it was.
+// message prints "[15:04] alice: text" in local time, with "(edited)" when
+// it was, and with -ids its id first ("#12 [15:04] ...").
 func (p *printer) message(m client.Message) {
-	s := fmt.Sprintf("#%d [%s] %s: %s", m.ID, m.Time.Local().Format("15:04"), p.name(m.UserID), m.Text)
+	s := fmt.Sprintf("[%s] %s: %s", m.Time.Local().Format("15:04"), p.name(m.UserID), m.Text)
+	if p.ids {
+		s = fmt.Sprintf("#%d %s", m.ID, s)
+	}
 	if !m.EditedAt.IsZero() {
 		s += " (edited)"
 	}

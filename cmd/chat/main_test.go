@@ -133,7 +133,7 @@ func TestPrinter(t *testing.T) {
 
 	for _, color := range []bool{false, true} {
 		var buf bytes.Buffer
-		p := &printer{w: &buf, color: color, self: "alice"}
+		p := &printer{w: &buf, color: color, self: "alice", ids: true}
 		for _, ev := range events {
 			p.event(ev)
 		}
@@ -263,7 +263,7 @@ func TestCommands(t *testing.T) {
 			t.Parallel()
 			env, stdout, _ := testEnv(nil)
 			f := &fakeRoom{err: tc.err}
-			p := &printer{w: stdout}
+			p := &printer{w: stdout, ids: true}
 			if quit := command(context.Background(), f, p, tc.line, env); quit {
 				t.Errorf("quit")
 			}
@@ -306,5 +306,16 @@ func TestRawFrames(t *testing.T) {
 	want := `{"type":"history","changes":[...]} {"type":"message_edited","id":5} {"type":"room_settings","slowModeSeconds":5}`
 	if strings.Join(got, " ") != want {
 		t.Errorf("printed %v\nwant %s", got, want)
+	}
+}
+
+func TestMessageLineWithoutIDs(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	p := &printer{w: &buf}
+	at := time.Date(2025, 10, 26, 5, 20, 0, 0, time.UTC)
+	p.message(client.Message{ID: 3, UserID: "alice", Text: "hi", Time: at})
+	if want := "[" + at.Local().Format("15:04") + "] alice: hi\n"; buf.String() != want {
+		t.Errorf("printed %q, want %q", buf.String(), want)
 	}
 }
