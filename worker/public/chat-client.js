@@ -30,8 +30,9 @@
 //     is checked against the resume's "changes": applied, it is done; not
 //     applied, it is sent again; with a truncated or reset history it is
 //     reported ("unconfirmed") instead.
-//   - Every frame with an "id" (message, message_edited, message_deleted)
-//     holds a position in one increasing sequence; "since" is the highest
+//   - Every frame with an "id" (message, message_edited, message_deleted,
+//     and the moderation events user_kicked, user_banned, ...) holds a
+//     position in one increasing sequence; "since" is the highest
 //     position seen, whatever the frame. message_edited / message_deleted
 //     arrive as events of those names, and a resume's "changes" (edits and
 //     deletions, while away, of messages already delivered) are emitted as

@@ -799,6 +799,7 @@ function onRemoved(err) {
   }
   renderNotice();
   setComposer(false);
+  renderPeople([]); // not in the room any more; a rejoin brings the list back
   ui.modNotice.querySelector("button")?.focus();
 }
 
