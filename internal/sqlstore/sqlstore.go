@@ -140,21 +140,32 @@ const (
 	editedTable          = "edited"
 )
 
-// PruneTrigger is the name of the trigger that prunes every message and
-// change more than keep positions old. It is named after keep, so a new
-// MAX_STORED_MESSAGES replaces it (and "prune2_" replaced "prune_", the
-// trigger of rooms made before changes existed).
-func PruneTrigger(keep int) string { return "prune2_" + strconv.Itoa(keep) }
+// PruneTrigger is the name of the trigger that prunes every message (and,
+// once the room has them, every change) more than keep positions old. It is
+// named after keep, so a new MAX_STORED_MESSAGES replaces it, and "prune2_"
+// (changes too) replaces "prune_" (messages alone) when a room gets its
+// first change.
+func PruneTrigger(keep int, changes bool) string {
+	if changes {
+		return "prune2_" + strconv.Itoa(keep)
+	}
+	return "prune_" + strconv.Itoa(keep)
+}
 
 // pruneTriggerSQL prunes after every message: in SQLite itself, so a
 // message is one statement. Every position at or below the new id minus keep
-// goes, message or change alike.
-func pruneTriggerSQL(keep int) string {
+// goes, message or change alike. A trigger may name only tables that exist
+// when it fires, hence the two.
+func pruneTriggerSQL(keep int, changes bool) string {
 	k := strconv.Itoa(keep)
-	return `CREATE TRIGGER IF NOT EXISTS ` + PruneTrigger(keep) + ` AFTER INSERT ON messages BEGIN
-			DELETE FROM messages WHERE id <= NEW.id - ` + k + `;
+	sql := `CREATE TRIGGER IF NOT EXISTS ` + PruneTrigger(keep, changes) + ` AFTER INSERT ON messages BEGIN
+			DELETE FROM messages WHERE id <= NEW.id - ` + k + `;`
+	if changes {
+		sql += `
 			DELETE FROM changes WHERE pos <= NEW.id - ` + k + `;
-			DELETE FROM edited WHERE message_id <= NEW.id - ` + k + `; END`
+			DELETE FROM edited WHERE message_id <= NEW.id - ` + k + `;`
+	}
+	return sql + ` END`
 }
 
 // State is what a store learned about its database during one object's
@@ -202,20 +213,32 @@ func (s Store) probe(keep int) ([]string, error) {
 			extras++
 		default:
 			triggers = append(triggers, name)
-			if name == PruneTrigger(keep) {
-				s.State.prunedTo = keep
-			}
 		}
 	}
 	s.State.changesReady = extras == len(extraTables)
+	s.State.prunedTo = 0
+	if slices.Contains(triggers, PruneTrigger(keep, s.State.changesReady)) {
+		s.State.prunedTo = keep
+	}
 	s.State.probed = true
 	return triggers, nil
 }
 
 // ensureWritable creates the tables, and the prune trigger for keep in place
 // of any other.
-func (s Store) ensureWritable(keep int) error {
-	if s.State.schemaReady && s.State.changesReady && s.State.prunedTo == keep {
+func (s Store) ensureWritable(keep int) error { return s.ensure(keep, false) }
+
+// ensureChanges is ensureWritable for a change (an edit, a deletion,
+// moderation, a remembered key): it also makes the tables a room needs only
+// once it has changes, so that a room that only ever chats carries none of
+// them (each table costs the object memory, and its first message time).
+func (s Store) ensureChanges() error { return s.ensure(s.Keep, true) }
+
+// ensure makes the messages table, the changes tables when changes is true
+// (or they exist already), and the prune trigger for keep that suits them,
+// in place of any other.
+func (s Store) ensure(keep int, changes bool) error {
+	if s.State.schemaReady && (s.State.changesReady || !changes) && s.State.prunedTo == keep {
 		return nil
 	}
 	triggers, err := s.probe(keep)
@@ -228,23 +251,25 @@ func (s Store) ensureWritable(keep int) error {
 		}
 		s.State.schemaReady = true
 	}
-	if !s.State.changesReady {
+	if changes && !s.State.changesReady {
 		for _, q := range changesSchema {
 			if _, err := s.DB.Value(q); err != nil {
 				return err
 			}
 		}
 		s.State.changesReady = true
+		s.State.prunedTo = 0 // the trigger must name them now
 	}
+	want := PruneTrigger(keep, s.State.changesReady)
 	for _, name := range triggers {
-		if name != PruneTrigger(keep) {
+		if name != want {
 			if _, err := s.DB.Value(`DROP TRIGGER IF EXISTS "` + name + `"`); err != nil {
 				return err
 			}
 		}
 	}
 	if s.State.prunedTo != keep {
-		if _, err := s.DB.Value(pruneTriggerSQL(keep)); err != nil {
+		if _, err := s.DB.Value(pruneTriggerSQL(keep, s.State.changesReady)); err != nil {
 			return err
 		}
 		s.State.prunedTo = keep
@@ -349,7 +374,7 @@ func (s Store) Author(id int64) (string, bool, error) {
 
 // Edit replaces a message's text and records the change.
 func (s Store) Edit(id int64, text, editedAt string, pos int64, frame []byte) error {
-	if err := s.ensureWritable(s.Keep); err != nil {
+	if err := s.ensureChanges(); err != nil {
 		return err
 	}
 	return s.run(
@@ -362,7 +387,7 @@ func (s Store) Edit(id int64, text, editedAt string, pos int64, frame []byte) er
 // Delete removes a message with its text and its edits, and records the
 // change.
 func (s Store) Delete(id, pos int64, frame []byte) error {
-	if err := s.ensureWritable(s.Keep); err != nil {
+	if err := s.ensureChanges(); err != nil {
 		return err
 	}
 	return s.run(
@@ -503,7 +528,7 @@ func restrictions(rows string) map[string]room.Restriction {
 // Moderate stores an action: its event at its position, its effect, and its
 // audit entry (the log keeps the latest KeepAudit).
 func (s Store) Moderate(a room.Action) error {
-	if err := s.ensureWritable(s.Keep); err != nil {
+	if err := s.ensureChanges(); err != nil {
 		return err
 	}
 	var stmts []statement
@@ -530,7 +555,7 @@ func (s Store) Moderate(a room.Action) error {
 
 // RememberService records an identity seen with a service token.
 func (s Store) RememberService(user string) error {
-	if err := s.ensureWritable(s.Keep); err != nil {
+	if err := s.ensureChanges(); err != nil {
 		return err
 	}
 	_, err := s.DB.Value(rememberService, user)
@@ -640,7 +665,7 @@ func (s Store) Idempotent(key string, nowMs int64) ([]byte, bool, error) {
 // Remember stores an answer under key, then forgets the keys that are both
 // older than the window and not among the latest IdempotencyKeys.
 func (s Store) Remember(key string, answer []byte, nowMs int64) error {
-	if err := s.ensureWritable(s.Keep); err != nil {
+	if err := s.ensureChanges(); err != nil {
 		return err
 	}
 	return s.run(

@@ -141,7 +141,7 @@ func TestAppendStoresTheFramesFieldsAndPrunes(t *testing.T) {
 	db := open(t)
 	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 5}
 	appendN(t, s, 1, 8, 5)
-	if want := fullSchema("prune2_5"); !slices.Equal(db.objects(t), want) {
+	if want := []string{"table messages", "trigger prune_5"}; !slices.Equal(db.objects(t), want) {
 		t.Errorf("schema = %q, want %q", db.objects(t), want)
 	}
 	msgs, more, err := s.After(0, 0, 100, 1<<20)
@@ -217,7 +217,7 @@ func TestANewKeepReplacesTheTrigger(t *testing.T) {
 	// A new deployment with MAX_STORED_MESSAGES=2: a new object life.
 	second := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 2}
 	appendN(t, second, 4, 6, 2)
-	if want := fullSchema("prune2_2"); !slices.Equal(db.objects(t), want) {
+	if want := []string{"table messages", "trigger prune_2"}; !slices.Equal(db.objects(t), want) {
 		t.Errorf("schema = %q, want %q", db.objects(t), want)
 	}
 	msgs, _, _ := second.After(0, 0, 10, 1<<20)
@@ -240,7 +240,7 @@ func TestANewObjectLifeFindsTheSchema(t *testing.T) {
 
 func TestPruneTrigger(t *testing.T) {
 	t.Parallel()
-	if got := sqlstore.PruneTrigger(1000); got != "prune2_1000" {
+	if got := sqlstore.PruneTrigger(1000, true); got != "prune2_1000" || sqlstore.PruneTrigger(1000, false) != "prune_1000" {
 		t.Errorf("PruneTrigger(1000) = %q", got)
 	}
 }
@@ -432,11 +432,20 @@ func TestARoomMadeBeforeChangesGetsThemAtItsNextWrite(t *testing.T) {
 		t.Errorf("reads wrote: %q", db.statements)
 	}
 	appendN(t, s, 2, 2, 5)
-	if want := fullSchema("prune2_5"); !slices.Equal(db.objects(t), want) {
+	// A room that only chats gets no tables for changes.
+	if want := []string{"table messages", "trigger prune_5"}; !slices.Equal(db.objects(t), want) {
 		t.Errorf("schema = %q, want %q", db.objects(t), want)
 	}
 	if err := s.Edit(1, "new", "2025-10-26T05:21:00.000Z", 3, editFrame(3, 1, "new")); err != nil {
 		t.Fatal(err)
+	}
+	// Its first change brings them, and the trigger that prunes them too.
+	if want := fullSchema("prune2_5"); !slices.Equal(db.objects(t), want) {
+		t.Errorf("schema = %q, want %q", db.objects(t), want)
+	}
+	appendN(t, s, 4, 9, 5)
+	if v, _ := db.Value(`SELECT count(*) FROM changes`); v != float64(0) {
+		t.Errorf("the change at 3 survived 6 more messages with keep 5")
 	}
 }
 
