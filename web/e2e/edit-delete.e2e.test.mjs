@@ -12,21 +12,13 @@
 // (the room answers unknown_type).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac, randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { chromium } from "playwright-core";
-import { DevServer, ROOT } from "./devserver.mjs";
+import { DevServer } from "./devserver.mjs";
+import { CHROMIUM, CHROMIUM_FLAGS, WAIT_MS, OUT, newSecret, mint as mintWith, uniqueRoom, shot } from "./harness.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--no-first-run",
-];
-const WAIT_MS = 30_000;
 const RECONNECT_WAIT_MS = 60_000; // a backoff of up to 10 s, twice over
-const OUT = path.join(ROOT, "build", "browser-test");
-const SECRET = randomBytes(24).toString("hex");
+const SECRET = newSecret();
+const mint = (sub, opts) => mintWith(SECRET, sub, opts);
 
 let server;
 let browser;
@@ -47,25 +39,8 @@ after(async () => {
 
 // --- helpers ---
 
-// mint signs an HS256 JWT for sub with the server's secret; role, if given,
-// is the "role" claim.
-function mint(sub, { role, ttlS = 3600 } = {}) {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const now = Math.floor(Date.now() / 1000);
-  const claims = { sub, iat: now, exp: now + ttlS };
-  if (role) claims.role = role;
-  const unsigned = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(claims)}`;
-  return `${unsigned}.${createHmac("sha256", SECRET).update(unsigned).digest("base64url")}`;
-}
 
-let rooms = 0;
-const uniqueRoom = (tag) => `${tag}-${process.pid}-${Date.now().toString(36)}-${++rooms}`;
 
-async function shot(t, page, name) {
-  const dir = path.join(OUT, t.name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-|-$/g, ""));
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
-}
 
 // openAs opens room as sub (with role, if any) in a browser context of its
 // own, and waits until it is connected. The context records every frame the

@@ -9,20 +9,12 @@
 //   node --test --test-concurrency=1 web/e2e/security.e2e.test.mjs
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac, randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { chromium } from "playwright-core";
-import { DevServer, ROOT } from "./devserver.mjs";
+import { DevServer } from "./devserver.mjs";
+import { CHROMIUM, CHROMIUM_FLAGS, WAIT_MS, OUT, newSecret, mint as mintWith, uniqueRoom, shot } from "./harness.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--no-first-run",
-];
-const WAIT_MS = 30_000;
-const OUT = path.join(ROOT, "build", "browser-test");
-const SECRET = randomBytes(24).toString("hex");
+const SECRET = newSecret();
+const mint = (sub, opts) => mintWith(SECRET, sub, opts);
 const HISTORY_ON_JOIN = 5; // small, so that a test reaches "older" quickly
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
@@ -47,22 +39,8 @@ after(async () => {
 
 // --- helpers ---
 
-// mint signs an HS256 JWT for sub with the server's secret.
-function mint(sub, { ttlS = 3600 } = {}) {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub, iat: now, exp: now + ttlS })}`;
-  return `${unsigned}.${createHmac("sha256", SECRET).update(unsigned).digest("base64url")}`;
-}
 
-let rooms = 0;
-const uniqueRoom = (tag) => `${tag}-${process.pid}-${Date.now().toString(36)}-${++rooms}`;
 
-async function shot(t, page, name) {
-  const dir = path.join(OUT, t.name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-|-$/g, ""));
-  mkdirSync(dir, { recursive: true });
-  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
-}
 
 // newPage opens a page in a fresh context that records, from before any
 // page script runs: every WebSocket the page creates (URL and offered

@@ -1,0 +1,43 @@
+// harness.mjs is what the Chromium tests of signed-in pages share: the
+// browser to launch, a token minter for the server's secret, unique room
+// names, and screenshots under build/browser-test/<test>/.
+import { createHmac, randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { ROOT } from "./devserver.mjs";
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+// The flags that keep Debian's Chromium off the (closed) network.
+export const CHROMIUM_FLAGS = [
+  "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+  "--disable-component-update", "--disable-sync", "--no-first-run",
+];
+export const WAIT_MS = 30_000;
+export const OUT = path.join(ROOT, "build", "browser-test");
+
+/** newSecret is a fresh AUTH_SECRET for one test file's server. */
+export const newSecret = () => randomBytes(24).toString("hex");
+
+/**
+ * mint signs an HS256 JWT for sub with secret; role, if given, is the "role"
+ * claim, and ttlS the lifetime in seconds (negative: exp already passed).
+ */
+export function mint(secret, sub, { role, ttlS = 3600 } = {}) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { sub, iat: now, exp: now + ttlS };
+  if (role) claims.role = role;
+  const unsigned = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(claims)}`;
+  return `${unsigned}.${createHmac("sha256", secret).update(unsigned).digest("base64url")}`;
+}
+
+let rooms = 0;
+/** uniqueRoom is a room name no other test or run uses. */
+export const uniqueRoom = (tag) => `${tag}-${process.pid}-${Date.now().toString(36)}-${++rooms}`;
+
+/** shot saves a full-page screenshot of page under the test's folder. */
+export async function shot(t, page, name) {
+  const dir = path.join(OUT, t.name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-|-$/g, "").slice(0, 80));
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
