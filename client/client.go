@@ -172,6 +172,19 @@ func (p *pending) resolve(r result) { p.done <- r }
 
 func (p *pending) fail(err error) { p.resolve(result{err: err}) }
 
+// answer is r's event as the T a request expects (the kind of request
+// decides the event's type), or r's error.
+func answer[T any, PT interface {
+	*T
+	Event
+}](r result) (T, error) {
+	if r.err != nil {
+		var zero T
+		return zero, r.err
+	}
+	return *r.ev.(PT), nil
+}
+
 // requestType is the frame type of p's request.
 func (p *pending) requestType() string {
 	switch p.kind {
@@ -442,11 +455,7 @@ func (c *Client) Send(ctx context.Context, text string) (Message, error) {
 // request is forgotten: not sent if it was still queued, not sent again
 // after a drop, and an answer that comes later is only an event.
 func (c *Client) Edit(ctx context.Context, id int64, text string) (MessageEdited, error) {
-	r := c.request(ctx, &pending{kind: opEdit, id: id, text: text, frame: editFrame(id, text)})
-	if r.err != nil {
-		return MessageEdited{}, r.err
-	}
-	return *r.ev.(*MessageEdited), nil
+	return answer[MessageEdited](c.request(ctx, &pending{kind: opEdit, id: id, text: text, frame: editFrame(id, text)}))
 }
 
 // Delete removes message id (this user's own; anyone's with a moderator's
@@ -456,11 +465,7 @@ func (c *Client) Edit(ctx context.Context, id int64, text string) (MessageEdited
 // Edit is; a message found deleted by someone else meanwhile counts as done,
 // and that deletion is returned.
 func (c *Client) Delete(ctx context.Context, id int64) (MessageDeleted, error) {
-	r := c.request(ctx, &pending{kind: opDelete, id: id, frame: deleteFrame(id)})
-	if r.err != nil {
-		return MessageDeleted{}, r.err
-	}
-	return *r.ev.(*MessageDeleted), nil
+	return answer[MessageDeleted](c.request(ctx, &pending{kind: opDelete, id: id, frame: deleteFrame(id)}))
 }
 
 // Moderate does a moderation action to userID, for a moderator's or a
@@ -481,11 +486,7 @@ func (c *Client) Moderate(ctx context.Context, action Action, userID string, sec
 	}
 	p := &pending{kind: opModerate, action: action, user: userID, seconds: seconds, reason: reason}
 	p.frame = moderateFrame(action, userID, seconds, reason)
-	r := c.request(ctx, p)
-	if r.err != nil {
-		return Moderated{}, r.err
-	}
-	return *r.ev.(*Moderated), nil
+	return answer[Moderated](c.request(ctx, p))
 }
 
 // SlowMode sets the room's slow mode, for a moderator's or a service's
@@ -495,11 +496,7 @@ func (c *Client) Moderate(ctx context.Context, action Action, userID string, sec
 // does; one in flight at a drop is done if the rejoined room has those
 // settings (what it returns then has no Raw), and is sent again otherwise.
 func (c *Client) SlowMode(ctx context.Context, seconds int64) (RoomSettings, error) {
-	r := c.request(ctx, &pending{kind: opSlowMode, seconds: seconds, frame: slowModeFrame(seconds)})
-	if r.err != nil {
-		return RoomSettings{}, r.err
-	}
-	return *r.ev.(*RoomSettings), nil
+	return answer[RoomSettings](c.request(ctx, &pending{kind: opSlowMode, seconds: seconds, frame: slowModeFrame(seconds)}))
 }
 
 // request writes p's frame now if joined, or queues it, and waits for its
