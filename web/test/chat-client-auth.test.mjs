@@ -5,35 +5,24 @@
 // Authorization header. Run with `node --test web/test/`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ChatClient, protocolsFor, CLOSE_TOKEN_EXPIRED } from "../../worker/public/chat-client.js";
-import { FakeClock, fakeSocketClass, fakeFetch } from "./fakes.mjs";
+import { protocolsFor, CLOSE_TOKEN_EXPIRED } from "../../worker/public/chat-client.js";
+import { clientHarness, fakeFetch } from "./fakes.mjs";
 
 const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2ln";
 const JWT2 = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEiLCJuIjoyfQ.c2ln";
 
 function setup(opts = {}) {
-  const clock = new FakeClock();
-  const { FakeSocket, sockets } = fakeSocketClass();
-  const events = [];
-  const client = new ChatClient({
-    userId: "ada",
-    room: "general",
+  const t = clientHarness({
+    types: ["status", "message", "history", "presence", "error"],
     baseUrl: "http://127.0.0.1:9999/r/general?x=1",
-    WebSocket: FakeSocket,
-    timers: clock.timers(),
-    random: () => 1,
     ...opts,
   });
-  for (const type of ["status", "message", "history", "presence", "error"]) {
-    client.on(type, (detail) => events.push({ type, ...detail }));
-  }
-  const of = (type) => events.filter((e) => e.type === type);
-  const last = () => sockets[sockets.length - 1];
+  const { last } = t;
   const joinOK = (messages = [], extra = {}) => {
     last().receive({ type: "presence", users: ["ada"] });
     last().receive({ type: "history", messages, ...extra });
   };
-  return { client, clock, sockets, events, of, last, joinOK };
+  return { ...t, joinOK };
 }
 
 const msg = (id, text = `m${id}`, userId = "bob") => ({ id, userId, text, timestamp: "2026-11-25T10:00:00.000Z" });

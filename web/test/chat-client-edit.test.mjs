@@ -5,30 +5,17 @@
 // logic where texts may have been edited. Run with `node --test web/test/`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ChatClient } from "../../worker/public/chat-client.js";
-import { FakeClock, fakeFetch, fakeSocketClass } from "./fakes.mjs";
+import { clientHarness, fakeFetch } from "./fakes.mjs";
 
 const TS = "2026-11-25T10:00:00.000Z";
 const EDITED = "2026-11-25T10:05:00.000Z";
 
 function setup(opts = {}) {
-  const clock = new FakeClock();
-  const { FakeSocket, sockets } = fakeSocketClass();
-  const events = [];
-  const client = new ChatClient({
-    userId: "ada",
-    room: "general",
-    baseUrl: "http://127.0.0.1:9999/",
-    WebSocket: FakeSocket,
-    timers: clock.timers(),
-    random: () => 1,
+  const t = clientHarness({
+    types: ["status", "message", "message_edited", "message_deleted", "history", "presence", "error"],
     ...opts,
   });
-  for (const type of ["status", "message", "message_edited", "message_deleted", "history", "presence", "error"]) {
-    client.on(type, (detail) => events.push({ type, ...detail }));
-  }
-  const of = (type) => events.filter((e) => e.type === type);
-  const last = () => sockets[sockets.length - 1];
+  const { client, clock, last } = t;
   const joinOK = (messages = [], extra = {}) => {
     const ws = last();
     ws.receive({ type: "user_joined", userId: "ada", timestamp: TS });
@@ -48,7 +35,7 @@ function setup(opts = {}) {
     last().open();
   };
   const sent = (type) => last().frames().filter((f) => f.type === type);
-  return { client, clock, sockets, events, of, last, joinOK, open, reconnect, sent };
+  return { ...t, joinOK, open, reconnect, sent };
 }
 
 const msg = (id, text, userId = "bob", extra = {}) => ({ id, userId, text, timestamp: TS, ...extra });

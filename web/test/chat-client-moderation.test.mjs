@@ -6,32 +6,21 @@
 // Run with `node --test web/test/`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ChatClient, CLOSE_MODERATED, MODERATION_EVENTS } from "../../worker/public/chat-client.js";
-import { FakeClock, fakeSocketClass } from "./fakes.mjs";
+import { CLOSE_MODERATED, MODERATION_EVENTS } from "../../worker/public/chat-client.js";
+import { clientHarness } from "./fakes.mjs";
 
 const TS = "2026-11-25T10:00:00.000Z";
 const UNTIL = "2026-11-25T11:00:00.000Z";
 
 function setup(opts = {}) {
-  const clock = new FakeClock();
-  const { FakeSocket, sockets } = fakeSocketClass();
-  const events = [];
-  const client = new ChatClient({
-    userId: "ada",
-    room: "general",
-    baseUrl: "http://127.0.0.1:9999/",
-    WebSocket: FakeSocket,
-    timers: clock.timers(),
-    random: () => 1,
+  const t = clientHarness({
+    types: ["status", "message", "message_edited", "message_deleted", "moderation", "room_settings", "history", "presence", "error"],
+    key: "ev",
     ...opts,
   });
-  for (const type of ["status", "message", "message_edited", "message_deleted", "moderation", "room_settings", "history", "presence", "error"]) {
-    client.on(type, (detail) => events.push({ ev: type, ...detail }));
-  }
-  const of = (ev) => events.filter((e) => e.ev === ev);
+  const { client, clock, of, last } = t;
   // Events without the name of the event they came as.
   const bare = (ev) => of(ev).map(({ ev: _, ...e }) => e);
-  const last = () => sockets[sockets.length - 1];
   const joinOK = (messages = [], extra = {}, before = []) => {
     const ws = last();
     ws.receive({ type: "user_joined", userId: "ada", timestamp: TS });
@@ -50,7 +39,7 @@ function setup(opts = {}) {
     last().open();
   };
   const sent = (type) => last().frames().filter((f) => f.type === type);
-  return { client, clock, sockets, events, of, bare, last, joinOK, open, reconnect, sent };
+  return { ...t, bare, joinOK, open, reconnect, sent };
 }
 
 const msg = (id, text, userId = "bob") => ({ id, userId, text, timestamp: TS });

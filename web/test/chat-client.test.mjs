@@ -3,28 +3,13 @@
 // fake clock. Run with `node --test web/test/`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ChatClient, backoffDelay, chatURL, PING_FRAME, DEFAULTS } from "../../worker/public/chat-client.js";
-import { FakeClock, fakeSocketClass } from "./fakes.mjs";
+import { backoffDelay, chatURL, PING_FRAME, DEFAULTS } from "../../worker/public/chat-client.js";
+import { clientHarness } from "./fakes.mjs";
 
 // setup makes a client over fakes and records every event it emits.
 function setup(opts = {}) {
-  const clock = new FakeClock();
-  const { FakeSocket, sockets } = fakeSocketClass();
-  const events = [];
-  const client = new ChatClient({
-    userId: "ada",
-    room: "general",
-    baseUrl: "http://127.0.0.1:9999/",
-    WebSocket: FakeSocket,
-    timers: clock.timers(),
-    random: () => 1, // no jitter unless a test says so
-    ...opts,
-  });
-  for (const type of ["status", "message", "history", "presence", "error"]) {
-    client.on(type, (detail) => events.push({ type, ...detail }));
-  }
-  const of = (type) => events.filter((e) => e.type === type);
-  const last = () => sockets[sockets.length - 1];
+  const t = clientHarness({ types: ["status", "message", "history", "presence", "error"], ...opts });
+  const { last } = t;
   // joinOK plays the room's answer to a join on the newest socket.
   const joinOK = (messages = [], extra = {}) => {
     const ws = last();
@@ -32,7 +17,7 @@ function setup(opts = {}) {
     ws.receive({ type: "presence", users: ["ada"] });
     ws.receive({ type: "history", messages, ...extra });
   };
-  return { client, clock, sockets, events, of, last, joinOK };
+  return { ...t, joinOK };
 }
 
 const msg = (id, text, userId = "bob") => ({ id, userId, text, timestamp: "2026-11-25T10:00:00.000Z" });

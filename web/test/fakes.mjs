@@ -1,6 +1,7 @@
 // Fakes for driving ChatClient in Node: a clock whose time moves only when a
 // test says so, and a WebSocket class that records what the client sent and
-// lets the test play the server.
+// lets the test play the server; clientHarness puts a ChatClient on them.
+import { ChatClient } from "../../worker/public/chat-client.js";
 
 // FakeClock implements the timer functions ChatClient takes as options.
 export class FakeClock {
@@ -115,4 +116,31 @@ export function fakeFetch(respond) {
     };
   }
   return { fetch, calls };
+}
+
+/**
+ * clientHarness makes a ChatClient for ada in room general on a fake clock and
+ * fake sockets, with no jitter unless opts say so (opts override any option).
+ * It records each event of the given types as { [key]: type, ...detail }:
+ * of(type) lists those of one type, last() is the newest socket.
+ */
+export function clientHarness({ types, key = "type", ...opts }) {
+  const clock = new FakeClock();
+  const { FakeSocket, sockets } = fakeSocketClass();
+  const events = [];
+  const client = new ChatClient({
+    userId: "ada",
+    room: "general",
+    baseUrl: "http://127.0.0.1:9999/",
+    WebSocket: FakeSocket,
+    timers: clock.timers(),
+    random: () => 1,
+    ...opts,
+  });
+  for (const type of types) {
+    client.on(type, (detail) => events.push({ [key]: type, ...detail }));
+  }
+  const of = (type) => events.filter((e) => e[key] === type);
+  const last = () => sockets[sockets.length - 1];
+  return { client, clock, sockets, events, of, last };
 }
