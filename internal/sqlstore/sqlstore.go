@@ -314,16 +314,8 @@ func (s Store) After(since, before int64, limit, maxBytes int) ([]protocol.Store
 	if s.State.changesReady {
 		edited = editedTable
 	}
-	v, err := s.DB.Value(strings.Replace(windowQuery, "%s", edited, 1), since, before, limit+1, maxBytes)
-	if err != nil {
-		return nil, false, err
-	}
-	raw, ok := v.(string)
-	if !ok {
-		return nil, false, errors.New("the history query returned no JSON")
-	}
 	var msgs protocol.StoredMessages
-	if err := protocol.Unmarshal([]byte(raw), &msgs); err != nil {
+	if err := s.decodeValue("history", strings.Replace(windowQuery, "%s", edited, 1), &msgs, since, before, limit+1, maxBytes); err != nil {
 		return nil, false, err
 	}
 	slices.SortFunc(msgs, func(a, b protocol.StoredMessage) int { return cmp.Compare(a.ID, b.ID) })
@@ -417,22 +409,8 @@ func (s Store) run(stmts ...statement) error {
 
 // Changes reads the changes a resume after since needs (changesQuery).
 func (s Store) Changes(since int64, limit, maxBytes int) ([]protocol.Raw, bool, error) {
-	if err := s.ensureTable(); err != nil || !s.State.changesReady {
-		if errors.Is(err, errNoTable) {
-			err = nil
-		}
-		return nil, false, err
-	}
-	v, err := s.DB.Value(changesQuery, since, limit+1, maxBytes)
-	if err != nil {
-		return nil, false, err
-	}
-	raw, ok := v.(string)
-	if !ok {
-		return nil, false, errors.New("the changes query returned no JSON")
-	}
 	var frames protocol.RawList
-	if err := protocol.Unmarshal([]byte(raw), &frames); err != nil {
+	if err := s.readJSON("changes", changesQuery, &frames, since, limit+1, maxBytes); err != nil {
 		return nil, false, err
 	}
 	more := len(frames) > limit
@@ -606,7 +584,7 @@ var (
 // BanList lists the bans in force at nowMs.
 func (s Store) BanList(nowMs int64) (protocol.BanEntries, error) {
 	var out protocol.BanEntries
-	err := s.readJSON(banListQuery, &out, nowMs)
+	err := s.readJSON("ban list", banListQuery, &out, nowMs)
 	return out, err
 }
 
@@ -616,7 +594,7 @@ func (s Store) Audit(before int64, limit int) (protocol.AuditEntries, bool, erro
 		before = noUpperBound
 	}
 	var out protocol.AuditEntries
-	if err := s.readJSON(auditQuery, &out, before, limit+1); err != nil {
+	if err := s.readJSON("audit", auditQuery, &out, before, limit+1); err != nil {
 		return nil, false, err
 	}
 	more := len(out) > limit
@@ -626,22 +604,31 @@ func (s Store) Audit(before int64, limit int) (protocol.AuditEntries, bool, erro
 	return out, more, nil
 }
 
-// readJSON runs a query that builds one JSON value from the moderation
-// tables, and decodes it; a room without them reads as empty.
-func (s Store) readJSON(query string, v interface{ UnmarshalEasyJSON(*jlexer.Lexer) }, args ...any) error {
+// readJSON is decodeValue for a query of the change and moderation tables:
+// a room without them reads as empty (v untouched).
+func (s Store) readJSON(what, query string, v jsonValue, args ...any) error {
 	if err := s.ensureTable(); err != nil || !s.State.changesReady {
 		if errors.Is(err, errNoTable) {
 			err = nil
 		}
 		return err
 	}
+	return s.decodeValue(what, query, v, args...)
+}
+
+// jsonValue is what decodeValue decodes into: a wire type of protocol.
+type jsonValue interface{ UnmarshalEasyJSON(*jlexer.Lexer) }
+
+// decodeValue runs the query named what, which builds one JSON value in
+// SQLite, and decodes that value into v.
+func (s Store) decodeValue(what, query string, v jsonValue, args ...any) error {
 	raw, err := s.DB.Value(query, args...)
 	if err != nil {
 		return err
 	}
 	text, ok := raw.(string)
 	if !ok {
-		return errors.New("the query returned no JSON")
+		return errors.New("the " + what + " query returned no JSON")
 	}
 	return protocol.Unmarshal([]byte(text), v)
 }
