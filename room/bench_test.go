@@ -42,11 +42,11 @@ type nullHost struct {
 
 var _ room.Host = (*nullHost)(nil)
 
-func (h *nullHost) Sockets() []room.Socket                            { return h.sockets }
-func (h *nullHost) Broadcast(_ []byte, _ []room.Socket) []room.Socket { return nil }
-func (h *nullHost) Now() time.Time                                    { return h.now }
-func (h *nullHost) Store() room.Store                                 { return h }
-func (h *nullHost) Alarm() room.Alarm                                 { return nullAlarm{} }
+func (h *nullHost) Sockets() []room.Socket                             { return h.sockets }
+func (h *nullHost) Broadcast([]byte, []room.Socket, int) []room.Socket { return nil }
+func (h *nullHost) Now() time.Time                                     { return h.now }
+func (h *nullHost) Store() room.Store                                  { return h }
+func (h *nullHost) Alarm() room.Alarm                                  { return nullAlarm{} }
 
 type nullAlarm struct{}
 
@@ -58,16 +58,25 @@ func (h *nullHost) Append(m protocol.StoredMessage, _ []byte, _ int) error { h.l
 func (h *nullHost) After(int64, int64, int, int) ([]protocol.StoredMessage, bool, error) {
 	return nil, false, nil
 }
-func (h *nullHost) LastID() (int64, error)                          { return h.last, nil }
-func (h *nullHost) Author(int64) (string, bool, error)              { return "", false, nil }
-func (h *nullHost) Edit(int64, string, string, int64, []byte) error { return nil }
-func (h *nullHost) Delete(int64, int64, []byte) error               { return nil }
-func (h *nullHost) Accounted(int64, int64) (int64, error)           { return 0, nil }
-func (h *nullHost) Moderation() (room.ModerationState, error)       { return room.ModerationState{}, nil }
-func (h *nullHost) RememberService(string) error                    { return nil }
-func (h *nullHost) Moderate(room.Action) error                      { return nil }
-func (h *nullHost) LastMessageAt(string) (time.Time, error)         { return time.Time{}, nil }
-func (h *nullHost) BanList(int64) (protocol.BanEntries, error)      { return nil, nil }
+func (h *nullHost) LastID() (int64, error)                            { return h.last, nil }
+func (h *nullHost) Author(int64) (string, bool, error)                { return "", false, nil }
+func (h *nullHost) Edit(int64, string, string, int64, []byte) error   { return nil }
+func (h *nullHost) Delete(int64, int64, []byte) error                 { return nil }
+func (h *nullHost) Accounted(int64, int64) (int64, error)             { return 0, nil }
+func (h *nullHost) Moderation() (room.ModerationState, error)         { return room.ModerationState{}, nil }
+func (h *nullHost) RememberService(string) error                      { return nil }
+func (h *nullHost) ReadMarker(string) (room.ReadMarker, error)        { return room.ReadMarker{}, nil }
+func (h *nullHost) SetReadMarker(string, room.ReadMarker) error       { return nil }
+func (h *nullHost) PendingReads() (map[string]room.ReadMarker, error) { return nil, nil }
+func (h *nullHost) Reads([]string) (map[string]int64, error)          { return nil, nil }
+func (h *nullHost) Unread(int64, int) (int64, error)                  { return 0, nil }
+func (h *nullHost) ReactionState(int64, string, string) (bool, bool, int, error) {
+	return false, false, 0, nil
+}
+func (h *nullHost) React(int64, string, string, bool, int64, []byte) error { return nil }
+func (h *nullHost) Moderate(room.Action) error                             { return nil }
+func (h *nullHost) LastMessageAt(string) (time.Time, error)                { return time.Time{}, nil }
+func (h *nullHost) BanList(int64) (protocol.BanEntries, error)             { return nil, nil }
 func (h *nullHost) Audit(int64, int) (protocol.AuditEntries, bool, error) {
 	return nil, false, nil
 }

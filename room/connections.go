@@ -198,6 +198,7 @@ func (r *Room) leave(h Host, sess *session) {
 	}
 	delete(r.presence, sess.userID)
 	delete(r.buckets, sess.userID)
+	r.forgetSignals(sess.userID) // a waiting read marker stays in storage for the alarm
 	if r.mod != nil {
 		delete(r.mod.lastSent, sess.userID) // the store has it, if slow mode asks
 	}

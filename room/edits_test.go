@@ -193,13 +193,15 @@ func TestResumeSeesEveryChange(t *testing.T) {
 		got := r.take()
 		want := `{"type":"history","messages":[` + storedEdited(6, "writer", "m6!") + `],"changes":[` +
 			edited(5, 2, "writer", "m2!") + `,` + deleted(7, 3, "writer") + `]}`
-		if len(got) != 3 || got[2] != want {
-			t.Errorf("resume got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), want)
+		// Unread counts what the room still holds (1, 2, 4 and 6; 3 and 9
+		// are deleted), not only what the history frame carries.
+		if len(got) != 4 || got[2] != want || got[3] != readState(0, 4) {
+			t.Errorf("resume got\n  %s\nwant\n  %s\n  %s", strings.Join(got, "\n  "), want, readState(0, 4))
 		}
 		// Nothing after 10: an empty resume, not truncated.
 		r2 := e.connect()
 		e.send(r2, `{"type":"join","userId":"late","since":10}`)
-		if got := r2.take(); len(got) != 3 || got[2] != `{"type":"history","messages":[]}` {
+		if got := r2.take(); len(got) != 4 || got[2] != `{"type":"history","messages":[]}` || got[3] != readState(0, 4) {
 			t.Errorf("a resume at the last position got %q", got)
 		}
 		// The API shows the current state.
@@ -228,7 +230,8 @@ func TestAGapThatIsNoChangeStillTruncates(t *testing.T) {
 	r := e.connect()
 	e.send(r, `{"type":"join","userId":"r","since":1}`)
 	got := r.take()
-	if len(got) != 3 || !strings.Contains(got[2], `"truncated":true`) {
+	// Only 4 to 6 are still stored: those are the unread ones.
+	if len(got) != 4 || !strings.Contains(got[2], `"truncated":true`) || got[3] != readState(0, 3) {
 		t.Errorf("a resume across pruned messages: %q, want truncated", got)
 	}
 }
@@ -248,7 +251,7 @@ func TestDeletingAnEditedMessageLeavesNoFalseGap(t *testing.T) {
 		r := e.connect()
 		e.send(r, `{"type":"join","userId":"r"}`)
 		got := r.take()
-		if len(got) != 3 || got[2] != history(stored(4, "w", "fine")) {
+		if len(got) != 4 || got[2] != history(stored(4, "w", "fine")) || got[3] != readState(0, 1) {
 			t.Errorf("a join got %q, want message 4 alone and not truncated", got)
 		}
 		for _, c := range e.host.store.changes {
@@ -258,7 +261,8 @@ func TestDeletingAnEditedMessageLeavesNoFalseGap(t *testing.T) {
 		}
 		r2 := e.connect()
 		e.send(r2, `{"type":"join","userId":"r2","since":1}`)
-		if got := r2.take(); len(got) != 3 || strings.Contains(got[2], "edited") || !strings.Contains(got[2], "message_deleted") {
+		if got := r2.take(); len(got) != 4 || strings.Contains(got[2], "edited") || !strings.Contains(got[2], "message_deleted") ||
+			got[3] != readState(0, 1) {
 			t.Errorf("a resume from 1 got %q, want the deletion and no edit", got)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,6 +129,13 @@ type fakeStore struct {
 	mod     room.ModerationState
 	actions []room.Action // the audit log
 	keys    map[string]fakeKey
+	reads   map[string]room.ReadMarker
+	reacts  []fakeReaction // in the order they were made
+}
+
+type fakeReaction struct {
+	id          int64
+	emoji, user string
 }
 
 type fakeKey struct {
@@ -153,7 +161,7 @@ func (s *fakeStore) Append(m protocol.StoredMessage, frame []byte, keep int) err
 		return errors.New("id is not the next one") // a primary key conflict
 	}
 	var fields protocol.StoredMessage
-	if err := json.Unmarshal(frame, &fields); err != nil || fields != m {
+	if err := json.Unmarshal(frame, &fields); err != nil || !reflect.DeepEqual(fields, m) {
 		return errors.New("the frame does not carry the message")
 	}
 	s.rows = append(s.rows, m)
@@ -172,6 +180,7 @@ func (s *fakeStore) After(since, before int64, limit, maxBytes int) ([]protocol.
 	var out []protocol.StoredMessage
 	for _, m := range s.rows {
 		if m.ID > since && (before == 0 || m.ID < before) {
+			m.Reactions = s.summaries(m.ID)
 			out = append(out, m)
 		}
 	}
@@ -247,8 +256,9 @@ func (s *fakeStore) Delete(id, pos int64, frame []byte) error {
 		return err
 	}
 	s.rows = slices.Delete(s.rows, i, i+1)
+	s.reacts = slices.DeleteFunc(s.reacts, func(r fakeReaction) bool { return r.id == id })
 	for i, c := range s.changes {
-		if c.messageID == id && c.kind == "edit" {
+		if c.messageID == id && (c.kind == "edit" || c.kind == "reaction") {
 			s.changes[i].kind, s.changes[i].frame = "redacted", "{}"
 		}
 	}
@@ -352,6 +362,113 @@ func (s *fakeStore) Remember(key string, answer []byte, nowMs int64) error {
 	return nil
 }
 
+func (s *fakeStore) ReadMarker(user string) (room.ReadMarker, error) {
+	if s.fail {
+		return room.ReadMarker{}, errStorage
+	}
+	return s.reads[user], nil
+}
+
+func (s *fakeStore) SetReadMarker(user string, m room.ReadMarker) error {
+	if s.fail {
+		return errStorage
+	}
+	if s.reads == nil {
+		s.reads = map[string]room.ReadMarker{}
+	}
+	s.reads[user] = m
+	return nil
+}
+
+func (s *fakeStore) PendingReads() (map[string]room.ReadMarker, error) {
+	if s.fail {
+		return nil, errStorage
+	}
+	out := map[string]room.ReadMarker{}
+	for u, m := range s.reads {
+		if m.Last > m.Shown {
+			out[u] = m
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeStore) Reads(users []string) (map[string]int64, error) {
+	if s.fail {
+		return nil, errStorage
+	}
+	out := map[string]int64{}
+	for _, u := range users {
+		if m, ok := s.reads[u]; ok {
+			out[u] = m.Last
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeStore) Unread(after int64, limit int) (int64, error) {
+	if s.fail {
+		return 0, errStorage
+	}
+	var n int64
+	for _, m := range s.rows {
+		if m.ID > after && n < int64(limit) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (s *fakeStore) ReactionState(id int64, emoji, user string) (bool, bool, int, error) {
+	if s.fail {
+		return false, false, 0, errStorage
+	}
+	had, distinct := false, map[string]bool{}
+	for _, r := range s.reacts {
+		if r.id == id {
+			distinct[r.emoji] = true
+			had = had || (r.emoji == emoji && r.user == user)
+		}
+	}
+	return had, distinct[emoji], len(distinct), nil
+}
+
+func (s *fakeStore) React(id int64, emoji, user string, added bool, pos int64, frame []byte) error {
+	if s.fail {
+		return errStorage
+	}
+	if err := s.change(pos, id, "reaction", frame); err != nil {
+		return err
+	}
+	if added {
+		s.reacts = append(s.reacts, fakeReaction{id, emoji, user})
+	} else {
+		s.reacts = slices.DeleteFunc(s.reacts, func(r fakeReaction) bool { return r.id == id && r.emoji == emoji && r.user == user })
+	}
+	return nil
+}
+
+// summaries are message id's reactions as history carries them: by the
+// first reaction of each emoji, with its first ReactionUsers reactors.
+func (s *fakeStore) summaries(id int64) []protocol.ReactionSummary {
+	var out []protocol.ReactionSummary
+	for _, r := range s.reacts {
+		if r.id != id {
+			continue
+		}
+		i := slices.IndexFunc(out, func(x protocol.ReactionSummary) bool { return x.Emoji == r.emoji })
+		if i < 0 {
+			out = append(out, protocol.ReactionSummary{Emoji: r.emoji})
+			i = len(out) - 1
+		}
+		out[i].Count++
+		if len(out[i].Users) < protocol.ReactionUsers {
+			out[i].Users = append(out[i].Users, r.user)
+		}
+	}
+	return out
+}
+
 func (s *fakeStore) RememberService(user string) error {
 	if s.fail {
 		return errStorage
@@ -403,10 +520,13 @@ func (h *fakeHost) Sockets() []room.Socket {
 	return out
 }
 
-func (h *fakeHost) Broadcast(frame []byte, to []room.Socket) []room.Socket {
+func (h *fakeHost) Broadcast(frame []byte, to []room.Socket, skip int) []room.Socket {
 	h.broadcasts++
 	var failed []room.Socket
-	for _, s := range to {
+	for i, s := range to {
+		if i == skip {
+			continue
+		}
 		if s.Send(frame) != nil {
 			failed = append(failed, s)
 		}
@@ -537,9 +657,15 @@ func history(msgs ...string) string {
 	return `{"type":"history","messages":[` + strings.Join(msgs, ",") + `]}`
 }
 
-// welcome is what a joining socket itself receives, in order.
+// welcome is what a joining socket itself receives, in order, for a user
+// who has read nothing in a room that holds just msgs.
 func welcome(u string, users []string, msgs ...string) []string {
-	return []string{joined(u), presence(users...), history(msgs...)}
+	return []string{joined(u), presence(users...), history(msgs...), readState(0, len(msgs))}
+}
+
+// readState is the read_state frame after history.
+func readState(lastRead, unread int) string {
+	return `{"type":"read_state","lastRead":` + strconv.Itoa(lastRead) + `,"unread":` + strconv.Itoa(unread) + `}`
 }
 
 func us(users ...string) []string { return users }

@@ -22,6 +22,8 @@ func FuzzFrame(f *testing.F) {
 		`{"type":1}`,
 		`[]`, `null`, `"x"`, `{`, `{"type":"join","userId":"a","userId":5}`,
 		`{"type":"edit","id":1,"text":"x"}`, `{"type":"delete","id":1}`, `{"type":"delete","id":-1}`,
+		`{"type":"typing"}`, `{"type":"read","id":0}`, `{"type":"read","id":1}`,
+		`{"type":"react","id":1,"emoji":"👍"}`, `{"type":"react","id":1}`,
 	} {
 		f.Add([]byte(seed), false)
 	}
@@ -45,7 +47,8 @@ func FuzzFrame(f *testing.F) {
 					t.Fatalf("sent invalid JSON %q: %v", out, err)
 				}
 				switch v["type"] {
-				case "user_joined", "message", "pong", "error", "user_left", "presence", "history", "message_edited", "message_deleted":
+				case "user_joined", "message", "pong", "error", "user_left", "presence", "history", "message_edited", "message_deleted",
+					"read_state", "typing", "read", "reaction":
 				default:
 					t.Fatalf("sent unknown frame %q", out)
 				}

@@ -360,8 +360,12 @@ func TestHistoryIsBoundedInBytes(t *testing.T) {
 			Messages  []protocol.StoredMessage
 			Truncated bool
 		}
-		if len(got) != 3 || json.Unmarshal([]byte(got[2]), &h) != nil {
+		if len(got) != 4 || json.Unmarshal([]byte(got[2]), &h) != nil {
 			t.Fatalf("%s: got %d frames", tt.name, len(got))
+		}
+		// All 100 are stored, though history holds only those that fit.
+		if got[3] != readState(0, 100) {
+			t.Errorf("%s: read state %s, want %s", tt.name, got[3], readState(0, 100))
 		}
 		if len(got[2]) > cfg.HistoryMaxBytes {
 			t.Errorf("%s: a %d-byte history frame, over %d", tt.name, len(got[2]), cfg.HistoryMaxBytes)

@@ -1,12 +1,15 @@
 package room_test
 
 import (
+	"encoding/json"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/chatroom/gochat/room"
+	"github.com/chatroom/gochat/room/protocol"
 )
 
 func TestPruningAndWindows(t *testing.T) {
@@ -31,7 +34,9 @@ func TestPruningAndWindows(t *testing.T) {
 		b := e.connect()
 		e.send(b, `{"type":"join","userId":"bob"}`)
 		got := b.take()
-		if len(got) != 3 || got[2] != `{"type":"history","messages":[`+stored(7, "alice", "m7")+","+stored(8, "alice", "m8")+`],"truncated":true}` {
+		// Unread counts the 5 stored messages (4 to 8), not the 2 sent.
+		if len(got) != 4 || got[2] != `{"type":"history","messages":[`+stored(7, "alice", "m7")+","+stored(8, "alice", "m8")+`],"truncated":true}` ||
+			got[3] != readState(0, 5) {
 			t.Errorf("join history = %q", got)
 		}
 		// A resume that missed more than MaxResume gets the newest ones and
@@ -40,14 +45,14 @@ func TestPruningAndWindows(t *testing.T) {
 		e.send(c, `{"type":"join","userId":"carol","since":1}`)
 		got = c.take()
 		want := `{"type":"history","messages":[` + stored(6, "alice", "m6") + "," + stored(7, "alice", "m7") + "," + stored(8, "alice", "m8") + `],"truncated":true}`
-		if len(got) != 3 || got[2] != want {
-			t.Errorf("resume history = %q\nwant %s", got, want)
+		if len(got) != 4 || got[2] != want || got[3] != readState(0, 5) {
+			t.Errorf("resume history = %q\nwant %s\n  %s", got, want, readState(0, 5))
 		}
 		// A resume inside the window is exact and not truncated.
 		d := e.connect()
 		e.send(d, `{"type":"join","userId":"dave","since":6}`)
 		got = d.take()
-		if len(got) != 3 || got[2] != history(stored(7, "alice", "m7"), stored(8, "alice", "m8")) {
+		if len(got) != 4 || got[2] != history(stored(7, "alice", "m7"), stored(8, "alice", "m8")) || got[3] != readState(0, 5) {
 			t.Errorf("resume history = %q", got)
 		}
 	})
@@ -80,8 +85,11 @@ func TestServeHTTP(t *testing.T) {
 	for i := 1; i <= 4; i++ {
 		e.send(a, `{"type":"message","text":"m`+strconv.Itoa(i)+`"}`)
 	}
+	e.send(b, `{"type":"read","id":3}`)
 	status, body := e.room.Info(e.host, "r")
-	if status != 200 || string(body) != `{"room":"r","users":["amy","zed"],"connections":3,"lastMessageId":4}` {
+	var info protocol.RoomInfo
+	if err := json.Unmarshal(body, &info); status != 200 || err != nil || !reflect.DeepEqual(info, protocol.RoomInfo{
+		Room: "r", Users: []string{"amy", "zed"}, Connections: 3, LastMessageID: 4, Reads: map[string]int64{"amy": 3, "zed": 0}}) {
 		t.Errorf("info = %d %s", status, body)
 	}
 	tests := []struct {

@@ -51,11 +51,12 @@ type Host interface {
 	// still finds it by attachment. The closing ones still count for session
 	// ids, so that no new socket takes the id of one whose close is pending.
 	Sockets() []Socket
-	// Broadcast sends one text frame to every socket in to, in one call to the
-	// runtime, and returns the sockets whose send failed. to is the room's
-	// cached member list: the same slice until the membership changes, so a
-	// host may cache what it derives from it.
-	Broadcast(frame []byte, to []Socket) []Socket
+	// Broadcast sends one text frame to every socket in to but the one at
+	// index skip (-1: none), in one call to the runtime, and returns the
+	// sockets whose send failed. to is the room's cached member list: the
+	// same slice until the membership changes, so a host may cache what it
+	// derives from it.
+	Broadcast(frame []byte, to []Socket, skip int) []Socket
 	// Store is the room's durable message history.
 	Store() Store
 	// Alarm is the room's single alarm.
@@ -116,6 +117,23 @@ type Store interface {
 	// Moderate stores one moderation action: its effect on the state, its
 	// event frame at its position (when it has one), and its audit entry.
 	Moderate(a Action) error
+	// ReadMarker is user's read marker, the zero marker when none.
+	ReadMarker(user string) (ReadMarker, error)
+	// SetReadMarker stores user's read marker.
+	SetReadMarker(user string, m ReadMarker) error
+	// PendingReads are the read markers whose Last is past their Shown, by
+	// user: the ones the other members have not been told of yet.
+	PendingReads() (map[string]ReadMarker, error)
+	// Reads are the read positions of the users listed that have one.
+	Reads(users []string) (map[string]int64, error)
+	// Unread counts the messages after id, counting no further than limit.
+	Unread(after int64, limit int) (int64, error)
+	// ReactionState tells whether user reacted to message id with emoji,
+	// whether anyone did, and how many distinct emoji the message holds.
+	ReactionState(id int64, emoji, user string) (had, present bool, distinct int, err error)
+	// React adds (or, added false, removes) user's emoji on message id, and
+	// stores frame (its reaction) as the change at pos.
+	React(id int64, emoji, user string, added bool, pos int64, frame []byte) error
 	// RememberService records that user acts with a service token.
 	RememberService(user string) error
 	// LastMessageAt is when user last posted a message the room still
@@ -196,4 +214,17 @@ type Inbound struct {
 	// Config.MaxFrameBytes before copying it (a host that can tell a frame's
 	// size first should not copy such a frame at all).
 	Oversize bool
+}
+
+// ReadMarker is how far one user has read, and what the other members were
+// told of it: kept in storage, so that a coalesced marker still goes out
+// after an eviction.
+type ReadMarker struct {
+	// Last is the id of the last message the user has read.
+	Last int64
+	// Shown is the position the others were last told, ShownAt when (Unix
+	// ms), and BySID the session whose marker is waiting, which does not
+	// hear of its own.
+	Shown, ShownAt int64
+	BySID          uint64
 }

@@ -18,7 +18,16 @@ func (r *Room) Info(h Host, name string) (int, []byte) {
 	if err != nil {
 		return storageHTTPError()
 	}
-	return 200, protocol.Marshal(protocol.RoomInfo{Room: name, Users: r.Users(), Connections: len(r.sessions), LastMessageID: last})
+	info := protocol.RoomInfo{Room: name, Users: r.Users(), Connections: len(r.sessions), LastMessageID: last}
+	if !r.large() && len(info.Users) > 0 {
+		if info.Reads, err = h.Store().Reads(info.Users); err != nil {
+			return storageHTTPError()
+		}
+		for _, u := range info.Users {
+			info.Reads[u] += 0 // every user present, 0 when they have read nothing
+		}
+	}
+	return 200, protocol.Marshal(info)
 }
 
 // Messages answers GET /api/rooms/{room}/messages: a page of the history.

@@ -34,7 +34,11 @@ func (r *Room) Alarm(h Host) {
 		code, reason, _ := r.overdue(h, sess, now)
 		r.drop(h, sess, code, reason)
 	}
+	next := r.flushReads(h)
 	r.schedule(h)
+	if !next.IsZero() {
+		r.alarmBy(h, next)
+	}
 }
 
 // overdue reports whether sess is past a deadline at now, and the close it

@@ -29,15 +29,15 @@ func TestLargeRoomPresence(t *testing.T) {
 		e.send(c, `{"type":"join","userId":"c"}`)
 		e.expect(a, summary(3))
 		e.expect(b, summary(3))
-		e.expect(c, joined("c"), summary(3), history())
+		e.expect(c, joined("c"), summary(3), history(), readState(0, 0))
 
 		d := e.connect() // a large room stays quiet
 		e.send(d, `{"type":"join","userId":"d"}`)
-		e.expect(d, joined("d"), summary(4), history())
+		e.expect(d, joined("d"), summary(4), history(), readState(0, 0))
 		e.expect(a)
 		d2 := e.connect() // a second tab changes nothing either
 		e.send(d2, `{"type":"join","userId":"d"}`)
-		e.expect(d2, joined("d"), summary(4), history())
+		e.expect(d2, joined("d"), summary(4), history(), readState(0, 0))
 
 		e.send(a, `{"type":"message","text":"hi all"}`) // messages still reach everyone
 		for _, s := range []*fakeSocket{a, b, c, d, d2} {

@@ -1,6 +1,7 @@
 package room
 
 import (
+	"slices"
 	"time"
 
 	"github.com/chatroom/gochat/room/protocol"
@@ -52,6 +53,12 @@ func (r *Room) Message(h Host, s Socket, in Inbound) {
 		r.delete(h, sess, req)
 	case protocol.TypeKick, protocol.TypeBan, protocol.TypeUnban, protocol.TypeMute, protocol.TypeUnmute, protocol.TypeSlowMode:
 		r.moderateFrame(h, sess, req)
+	case protocol.TypeTyping:
+		r.typing(h, sess)
+	case protocol.TypeRead:
+		r.read(h, sess, req)
+	case protocol.TypeReact:
+		r.react(h, sess, req)
 	}
 }
 
@@ -116,6 +123,7 @@ func (r *Room) store(h Host, author, text string) (protocol.StoredMessage, bool)
 	}
 	r.lastID = m.ID
 	r.posted(h, m.UserID)
+	r.typed(m.UserID)
 	r.broadcast(h, frame)
 	return m, true
 }
@@ -217,7 +225,7 @@ func (r *Room) refuse(h Host, sess *session, wait time.Duration, isMessage bool,
 // broadcast sends frame to every joined member. Members whose send fails have
 // gone away; they are dropped and announced like any other leave.
 func (r *Room) broadcast(h Host, frame []byte) {
-	r.dropFailed(h, h.Broadcast(frame, r.memberSockets()))
+	r.dropFailed(h, h.Broadcast(frame, r.memberSockets(), -1))
 }
 
 // memberSockets is the joined members' sockets in accept order, cached until
@@ -234,6 +242,15 @@ func (r *Room) memberSockets() []Socket {
 	return r.members
 }
 
+// broadcastOthers is broadcast to every member but sess, on the cached
+// list: the runtime leaves out one index, so no list is copied or handed
+// over again (typing and read markers come often).
+func (r *Room) broadcastOthers(h Host, frame []byte, sess *session) {
+	members := r.memberSockets()
+	skip := slices.Index(members, sess.sock)
+	r.dropFailed(h, h.Broadcast(frame, members, skip))
+}
+
 // broadcastExcept is broadcast without one session; it is rare (a room
 // crossing PresenceLimit), so it copies the member list.
 func (r *Room) broadcastExcept(h Host, frame []byte, except *session) {
@@ -244,7 +261,7 @@ func (r *Room) broadcastExcept(h Host, frame []byte, except *session) {
 			to = append(to, s)
 		}
 	}
-	r.dropFailed(h, h.Broadcast(frame, to))
+	r.dropFailed(h, h.Broadcast(frame, to, -1))
 }
 
 func (r *Room) dropFailed(h Host, failed []Socket) {

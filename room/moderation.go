@@ -59,22 +59,16 @@ func (r *Room) banned(h Host, user string) (Restriction, bool, error) {
 // mayPost checks a member's message against mutes and slow mode, answering
 // the refusal itself. Moderators and services are never slowed down.
 func (r *Room) mayPost(h Host, sess *session) bool {
-	m, err := r.moderation(h)
-	if err != nil {
-		r.sendError(h, sess, storageError)
+	if r.muted(h, sess, true) {
 		return false
 	}
-	now := h.Now()
-	if res, ok := m.Mutes[sess.userID]; ok && res.active(now) {
-		r.send(h, sess, protocol.Marshal(protocol.ModerationError{Type: protocol.TypeError, Code: protocol.CodeMuted,
-			Message: "you are muted in this room", Until: until(res)}))
-		return false
-	}
+	m, now := r.mod, h.Now() // muted loaded it
 	if m.SlowModeSeconds == 0 || sess.moderates() {
 		return true
 	}
 	last, ok := m.lastSent[sess.userID]
 	if !ok {
+		var err error
 		if last, err = h.Store().LastMessageAt(sess.userID); err != nil {
 			r.sendError(h, sess, storageError)
 			return false
@@ -84,6 +78,28 @@ func (r *Room) mayPost(h Host, sess *session) bool {
 		r.send(h, sess, protocol.Marshal(protocol.ModerationError{Type: protocol.TypeError, Code: protocol.CodeSlowMode,
 			Message: "slow mode is on; wait before your next message", RetryAfterMs: ceilMs(wait)}))
 		return false
+	}
+	return true
+}
+
+// muted reports whether sess may not post, react or type because its user
+// is muted (or the moderation state cannot be read), answering with muted
+// (or a storage error) when tell is true.
+func (r *Room) muted(h Host, sess *session, tell bool) bool {
+	m, err := r.moderation(h)
+	if err != nil {
+		if tell {
+			r.sendError(h, sess, storageError)
+		}
+		return true
+	}
+	res, ok := m.Mutes[sess.userID]
+	if !ok || !res.active(h.Now()) {
+		return false
+	}
+	if tell {
+		r.send(h, sess, protocol.Marshal(protocol.ModerationError{Type: protocol.TypeError, Code: protocol.CodeMuted,
+			Message: "you are muted in this room", Until: until(res)}))
 	}
 	return true
 }

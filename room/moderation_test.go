@@ -185,8 +185,9 @@ func TestSlowMode(t *testing.T) {
 		// A joiner hears the setting after presence.
 		c := e.connect()
 		e.send(c, `{"type":"join","userId":"carol"}`)
-		if got := c.take(); len(got) != 4 || got[2] != `{"type":"room_settings","slowModeSeconds":10}` {
-			t.Errorf("a joiner got %q, want room_settings after presence", got)
+		// Stored: one, a and b ("two" was refused).
+		if got := c.take(); len(got) != 5 || got[2] != `{"type":"room_settings","slowModeSeconds":10}` || got[4] != readState(0, 3) {
+			t.Errorf("a joiner got %q, want room_settings after presence and read_state after history", got)
 		}
 		alice.take() // carol's user_joined
 		e.advance(6 * time.Second)
@@ -262,7 +263,7 @@ func TestResumeSeesModeration(t *testing.T) {
 			Changes   []map[string]any
 			Truncated bool
 		}
-		if len(got) != 3 || json.Unmarshal([]byte(got[2]), &h) != nil {
+		if len(got) != 4 || json.Unmarshal([]byte(got[2]), &h) != nil || got[3] != readState(0, 2) {
 			t.Fatalf("resume got %q", got)
 		}
 		if len(h.Messages) != 1 || h.Messages[0].ID != 3 || h.Truncated {

@@ -113,6 +113,11 @@ func (r *Room) bind(h Host, sess *session, userID string, since int64, resume bo
 	history := protocol.Marshal(protocol.History{Type: protocol.TypeHistory, Messages: nonNil(msgs),
 		Truncated: truncated || changesCut, Changes: changes})
 	r.send(h, sess, history)
+	if state, err := r.readState(h, userID); err != nil {
+		r.sendError(h, sess, storageError)
+	} else {
+		r.send(h, sess, state)
+	}
 	return true
 }
 

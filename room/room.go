@@ -60,6 +60,10 @@ type Config struct {
 	// MaxConnectionsPerIP bounds the sockets from one address (the
 	// CF-Connecting-IP the front worker passes on). Zero means no limit.
 	MaxConnectionsPerIP int
+	// TypingInterval is the least time between two typing signals of one
+	// user that the room forwards: the clients show "typing" for 6 s after
+	// the last, so one every 2 s keeps it lit at a fraction of the frames.
+	TypingInterval time.Duration
 	// JoinTimeout closes a socket that has not joined within it, with 1008
 	// "join timeout": a socket that only holds a place is not a member.
 	// Zero disables it.
@@ -99,6 +103,7 @@ func DefaultConfig() Config {
 		MaxConnectionsPerUser: 10,
 		MaxConnectionsPerIP:   100,
 		JoinTimeout:           60 * time.Second,
+		TypingInterval:        2 * time.Second,
 		IdleTimeout:           600 * time.Second,
 		MaxConnections:        10000,
 		PresenceLimit:         500,
@@ -169,6 +174,8 @@ type Room struct {
 	lastID int64
 	// mod is the moderation state, read once per rebuild; nil until then.
 	mod *moderationCache
+	// signals is the live signals' memory; nil until the first.
+	signals *signals
 	// alarmAt is a time no earlier than the alarm that is set, when known
 	// (zero: unknown, as after a rebuild): a new deadline no earlier than it
 	// needs no call to the runtime.

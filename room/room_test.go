@@ -219,12 +219,14 @@ func TestRoom(t *testing.T) {
 			e.send(a, `{"type":"message","text":"missed2"}`)
 			b2 := e.connect()
 			e.send(b2, `{"type":"join","userId":"bob","since":1}`)
-			e.expect(b2, welcome("bob", us("alice", "bob"), stored(2, "alice", "missed1"), stored(3, "alice", "missed2"))...)
+			// Bob has marked nothing read: all three stored messages are unread.
+			e.expect(b2, joined("bob"), presence("alice", "bob"),
+				history(stored(2, "alice", "missed1"), stored(3, "alice", "missed2")), readState(0, 3))
 			e.send(a, `{"type":"message","text":"live"}`)
 			b2.take()
 			b3 := e.connect()
 			e.send(b3, `{"type":"join","userId":"carol","since":4}`) // up to date
-			e.expect(b3, welcome("carol", us("alice", "bob", "carol"))...)
+			e.expect(b3, joined("carol"), presence("alice", "bob", "carol"), history(), readState(0, 4))
 		}},
 		{"since ahead of the room or malformed is invalid_since and joins nobody", func(e *env) {
 			a, b := e.connect(), e.connect()
@@ -396,7 +398,7 @@ func TestEscaping(t *testing.T) {
 	// Not HTML-escaped: a < is one byte on the wire (the hardening rule);
 	// U+2028 stays escaped, as JSON in a script would need.
 	want := `{"type":"message","id":1,"userId":"a\"b","text":"line1\nline2 <b>\u2028","timestamp":"` + ts + `"}`
-	if len(got) != 4 || got[0] != `{"type":"user_joined","userId":"a\"b","timestamp":"`+ts+`"}` || got[3] != want {
+	if len(got) != 5 || got[0] != `{"type":"user_joined","userId":"a\"b","timestamp":"`+ts+`"}` || got[3] != readState(0, 0) || got[4] != want {
 		t.Errorf("got %q", got)
 	}
 }

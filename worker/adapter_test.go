@@ -153,7 +153,7 @@ func TestBroadcastSetsTheFanOutOncePerMembership(t *testing.T) {
 	members := []room.Socket{&socket{st: st, ws: a}, &socket{st: st, ws: b}}
 	before := jsContext.Get("fanouts").Length()
 	for i := range 3 {
-		if failed := h.Broadcast([]byte("m"+string(rune('0'+i))), members); failed != nil {
+		if failed := h.Broadcast([]byte("m"+string(rune('0'+i))), members, -1); failed != nil {
 			t.Fatalf("failed sends %v", failed)
 		}
 	}
@@ -166,7 +166,7 @@ func TestBroadcastSetsTheFanOutOncePerMembership(t *testing.T) {
 	// A new membership is a new slice: the list is set again.
 	b.Set("failSend", true)
 	next := []room.Socket{members[1], members[0]}
-	failed := h.Broadcast([]byte("x"), next)
+	failed := h.Broadcast([]byte("x"), next, -1)
 	if n := jsContext.Get("fanouts").Length() - before; n != 2 {
 		t.Errorf("setFanout called %d times for two memberships, want 2", n)
 	}
@@ -384,9 +384,10 @@ func TestAConversationThroughTheExports(t *testing.T) {
 	frame(`{"type":"join","userId":"alice"}`)
 	frame(`{"type":"message","text":"hi"}`)
 	sent := strs(ws.Get("sent"))
-	if len(sent) != 4 || !strings.HasPrefix(sent[0], `{"type":"user_joined","userId":"alice"`) ||
+	if len(sent) != 5 || !strings.HasPrefix(sent[0], `{"type":"user_joined","userId":"alice"`) ||
 		sent[1] != `{"type":"presence","users":["alice"]}` || sent[2] != `{"type":"history","messages":[]}` ||
-		!strings.HasPrefix(sent[3], `{"type":"message","id":1,"userId":"alice","text":"hi"`) {
+		sent[3] != `{"type":"read_state","lastRead":0,"unread":0}` ||
+		!strings.HasPrefix(sent[4], `{"type":"message","id":1,"userId":"alice","text":"hi"`) {
 		t.Errorf("alice got %q", sent)
 	}
 	var ran []string

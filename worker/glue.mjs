@@ -107,12 +107,14 @@ function goText(ptr, len) {
 }
 
 // fanout (a Wasm import) sends the text at ptr/len to the current object's
-// fan-out list, which Go set with setFanout, and returns how many sends threw.
-function fanout(ptr, len) {
+// fan-out list, which Go set with setFanout, but its entry at skip (-1:
+// none), and returns how many sends threw.
+function fanout(ptr, len, skip) {
   const text = goText(ptr, len);
   const sockets = current.gochatFanout;
   failed = undefined;
   for (let i = 0; i < sockets.length; i++) {
+    if (i === skip) continue;
     try {
       sockets[i].send(text);
     } catch {

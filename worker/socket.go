@@ -151,7 +151,7 @@ func (h *host) Sockets() []room.Socket {
 	return out
 }
 
-func (h *host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
+func (h *host) Broadcast(frame []byte, to []room.Socket, skip int) []room.Socket {
 	if len(to) == 0 {
 		return nil
 	}
@@ -163,7 +163,7 @@ func (h *host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
 		st.fanoutKey, st.fanoutLen = &to[0], len(to)
 	}
 	ptr, n := goText(frame)
-	failed := fanout(int32(ptr), int32(n))
+	failed := fanout(int32(ptr), int32(n), int32(skip))
 	runtime.KeepAlive(frame)
 	if failed == 0 {
 		return nil
@@ -177,10 +177,11 @@ func (h *host) Broadcast(frame []byte, to []room.Socket) []room.Socket {
 }
 
 // fanout sends the text at ptr/n in Go's memory to the list the current
-// object holds (setFanout), and answers how many sends threw.
+// object holds (setFanout), but its entry at skip (-1: none), and answers how
+// many sends threw.
 //
 //go:wasmimport gochat fanout
-func fanout(ptr, n int32) int32
+func fanout(ptr, n, skip int32) int32
 
 // jsList makes the JS array of sockets. Those still in their rebuild's list
 // (a wake's members, but for the few that sent a frame since) are picked

@@ -25,6 +25,10 @@ const MaxMessageChars = 16384
 // protocol.MaxFrameBytes.
 const MaxPresenceLimit = 2000
 
+// MaxTypingInterval bounds TYPING_INTERVAL_SECONDS below the 6 s after which
+// clients drop a typing state: a longer interval would make it flicker.
+const MaxTypingInterval = 5
+
 // MinHistoryBytes bounds HISTORY_MAX_BYTES from below: the largest message
 // (MaxMessageChars, escaped) must fit in one history frame, or it could never
 // be read back.
@@ -38,6 +42,7 @@ func Room(get Lookup, warn func(string)) room.Config {
 	cfg := room.DefaultConfig()
 	idle := int(cfg.IdleTimeout / time.Second)
 	join := int(cfg.JoinTimeout / time.Second)
+	typing := int(cfg.TypingInterval / time.Second)
 	rate := int(cfg.RatePerSecond)
 	frameRate := int(cfg.FramePerSecond)
 	for _, v := range []struct {
@@ -60,6 +65,7 @@ func Room(get Lookup, warn func(string)) room.Config {
 		{"IDLE_TIMEOUT_SECONDS", 0, unbounded, &idle},
 		{"MAX_CONNECTIONS_PER_ROOM", 1, unbounded, &cfg.MaxConnections},
 		{"PRESENCE_BROADCAST_LIMIT", 0, MaxPresenceLimit, &cfg.PresenceLimit},
+		{"TYPING_INTERVAL_SECONDS", 0, MaxTypingInterval, &typing},
 	} {
 		s := get(v.name)
 		if s == "" {
@@ -75,6 +81,7 @@ func Room(get Lookup, warn func(string)) room.Config {
 	}
 	cfg.IdleTimeout = time.Duration(idle) * time.Second
 	cfg.JoinTimeout = time.Duration(join) * time.Second
+	cfg.TypingInterval = time.Duration(typing) * time.Second
 	cfg.RatePerSecond = float64(rate)
 	cfg.FramePerSecond = float64(frameRate)
 	cfg.BlockedWords = room.ParseWords(get("BLOCKED_WORDS"))

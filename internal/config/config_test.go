@@ -28,8 +28,9 @@ func TestRoom(t *testing.T) {
 			"IDLE_TIMEOUT_SECONDS": "30", "MAX_CONNECTIONS_PER_ROOM": "40", "PRESENCE_BROADCAST_LIMIT": "5",
 			"BLOCKED_WORDS": " Darn, heck ,,", "HISTORY_MAX_BYTES": "500000", "FRAME_RATE_BURST": "4",
 			"FRAME_RATE_PER_SECOND": "3", "MAX_CONNECTIONS_PER_USER": "2", "MAX_CONNECTIONS_PER_IP": "0",
-			"JOIN_TIMEOUT_SECONDS": "5",
+			"JOIN_TIMEOUT_SECONDS": "5", "TYPING_INTERVAL_SECONDS": "1",
 		}, func(c *room.Config) {
+			c.TypingInterval = time.Second
 			c.MaxTextChars, c.KeepMessages, c.JoinHistory = 100, 20, 7
 			c.RateBurst, c.RatePerSecond, c.CloseAfterRejects = 3, 2, 9
 			c.IdleTimeout, c.MaxConnections, c.PresenceLimit = 30*time.Second, 40, 5
@@ -39,10 +40,12 @@ func TestRoom(t *testing.T) {
 		}, nil},
 		{"out of range: a frame limit past 1 MiB, a text that could not fit", map[string]string{
 			"HISTORY_MAX_BYTES": "2000000", "MAX_MESSAGE_CHARS": "100000", "PRESENCE_BROADCAST_LIMIT": "10000",
+			"TYPING_INTERVAL_SECONDS": "6",
 		}, func(*room.Config) {}, []string{
 			"MAX_MESSAGE_CHARS must be an integer from 1 to 16384; using the default",
 			"HISTORY_MAX_BYTES must be an integer from 100000 to 1048576; using the default",
 			"PRESENCE_BROADCAST_LIMIT must be an integer from 0 to 2000; using the default",
+			"TYPING_INTERVAL_SECONDS must be an integer from 0 to 5; using the default",
 		}},
 		{"zero turns the idle timeout and presence broadcasts off", map[string]string{
 			"IDLE_TIMEOUT_SECONDS": "0", "PRESENCE_BROADCAST_LIMIT": "0",

@@ -11,7 +11,6 @@
 package sqlstore
 
 import (
-	"cmp"
 	"errors"
 	"slices"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 	"github.com/chatroom/gochat/room"
 	"github.com/chatroom/gochat/room/protocol"
 	"github.com/mailru/easyjson/jlexer"
+	"github.com/mailru/easyjson/jwriter"
 )
 
 // DB is one object's SQLite database as the store uses it. The runtime's
@@ -67,10 +67,16 @@ var changesSchema = []string{
 	`CREATE TABLE IF NOT EXISTS services (user_id TEXT PRIMARY KEY)`,
 	// The answers of idempotent posts, by Idempotency-Key.
 	`CREATE TABLE IF NOT EXISTS idempotency (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, answer TEXT NOT NULL, at INTEGER NOT NULL)`,
+	// Read markers: how far each user has read, how far the others were
+	// told (and when, in Unix ms, and by which socket's marker).
+	`CREATE TABLE IF NOT EXISTS reads (user_id TEXT PRIMARY KEY, last INTEGER NOT NULL, shown INTEGER NOT NULL, shown_at INTEGER NOT NULL, by_sid INTEGER NOT NULL)`,
+	// Reactions, in the order they were made (seq).
+	`CREATE TABLE IF NOT EXISTS reactions (seq INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, emoji TEXT NOT NULL, user_id TEXT NOT NULL,
+		UNIQUE (message_id, emoji, user_id))`,
 }
 
 // extraTables are the tables changesSchema makes, as the probe finds them.
-var extraTables = []string{"changes", "edited", "bans", "mutes", "settings", "audit", "idempotency", "services"}
+var extraTables = []string{"changes", "edited", "bans", "mutes", "settings", "audit", "idempotency", "services", "reads", "reactions"}
 
 // InsertMessage is the statement of every message: SQLite picks the fields
 // out of the broadcast frame (a protocol.ChatMessage), so a message crosses
@@ -81,27 +87,42 @@ const InsertMessage = `INSERT INTO messages (id, user_id, text, ts) VALUES (
 // probeQuery names the tables and prune triggers that exist,
 // comma-separated (the names hold no commas).
 const probeQuery = `SELECT group_concat(name, ',') FROM sqlite_master
-	WHERE (type = 'table' AND name IN ('messages', 'changes', 'edited', 'bans', 'mutes', 'settings', 'audit', 'idempotency', 'services'))
+	WHERE (type = 'table' AND name IN ('messages', 'changes', 'edited', 'bans', 'mutes', 'settings', 'audit', 'idempotency', 'services', 'reads', 'reactions'))
 		OR (type = 'trigger' AND name GLOB 'prune*')`
 
 // windowQuery reads the newest rows above a position (?1) and below another
-// (?2), at most ?3 of them, as one JSON array built by SQLite: one round
+// (?2), at most ?3 of them, oldest first, as one JSON array built by SQLite: one round
 // trip, instead of one JS call per column per row. It stops once the rows
 // before a row hold more than ?4 bytes of JSON (by SQLite's own quoting),
 // keeping that last row, so that the value it builds stays near ?4 (at most
 // a megabyte) plus one message, never near SQLite's 2 MB limit, however
-// large the stored texts are. An edited message carries editedAt (the
-// %s is the edited table, or a stand-in with no rows in a room that has
-// none yet).
-const windowQuery = `SELECT json_group_array(CASE WHEN edited_at IS NULL
-		THEN json_object('id', id, 'userId', user_id, 'text', text, 'timestamp', ts)
-		ELSE json_object('id', id, 'userId', user_id, 'text', text, 'timestamp', ts, 'editedAt', edited_at) END)
-	FROM (SELECT id, user_id, text, ts, edited_at,
-			sum(length(CAST(json_quote(text) AS BLOB)) + length(CAST(json_quote(user_id) AS BLOB)) + 96)
+// large the stored texts are. An edited message carries editedAt, and one
+// with reactions their summaries (the %s is the edited table, or a stand-in
+// with no rows in a room that has none yet; %r reactionsOf, or NULL).
+const windowQuery = `SELECT json_group_array(CASE
+		WHEN rx IS NULL AND edited_at IS NULL THEN json_object('id', id, 'userId', user_id, 'text', text, 'timestamp', ts)
+		WHEN rx IS NULL THEN json_object('id', id, 'userId', user_id, 'text', text, 'timestamp', ts, 'editedAt', edited_at)
+		WHEN edited_at IS NULL THEN json_object('id', id, 'userId', user_id, 'text', text, 'timestamp', ts, 'reactions', json(rx))
+		ELSE json_object('id', id, 'userId', user_id, 'text', text, 'timestamp', ts, 'editedAt', edited_at, 'reactions', json(rx)) END
+		ORDER BY id)
+	FROM (SELECT id, user_id, text, ts, edited_at, rx,
+			sum(length(CAST(json_quote(text) AS BLOB)) + length(CAST(json_quote(user_id) AS BLOB)) + coalesce(length(CAST(rx AS BLOB)), 0) + 96)
 				OVER (ORDER BY id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_bytes
-		FROM (SELECT m.id, m.user_id, m.text, m.ts, e.edited_at FROM messages m LEFT JOIN %s e ON e.message_id = m.id
-			WHERE m.id > ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3))
+		FROM (SELECT id, user_id, text, ts, edited_at, %r AS rx
+			FROM (SELECT m.id, m.user_id, m.text, m.ts, e.edited_at FROM messages m LEFT JOIN %s e ON e.message_id = m.id
+				WHERE m.id > ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3) w))
 	WHERE coalesce(before_bytes, 0) <= ?4`
+
+// reactionsOf is a window row's reactions as JSON text, NULL when it has
+// none: each emoji once, in the order it was first used, with its count and
+// its first protocol.ReactionUsers reactors. It runs for the rows the
+// window's LIMIT kept only, on the reactions table's unique index.
+var reactionsOf = `(SELECT json_group_array(json_object('emoji', emoji, 'count', n, 'users', json(users)) ORDER BY first)
+	FROM (SELECT r.emoji, count(*) AS n, min(r.seq) AS first,
+			(SELECT json_group_array(u.user_id) FROM (SELECT x.user_id FROM reactions x
+				WHERE x.message_id = r.message_id AND x.emoji = r.emoji ORDER BY x.seq LIMIT ` + strconv.Itoa(protocol.ReactionUsers) + `) u) AS users
+		FROM reactions r WHERE r.message_id = w.id GROUP BY r.emoji)
+	HAVING count(*) > 0)`
 
 // noEdits stands in for the edited table in a room that has none yet.
 const noEdits = `(SELECT NULL AS message_id, NULL AS edited_at WHERE 0)`
@@ -121,6 +142,12 @@ const changesQuery = `SELECT json_group_array(json(frame) ORDER BY pos)
 const accountedQuery = `SELECT (SELECT count(*) FROM changes WHERE pos > ?1 AND pos < ?2) +
 	(SELECT count(*) FROM changes WHERE kind = 'delete' AND message_id > ?1 AND message_id < ?2)`
 
+// The window for a room without the change tables, and with them.
+var (
+	windowWithoutChanges = strings.Replace(strings.Replace(windowQuery, "%s", noEdits, 1), "%r", "NULL", 1)
+	windowWithChanges    = strings.Replace(strings.Replace(windowQuery, "%s", editedTable, 1), "%r", reactionsOf, 1)
+)
+
 // noUpperBound stands for "no before": above any id.
 const noUpperBound = int64(1) << 53
 
@@ -135,19 +162,22 @@ const (
 	forgetEdited      = `DELETE FROM edited WHERE message_id = ?`
 	// forgetEdits drops the text of a deleted message's edits but keeps
 	// their positions, so that a history window still accounts for them.
-	forgetEdits          = `UPDATE changes SET kind = 'redacted', frame = '{}' WHERE message_id = ? AND kind = 'edit'`
+	forgetEdits = `UPDATE changes SET kind = 'redacted', frame = '{}' WHERE message_id = ? AND kind IN ('edit', 'reaction')`
+	// forgetReactions takes a deleted message's reactions with it.
+	forgetReactions      = `DELETE FROM reactions WHERE message_id = ?`
 	kindEdit, kindDelete = "edit", "delete"
 	editedTable          = "edited"
 )
 
 // PruneTrigger is the name of the trigger that prunes every message (and,
-// once the room has them, every change) more than keep positions old. It is
-// named after keep, so a new MAX_STORED_MESSAGES replaces it, and "prune2_"
-// (changes too) replaces "prune_" (messages alone) when a room gets its
-// first change.
+// once the room has them, every change and reaction) more than keep
+// positions old. It is named after keep, so a new MAX_STORED_MESSAGES
+// replaces it, and "prune3_" (changes and reactions too) replaces "prune_"
+// (messages alone) when a room gets its first change, and "prune2_" (from
+// before reactions) in a room that had changes then.
 func PruneTrigger(keep int, changes bool) string {
 	if changes {
-		return "prune2_" + strconv.Itoa(keep)
+		return "prune3_" + strconv.Itoa(keep)
 	}
 	return "prune_" + strconv.Itoa(keep)
 }
@@ -163,7 +193,8 @@ func pruneTriggerSQL(keep int, changes bool) string {
 	if changes {
 		sql += `
 			DELETE FROM changes WHERE pos <= NEW.id - ` + k + `;
-			DELETE FROM edited WHERE message_id <= NEW.id - ` + k + `;`
+			DELETE FROM edited WHERE message_id <= NEW.id - ` + k + `;
+			DELETE FROM reactions WHERE message_id <= NEW.id - ` + k + `;`
 	}
 	return sql + ` END`
 }
@@ -310,15 +341,14 @@ func (s Store) After(since, before int64, limit, maxBytes int) ([]protocol.Store
 	if before == 0 {
 		before = noUpperBound
 	}
-	edited := noEdits
+	query := windowWithoutChanges
 	if s.State.changesReady {
-		edited = editedTable
+		query = windowWithChanges
 	}
 	var msgs protocol.StoredMessages
-	if err := s.decodeValue("history", strings.Replace(windowQuery, "%s", edited, 1), &msgs, since, before, limit+1, maxBytes); err != nil {
+	if err := decodeValue(s, "history", query, &msgs, since, before, limit+1, maxBytes); err != nil {
 		return nil, false, err
 	}
-	slices.SortFunc(msgs, func(a, b protocol.StoredMessage) int { return cmp.Compare(a.ID, b.ID) })
 	truncated := len(msgs) > limit
 	if truncated {
 		msgs = msgs[len(msgs)-limit:]
@@ -386,6 +416,7 @@ func (s Store) Delete(id, pos int64, frame []byte) error {
 		statement{deleteMessage, []any{id}},
 		statement{forgetEdited, []any{id}},
 		statement{forgetEdits, []any{id}},
+		statement{forgetReactions, []any{id}},
 		statement{recordChange, []any{pos, id, kindDelete, string(frame)}},
 	)
 }
@@ -410,7 +441,7 @@ func (s Store) run(stmts ...statement) error {
 // Changes reads the changes a resume after since needs (changesQuery).
 func (s Store) Changes(since int64, limit, maxBytes int) ([]protocol.Raw, bool, error) {
 	var frames protocol.RawList
-	if err := s.readJSON("changes", changesQuery, &frames, since, limit+1, maxBytes); err != nil {
+	if err := readJSON(s, "changes", changesQuery, &frames, since, limit+1, maxBytes); err != nil {
 		return nil, false, err
 	}
 	more := len(frames) > limit
@@ -584,7 +615,7 @@ var (
 // BanList lists the bans in force at nowMs.
 func (s Store) BanList(nowMs int64) (protocol.BanEntries, error) {
 	var out protocol.BanEntries
-	err := s.readJSON("ban list", banListQuery, &out, nowMs)
+	err := readJSON(s, "ban list", banListQuery, &out, nowMs)
 	return out, err
 }
 
@@ -594,7 +625,7 @@ func (s Store) Audit(before int64, limit int) (protocol.AuditEntries, bool, erro
 		before = noUpperBound
 	}
 	var out protocol.AuditEntries
-	if err := s.readJSON("audit", auditQuery, &out, before, limit+1); err != nil {
+	if err := readJSON(s, "audit", auditQuery, &out, before, limit+1); err != nil {
 		return nil, false, err
 	}
 	more := len(out) > limit
@@ -606,22 +637,26 @@ func (s Store) Audit(before int64, limit int) (protocol.AuditEntries, bool, erro
 
 // readJSON is decodeValue for a query of the change and moderation tables:
 // a room without them reads as empty (v untouched).
-func (s Store) readJSON(what, query string, v jsonValue, args ...any) error {
+func readJSON[T jsonValue](s Store, what, query string, v T, args ...any) error {
 	if err := s.ensureTable(); err != nil || !s.State.changesReady {
 		if errors.Is(err, errNoTable) {
 			err = nil
 		}
 		return err
 	}
-	return s.decodeValue(what, query, v, args...)
+	return decodeValue(s, what, query, v, args...)
 }
 
-// jsonValue is what decodeValue decodes into: a wire type of protocol.
+// jsonValue is what decodeValue decodes into: a wire type of protocol. The
+// functions that take one are generic, not an interface parameter, for
+// protocol.Unmarshal's reason: an interface call of UnmarshalEasyJSON would
+// link the decoder of every wire type into the Wasm (about 20 KB gzip), the
+// outbound frames' too, which nothing in the worker decodes.
 type jsonValue interface{ UnmarshalEasyJSON(*jlexer.Lexer) }
 
 // decodeValue runs the query named what, which builds one JSON value in
 // SQLite, and decodes that value into v.
-func (s Store) decodeValue(what, query string, v jsonValue, args ...any) error {
+func decodeValue[T jsonValue](s Store, what, query string, v T, args ...any) error {
 	raw, err := s.DB.Value(query, args...)
 	if err != nil {
 		return err
@@ -658,5 +693,167 @@ func (s Store) Remember(key string, answer []byte, nowMs int64) error {
 	return s.run(
 		statement{rememberKey, []any{key, string(answer), nowMs}},
 		statement{forgetKeys, []any{nowMs - room.IdempotencyWindow.Milliseconds(), room.IdempotencyKeys}},
+	)
+}
+
+// The statements of the live signals. Read markers come back as text,
+// rows joined by char(30) and fields by char(31), as the moderation state
+// does: no userId can hold a control character.
+const (
+	readMarkerQuery = `SELECT last || char(31) || shown || char(31) || shown_at || char(31) || by_sid FROM reads WHERE user_id = ?`
+	setReadMarker   = `INSERT OR REPLACE INTO reads (user_id, last, shown, shown_at, by_sid) VALUES (?1, ?2, ?3, ?4, ?5)`
+	pendingReads    = `SELECT group_concat(user_id || char(31) || last || char(31) || shown || char(31) || shown_at || char(31) || by_sid, char(30))
+		FROM reads WHERE last > shown`
+	readsQuery = `SELECT group_concat(user_id || char(31) || last, char(30)) FROM reads WHERE user_id IN (SELECT value FROM json_each(?))`
+	// unreadQuery counts the messages after ?1, no further than ?2.
+	unreadQuery   = `SELECT count(*) FROM (SELECT 1 FROM messages WHERE id > ?1 LIMIT ?2)`
+	reactionState = `SELECT (SELECT count(*) FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND user_id = ?3) || ',' ||
+		(SELECT count(*) FROM reactions WHERE message_id = ?1 AND emoji = ?2) || ',' || (SELECT count(DISTINCT emoji) FROM reactions WHERE message_id = ?1)`
+	addReaction    = `INSERT OR IGNORE INTO reactions (message_id, emoji, user_id) VALUES (?1, ?2, ?3)`
+	removeReaction = `DELETE FROM reactions WHERE message_id = ?1 AND emoji = ?2 AND user_id = ?3`
+	kindReaction   = "reaction"
+)
+
+// signalsText runs a query of the signals' tables that returns text (or no
+// row): "" in a room without them.
+func (s Store) signalsText(query string, args ...any) (string, error) {
+	if err := s.ensureTable(); err != nil || !s.State.changesReady {
+		if errors.Is(err, errNoTable) {
+			err = nil
+		}
+		return "", err
+	}
+	v, err := s.DB.Value(query, args...)
+	text, _ := v.(string)
+	return text, err
+}
+
+// ReadMarker is user's read marker; the zero marker when there is none.
+func (s Store) ReadMarker(user string) (room.ReadMarker, error) {
+	text, err := s.signalsText(readMarkerQuery, user)
+	if err != nil || text == "" {
+		return room.ReadMarker{}, err
+	}
+	return parseMarker(text)
+}
+
+// parseMarker parses last, shown, shown_at and by_sid.
+func parseMarker(text string) (room.ReadMarker, error) {
+	f := strings.Split(text, "\x1f")
+	if len(f) != 4 {
+		return room.ReadMarker{}, errors.New("a read marker reads " + text)
+	}
+	var n [4]int64
+	for i := range f {
+		var err error
+		if n[i], err = strconv.ParseInt(f[i], 10, 64); err != nil {
+			return room.ReadMarker{}, err
+		}
+	}
+	return room.ReadMarker{Last: n[0], Shown: n[1], ShownAt: n[2], BySID: uint64(n[3])}, nil
+}
+
+// SetReadMarker stores user's read marker.
+func (s Store) SetReadMarker(user string, m room.ReadMarker) error {
+	if err := s.ensureChanges(); err != nil {
+		return err
+	}
+	_, err := s.DB.Value(setReadMarker, user, m.Last, m.Shown, m.ShownAt, int64(m.BySID))
+	return err
+}
+
+// PendingReads are the read markers the others were not told of yet.
+func (s Store) PendingReads() (map[string]room.ReadMarker, error) {
+	text, err := s.signalsText(pendingReads)
+	if err != nil || text == "" {
+		return nil, err
+	}
+	out := map[string]room.ReadMarker{}
+	for _, row := range strings.Split(text, "\x1e") {
+		user, fields, _ := strings.Cut(row, "\x1f")
+		m, err := parseMarker(fields)
+		if err != nil {
+			return nil, err
+		}
+		out[user] = m
+	}
+	return out, nil
+}
+
+// Reads are the read positions of the users listed that have one.
+func (s Store) Reads(users []string) (map[string]int64, error) {
+	w := jwriter.Writer{}
+	w.RawByte('[')
+	for i, u := range users {
+		if i > 0 {
+			w.RawByte(',')
+		}
+		w.String(u)
+	}
+	w.RawByte(']')
+	list, err := w.BuildBytes()
+	if err != nil {
+		return nil, err
+	}
+	text, err := s.signalsText(readsQuery, string(list))
+	out := map[string]int64{}
+	if err != nil || text == "" {
+		return out, err
+	}
+	for _, row := range strings.Split(text, "\x1e") {
+		user, last, _ := strings.Cut(row, "\x1f")
+		if out[user], err = strconv.ParseInt(last, 10, 64); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Unread counts the messages after id, no further than limit.
+func (s Store) Unread(after int64, limit int) (int64, error) {
+	if err := s.ensureTable(); errors.Is(err, errNoTable) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	v, err := s.DB.Value(unreadQuery, after, limit)
+	if err != nil {
+		return 0, err
+	}
+	n, ok := v.(float64)
+	if !ok {
+		return 0, errors.New("the unread count is not a number")
+	}
+	return int64(n), nil
+}
+
+// ReactionState tells whether user reacted to message id with emoji,
+// whether anyone did, and how many distinct emoji the message holds.
+func (s Store) ReactionState(id int64, emoji, user string) (bool, bool, int, error) {
+	text, err := s.signalsText(reactionState, id, emoji, user)
+	if err != nil || text == "" {
+		return false, false, 0, err
+	}
+	f := strings.Split(text, ",")
+	if len(f) != 3 {
+		return false, false, 0, errors.New("the reaction query returned " + text)
+	}
+	distinct, err := strconv.Atoi(f[2])
+	return f[0] != "0", f[1] != "0", distinct, err
+}
+
+// React adds (or removes) user's emoji on message id, and records the
+// reaction frame at pos.
+func (s Store) React(id int64, emoji, user string, added bool, pos int64, frame []byte) error {
+	if err := s.ensureChanges(); err != nil {
+		return err
+	}
+	change := addReaction
+	if !added {
+		change = removeReaction
+	}
+	return s.run(
+		statement{change, []any{id, emoji, user}},
+		statement{recordChange, []any{pos, id, kindReaction, string(frame)}},
 	)
 }

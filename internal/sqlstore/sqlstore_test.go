@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -151,7 +152,7 @@ func TestAppendStoresTheFramesFieldsAndPrunes(t *testing.T) {
 	if got, want := ids(msgs), []int64{4, 5, 6, 7, 8}; !slices.Equal(got, want) {
 		t.Errorf("kept %v, want the newest 5 %v", got, want)
 	}
-	if m, _ := message(8); msgs[4] != m {
+	if m, _ := message(8); !reflect.DeepEqual(msgs[4], m) {
 		t.Errorf("row 8 = %+v, want %+v", msgs[4], m)
 	}
 	if last, err := s.LastID(); err != nil || last != 8 {
@@ -240,7 +241,7 @@ func TestANewObjectLifeFindsTheSchema(t *testing.T) {
 
 func TestPruneTrigger(t *testing.T) {
 	t.Parallel()
-	if got := sqlstore.PruneTrigger(1000, true); got != "prune2_1000" || sqlstore.PruneTrigger(1000, false) != "prune_1000" {
+	if got := sqlstore.PruneTrigger(1000, true); got != "prune3_1000" || sqlstore.PruneTrigger(1000, false) != "prune_1000" {
 		t.Errorf("PruneTrigger(1000) = %q", got)
 	}
 }
@@ -440,7 +441,7 @@ func TestARoomMadeBeforeChangesGetsThemAtItsNextWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Its first change brings them, and the trigger that prunes them too.
-	if want := fullSchema("prune2_5"); !slices.Equal(db.objects(t), want) {
+	if want := fullSchema("prune3_5"); !slices.Equal(db.objects(t), want) {
 		t.Errorf("schema = %q, want %q", db.objects(t), want)
 	}
 	appendN(t, s, 4, 9, 5)
@@ -469,9 +470,10 @@ func TestPruningTakesChangesToo(t *testing.T) {
 // fullSchema is every object a written room holds, with its prune trigger.
 func fullSchema(trigger string) []string {
 	return []string{"index changes_message", "index sqlite_autoindex_bans_1", "index sqlite_autoindex_idempotency_1",
-		"index sqlite_autoindex_mutes_1", "index sqlite_autoindex_services_1", "index sqlite_autoindex_settings_1",
+		"index sqlite_autoindex_mutes_1", "index sqlite_autoindex_reactions_1", "index sqlite_autoindex_reads_1",
+		"index sqlite_autoindex_services_1", "index sqlite_autoindex_settings_1",
 		"table audit", "table bans", "table changes", "table edited", "table idempotency", "table messages",
-		"table mutes", "table services", "table settings", "trigger " + trigger}
+		"table mutes", "table reactions", "table reads", "table services", "table settings", "trigger " + trigger}
 }
 
 func TestModerationIsStored(t *testing.T) {

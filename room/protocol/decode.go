@@ -40,6 +40,10 @@ type Request struct {
 	// why a given one is invalid.
 	Reason    string
 	ReasonErr *Reject
+	// Emoji is a reaction's emoji; EmojiErr why it is not one.
+	Emoji    string
+	HasEmoji bool
+	EmojiErr *Reject
 }
 
 // Reject is a rule violation answered with an error frame; the socket stays open.
@@ -133,6 +137,14 @@ func decode(data []byte, typ string) (Request, *Reject) {
 			req.Reason = f.Reason.Str
 		}
 	}
+	if f.Emoji.Present {
+		req.HasEmoji = true
+		if !f.Emoji.IsString || !ValidEmoji(f.Emoji.Str) {
+			req.EmojiErr = Rejectf(CodeInvalidReaction, `"emoji" must be one emoji of at most %d bytes`, MaxEmojiBytes)
+		} else {
+			req.Emoji = f.Emoji.Str
+		}
+	}
 	return req, nil
 }
 
@@ -154,7 +166,8 @@ func checkType(req *Request, t TypeField) *Reject {
 	}
 	switch name := t.Name; name {
 	case TypeJoin, TypeMessage, TypePing, TypeEdit, TypeDelete,
-		TypeKick, TypeBan, TypeUnban, TypeMute, TypeUnmute, TypeSlowMode:
+		TypeKick, TypeBan, TypeUnban, TypeMute, TypeUnmute, TypeSlowMode,
+		TypeTyping, TypeRead, TypeReact:
 		req.Type = name
 	default:
 		return Rejectf(CodeUnknownType, "unknown type %q; expected "+knownTypes, truncate(name, 64))
@@ -163,7 +176,7 @@ func checkType(req *Request, t TypeField) *Reject {
 }
 
 // knownTypes lists the inbound types, for the errors that name them.
-const knownTypes = "join, message, ping, edit, delete, kick, ban, unban, mute, unmute or slow_mode"
+const knownTypes = "join, message, ping, edit, delete, kick, ban, unban, mute, unmute, slow_mode, typing, read or react"
 
 // ParseSince parses a resume point: a non-negative integer, written as one
 // (5, not 5.0, "5" or 5e0).

@@ -40,6 +40,10 @@ const (
 	TypeMute     = "mute"
 	TypeUnmute   = "unmute"
 	TypeSlowMode = "slow_mode"
+	// The live signals: typing, read markers and reactions.
+	TypeTyping = "typing"
+	TypeRead   = "read"
+	TypeReact  = "react"
 )
 
 // Outbound frame types (server → client).
@@ -63,6 +67,11 @@ const (
 	// TypeRoomSettings tells the room's settings that are not the default;
 	// a joining socket gets it after presence.
 	TypeRoomSettings = "room_settings"
+	// TypeReadState tells a joining socket its user's read position;
+	// TypeReaction announces a reaction toggled, at a position. (typing and
+	// read go out under their inbound names.)
+	TypeReadState = "read_state"
+	TypeReaction  = "reaction"
 )
 
 // Roles a token's "role" claim may give. Without a claim the role is
@@ -105,6 +114,11 @@ const (
 	// within bounds; CodeInvalidReason a reason that is not a short text.
 	CodeInvalidSeconds = "invalid_seconds"
 	CodeInvalidReason  = "invalid_reason"
+	// CodeInvalidReaction is an emoji that is not one emoji grapheme cluster
+	// of at most MaxEmojiBytes; CodeTooManyReactions the 21st distinct emoji
+	// on one message.
+	CodeInvalidReaction  = "invalid_reaction"
+	CodeTooManyReactions = "too_many_reactions"
 )
 
 // HTTP error codes of the front worker and the room API (the "error" field).
@@ -247,6 +261,7 @@ type Frame struct {
 	ID      Raw       `json:"id"`
 	Seconds Raw       `json:"seconds"`
 	Reason  Field     `json:"reason"`
+	Emoji   Field     `json:"emoji"`
 }
 
 // Field is a frame field read in one pass: Str holds a string value (a
@@ -313,7 +328,9 @@ func (k *TypeField) UnmarshalEasyJSON(l *jlexer.Lexer) {
 		k.Name = TypeEdit
 	case TypeDelete:
 		k.Name = TypeDelete
-	case TypeKick, TypeBan, TypeUnban, TypeMute, TypeUnmute, TypeSlowMode:
+	case TypeTyping:
+		k.Name = TypeTyping
+	case TypeKick, TypeBan, TypeUnban, TypeMute, TypeUnmute, TypeSlowMode, TypeRead, TypeReact:
 		k.Name = strings.Clone(s)
 	default:
 		k.Name = strings.Clone(s)
@@ -378,6 +395,54 @@ type StoredMessage struct {
 	Timestamp string `json:"timestamp"`
 	// EditedAt is when the text was last edited; absent when never.
 	EditedAt string `json:"editedAt,omitempty"`
+	// Reactions are the message's reactions, absent when none.
+	Reactions []ReactionSummary `json:"reactions,omitempty"`
+}
+
+// ReactionSummary is one emoji on a message: how many reacted with it, and
+// the first ReactionUsers of them.
+type ReactionSummary struct {
+	Emoji string   `json:"emoji"`
+	Count int      `json:"count"`
+	Users []string `json:"users"`
+}
+
+// ReactionUsers is how many reactors a summary names: enough for a tooltip.
+const ReactionUsers = 10
+
+// Typing tells the other members that UserID is typing.
+type Typing struct {
+	Type   string `json:"type"`
+	UserID string `json:"userId"`
+}
+
+// ReadMarker tells the other members how far UserID has read.
+type ReadMarker struct {
+	Type   string `json:"type"`
+	UserID string `json:"userId"`
+	ID     int64  `json:"id"`
+}
+
+// ReadState tells a joining socket its user's read position and how many
+// messages follow it (at most MaxUnread; Capped says there are more).
+type ReadState struct {
+	Type     string `json:"type"`
+	LastRead int64  `json:"lastRead"`
+	Unread   int64  `json:"unread"`
+	Capped   bool   `json:"capped,omitempty"`
+}
+
+// MaxUnread caps the unread count: a number past it says "many".
+const MaxUnread = 1000
+
+// Reaction announces a reaction toggled on MessageID, at position ID.
+type Reaction struct {
+	Type      string `json:"type"`
+	ID        int64  `json:"id"`
+	MessageID int64  `json:"messageId"`
+	Emoji     string `json:"emoji"`
+	UserID    string `json:"userId"`
+	Added     bool   `json:"added"`
 }
 
 // MessageEdited announces an edit: ID is the edit's position in the
@@ -551,6 +616,9 @@ type RoomInfo struct {
 	Users         []string `json:"users"`
 	Connections   int      `json:"connections"`
 	LastMessageID int64    `json:"lastMessageId"`
+	// Reads are the read positions of the users present, 0 for one who has
+	// read nothing; absent above the presence limit.
+	Reads map[string]int64 `json:"reads,omitempty"`
 }
 
 // MessagesPage is the body of GET /api/rooms/{room}/messages.

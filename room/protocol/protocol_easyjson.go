@@ -161,7 +161,69 @@ func (v UserJoined) MarshalEasyJSON(w *jwriter.Writer) {
 func (v *UserJoined) UnmarshalEasyJSON(l *jlexer.Lexer) {
 	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol1(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol2(in *jlexer.Lexer, out *StoredMessages) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol2(in *jlexer.Lexer, out *Typing) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "userId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.UserID = string(in.String())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol2(out *jwriter.Writer, in Typing) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"userId\":"
+		out.RawString(prefix)
+		out.String(string(in.UserID))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v Typing) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol2(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *Typing) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol2(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol3(in *jlexer.Lexer, out *StoredMessages) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		in.Skip()
@@ -193,7 +255,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol2(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol2(out *jwriter.Writer, in StoredMessages) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol3(out *jwriter.Writer, in StoredMessages) {
 	if in == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
 		out.RawString("null")
 	} else {
@@ -210,14 +272,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol2(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v StoredMessages) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol2(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol3(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *StoredMessages) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol2(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol3(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol3(in *jlexer.Lexer, out *StoredMessage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol4(in *jlexer.Lexer, out *StoredMessage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -261,6 +323,33 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol3(in *jlexer.Lexer
 			} else {
 				out.EditedAt = string(in.String())
 			}
+		case "reactions":
+			if in.IsNull() {
+				in.Skip()
+				out.Reactions = nil
+			} else {
+				in.Delim('[')
+				if out.Reactions == nil {
+					if !in.IsDelim(']') {
+						out.Reactions = make([]ReactionSummary, 0, 1)
+					} else {
+						out.Reactions = []ReactionSummary{}
+					}
+				} else {
+					out.Reactions = (out.Reactions)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v4 ReactionSummary
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						(v4).UnmarshalEasyJSON(in)
+					}
+					out.Reactions = append(out.Reactions, v4)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -271,7 +360,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol3(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol3(out *jwriter.Writer, in StoredMessage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol4(out *jwriter.Writer, in StoredMessage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -300,19 +389,33 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol3(out *jwriter.Wri
 		out.RawString(prefix)
 		out.String(string(in.EditedAt))
 	}
+	if len(in.Reactions) != 0 {
+		const prefix string = ",\"reactions\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('[')
+			for v5, v6 := range in.Reactions {
+				if v5 > 0 {
+					out.RawByte(',')
+				}
+				(v6).MarshalEasyJSON(out)
+			}
+			out.RawByte(']')
+		}
+	}
 	out.RawByte('}')
 }
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v StoredMessage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol3(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol4(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *StoredMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol3(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol4(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol4(in *jlexer.Lexer, out *RoomSettings) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(in *jlexer.Lexer, out *RoomSettings) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -348,7 +451,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol4(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol4(out *jwriter.Writer, in RoomSettings) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(out *jwriter.Writer, in RoomSettings) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -367,14 +470,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol4(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v RoomSettings) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol4(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *RoomSettings) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol4(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(in *jlexer.Lexer, out *RoomInfo) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(in *jlexer.Lexer, out *RoomInfo) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -410,13 +513,13 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(in *jlexer.Lexer
 					out.Users = (out.Users)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v4 string
+					var v7 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v4 = string(in.String())
+						v7 = string(in.String())
 					}
-					out.Users = append(out.Users, v4)
+					out.Users = append(out.Users, v7)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -433,6 +536,30 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(in *jlexer.Lexer
 			} else {
 				out.LastMessageID = int64(in.Int64())
 			}
+		case "reads":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				in.Delim('{')
+				if !in.IsDelim('}') {
+					out.Reads = make(map[string]int64)
+				} else {
+					out.Reads = nil
+				}
+				for !in.IsDelim('}') {
+					key := string(in.String())
+					in.WantColon()
+					var v8 int64
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v8 = int64(in.Int64())
+					}
+					(out.Reads)[key] = v8
+					in.WantComma()
+				}
+				in.Delim('}')
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -443,7 +570,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(out *jwriter.Writer, in RoomInfo) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol6(out *jwriter.Writer, in RoomInfo) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -459,11 +586,11 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(out *jwriter.Wri
 			out.RawString("null")
 		} else {
 			out.RawByte('[')
-			for v5, v6 := range in.Users {
-				if v5 > 0 {
+			for v9, v10 := range in.Users {
+				if v9 > 0 {
 					out.RawByte(',')
 				}
-				out.String(string(v6))
+				out.String(string(v10))
 			}
 			out.RawByte(']')
 		}
@@ -478,19 +605,406 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(out *jwriter.Wri
 		out.RawString(prefix)
 		out.Int64(int64(in.LastMessageID))
 	}
+	if len(in.Reads) != 0 {
+		const prefix string = ",\"reads\":"
+		out.RawString(prefix)
+		{
+			out.RawByte('{')
+			v11First := true
+			for v11Name, v11Value := range in.Reads {
+				if v11First {
+					v11First = false
+				} else {
+					out.RawByte(',')
+				}
+				out.String(string(v11Name))
+				out.RawByte(':')
+				out.Int64(int64(v11Value))
+			}
+			out.RawByte('}')
+		}
+	}
 	out.RawByte('}')
 }
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v RoomInfo) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol5(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol6(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *RoomInfo) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol5(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(in *jlexer.Lexer, out *RawList) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(in *jlexer.Lexer, out *ReadState) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "lastRead":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.LastRead = int64(in.Int64())
+			}
+		case "unread":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Unread = int64(in.Int64())
+			}
+		case "capped":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Capped = bool(in.Bool())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(out *jwriter.Writer, in ReadState) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"lastRead\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.LastRead))
+	}
+	{
+		const prefix string = ",\"unread\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.Unread))
+	}
+	if in.Capped {
+		const prefix string = ",\"capped\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Capped))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v ReadState) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *ReadState) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(in *jlexer.Lexer, out *ReadMarker) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "userId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.UserID = string(in.String())
+			}
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = int64(in.Int64())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(out *jwriter.Writer, in ReadMarker) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"userId\":"
+		out.RawString(prefix)
+		out.String(string(in.UserID))
+	}
+	{
+		const prefix string = ",\"id\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.ID))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v ReadMarker) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *ReadMarker) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(in *jlexer.Lexer, out *ReactionSummary) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "emoji":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Emoji = string(in.String())
+			}
+		case "count":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Count = int(in.Int())
+			}
+		case "users":
+			if in.IsNull() {
+				in.Skip()
+				out.Users = nil
+			} else {
+				in.Delim('[')
+				if out.Users == nil {
+					if !in.IsDelim(']') {
+						out.Users = make([]string, 0, 4)
+					} else {
+						out.Users = []string{}
+					}
+				} else {
+					out.Users = (out.Users)[:0]
+				}
+				for !in.IsDelim(']') {
+					var v12 string
+					if in.IsNull() {
+						in.Skip()
+					} else {
+						v12 = string(in.String())
+					}
+					out.Users = append(out.Users, v12)
+					in.WantComma()
+				}
+				in.Delim(']')
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(out *jwriter.Writer, in ReactionSummary) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"emoji\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Emoji))
+	}
+	{
+		const prefix string = ",\"count\":"
+		out.RawString(prefix)
+		out.Int(int(in.Count))
+	}
+	{
+		const prefix string = ",\"users\":"
+		out.RawString(prefix)
+		if in.Users == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
+			out.RawString("null")
+		} else {
+			out.RawByte('[')
+			for v13, v14 := range in.Users {
+				if v13 > 0 {
+					out.RawByte(',')
+				}
+				out.String(string(v14))
+			}
+			out.RawByte(']')
+		}
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v ReactionSummary) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *ReactionSummary) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(in *jlexer.Lexer, out *Reaction) {
+	isTopLevel := in.IsStart()
+	if in.IsNull() {
+		if isTopLevel {
+			in.Consumed()
+		}
+		in.Skip()
+		return
+	}
+	in.Delim('{')
+	for !in.IsDelim('}') {
+		key := in.UnsafeFieldName(false)
+		in.WantColon()
+		switch key {
+		case "type":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Type = string(in.String())
+			}
+		case "id":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.ID = int64(in.Int64())
+			}
+		case "messageId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.MessageID = int64(in.Int64())
+			}
+		case "emoji":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Emoji = string(in.String())
+			}
+		case "userId":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.UserID = string(in.String())
+			}
+		case "added":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				out.Added = bool(in.Bool())
+			}
+		default:
+			in.SkipRecursive()
+		}
+		in.WantComma()
+	}
+	in.Delim('}')
+	if isTopLevel {
+		in.Consumed()
+	}
+}
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(out *jwriter.Writer, in Reaction) {
+	out.RawByte('{')
+	first := true
+	_ = first
+	{
+		const prefix string = ",\"type\":"
+		out.RawString(prefix[1:])
+		out.String(string(in.Type))
+	}
+	{
+		const prefix string = ",\"id\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.ID))
+	}
+	{
+		const prefix string = ",\"messageId\":"
+		out.RawString(prefix)
+		out.Int64(int64(in.MessageID))
+	}
+	{
+		const prefix string = ",\"emoji\":"
+		out.RawString(prefix)
+		out.String(string(in.Emoji))
+	}
+	{
+		const prefix string = ",\"userId\":"
+		out.RawString(prefix)
+		out.String(string(in.UserID))
+	}
+	{
+		const prefix string = ",\"added\":"
+		out.RawString(prefix)
+		out.Bool(bool(in.Added))
+	}
+	out.RawByte('}')
+}
+
+// MarshalEasyJSON supports easyjson.Marshaler interface
+func (v Reaction) MarshalEasyJSON(w *jwriter.Writer) {
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(w, v)
+}
+
+// UnmarshalEasyJSON supports easyjson.Unmarshaler interface
+func (v *Reaction) UnmarshalEasyJSON(l *jlexer.Lexer) {
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(l, v)
+}
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(in *jlexer.Lexer, out *RawList) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		in.Skip()
@@ -507,13 +1021,13 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(in *jlexer.Lexer
 			*out = (*out)[:0]
 		}
 		for !in.IsDelim(']') {
-			var v7 Raw
+			var v15 Raw
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				(v7).UnmarshalEasyJSON(in)
+				(v15).UnmarshalEasyJSON(in)
 			}
-			*out = append(*out, v7)
+			*out = append(*out, v15)
 			in.WantComma()
 		}
 		in.Delim(']')
@@ -522,16 +1036,16 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol6(out *jwriter.Writer, in RawList) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(out *jwriter.Writer, in RawList) {
 	if in == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
 		out.RawString("null")
 	} else {
 		out.RawByte('[')
-		for v8, v9 := range in {
-			if v8 > 0 {
+		for v16, v17 := range in {
+			if v16 > 0 {
 				out.RawByte(',')
 			}
-			(v9).MarshalEasyJSON(out)
+			(v17).MarshalEasyJSON(out)
 		}
 		out.RawByte(']')
 	}
@@ -539,14 +1053,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol6(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v RawList) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol6(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *RawList) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol6(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(in *jlexer.Lexer, out *RateLimited) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexer, out *RateLimited) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -594,7 +1108,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(out *jwriter.Writer, in RateLimited) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(out *jwriter.Writer, in RateLimited) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -623,14 +1137,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v RateLimited) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol7(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *RateLimited) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol7(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(in *jlexer.Lexer, out *PresenceSummary) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(in *jlexer.Lexer, out *PresenceSummary) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -666,13 +1180,13 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(in *jlexer.Lexer
 					out.Users = (out.Users)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v10 string
+					var v18 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v10 = string(in.String())
+						v18 = string(in.String())
 					}
-					out.Users = append(out.Users, v10)
+					out.Users = append(out.Users, v18)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -699,7 +1213,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(out *jwriter.Writer, in PresenceSummary) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(out *jwriter.Writer, in PresenceSummary) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -715,11 +1229,11 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(out *jwriter.Wri
 			out.RawString("null")
 		} else {
 			out.RawByte('[')
-			for v11, v12 := range in.Users {
-				if v11 > 0 {
+			for v19, v20 := range in.Users {
+				if v19 > 0 {
 					out.RawByte(',')
 				}
-				out.String(string(v12))
+				out.String(string(v20))
 			}
 			out.RawByte(']')
 		}
@@ -739,14 +1253,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v PresenceSummary) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol8(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *PresenceSummary) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol8(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(in *jlexer.Lexer, out *Presence) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(in *jlexer.Lexer, out *Presence) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -782,13 +1296,13 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(in *jlexer.Lexer
 					out.Users = (out.Users)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v13 string
+					var v21 string
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						v13 = string(in.String())
+						v21 = string(in.String())
 					}
-					out.Users = append(out.Users, v13)
+					out.Users = append(out.Users, v21)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -803,7 +1317,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(in *jlexer.Lexer
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(out *jwriter.Writer, in Presence) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(out *jwriter.Writer, in Presence) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -819,11 +1333,11 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(out *jwriter.Wri
 			out.RawString("null")
 		} else {
 			out.RawByte('[')
-			for v14, v15 := range in.Users {
-				if v14 > 0 {
+			for v22, v23 := range in.Users {
+				if v22 > 0 {
 					out.RawByte(',')
 				}
-				out.String(string(v15))
+				out.String(string(v23))
 			}
 			out.RawByte(']')
 		}
@@ -833,14 +1347,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(out *jwriter.Wri
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Presence) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol9(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Presence) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol9(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(in *jlexer.Lexer, out *Posted) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(in *jlexer.Lexer, out *Posted) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -876,7 +1390,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(out *jwriter.Writer, in Posted) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(out *jwriter.Writer, in Posted) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -895,14 +1409,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Posted) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol10(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Posted) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol10(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(in *jlexer.Lexer, out *Pong) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(in *jlexer.Lexer, out *Pong) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -932,7 +1446,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(out *jwriter.Writer, in Pong) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(out *jwriter.Writer, in Pong) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -946,14 +1460,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Pong) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol11(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Pong) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol11(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexer, out *ModerationError) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(in *jlexer.Lexer, out *ModerationError) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1015,7 +1529,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(out *jwriter.Writer, in ModerationError) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(out *jwriter.Writer, in ModerationError) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1049,14 +1563,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ModerationError) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol12(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ModerationError) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol12(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(in *jlexer.Lexer, out *Moderation) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(in *jlexer.Lexer, out *Moderation) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1138,7 +1652,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(out *jwriter.Writer, in Moderation) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(out *jwriter.Writer, in Moderation) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1182,14 +1696,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Moderation) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol13(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Moderation) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol13(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(in *jlexer.Lexer, out *MessagesPage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(in *jlexer.Lexer, out *MessagesPage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1225,13 +1739,13 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(in *jlexer.Lexe
 					out.Messages = (out.Messages)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v16 StoredMessage
+					var v24 StoredMessage
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						(v16).UnmarshalEasyJSON(in)
+						(v24).UnmarshalEasyJSON(in)
 					}
-					out.Messages = append(out.Messages, v16)
+					out.Messages = append(out.Messages, v24)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1252,7 +1766,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(out *jwriter.Writer, in MessagesPage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(out *jwriter.Writer, in MessagesPage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1268,11 +1782,11 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(out *jwriter.Wr
 			out.RawString("null")
 		} else {
 			out.RawByte('[')
-			for v17, v18 := range in.Messages {
-				if v17 > 0 {
+			for v25, v26 := range in.Messages {
+				if v25 > 0 {
 					out.RawByte(',')
 				}
-				(v18).MarshalEasyJSON(out)
+				(v26).MarshalEasyJSON(out)
 			}
 			out.RawByte(']')
 		}
@@ -1287,14 +1801,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessagesPage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol14(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessagesPage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol14(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(in *jlexer.Lexer, out *MessageRequest) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(in *jlexer.Lexer, out *MessageRequest) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1336,7 +1850,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(out *jwriter.Writer, in MessageRequest) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(out *jwriter.Writer, in MessageRequest) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1360,14 +1874,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessageRequest) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol15(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessageRequest) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol15(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(in *jlexer.Lexer, out *MessageEdited) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol21(in *jlexer.Lexer, out *MessageEdited) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1427,7 +1941,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(out *jwriter.Writer, in MessageEdited) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol21(out *jwriter.Writer, in MessageEdited) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1466,14 +1980,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessageEdited) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol16(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol21(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessageEdited) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol16(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol21(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(in *jlexer.Lexer, out *MessageDeleted) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol22(in *jlexer.Lexer, out *MessageDeleted) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1527,7 +2041,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(out *jwriter.Writer, in MessageDeleted) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol22(out *jwriter.Writer, in MessageDeleted) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1561,14 +2075,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v MessageDeleted) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol17(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol22(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *MessageDeleted) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol17(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol22(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(in *jlexer.Lexer, out *JoinRequest) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol23(in *jlexer.Lexer, out *JoinRequest) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1618,7 +2132,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(out *jwriter.Writer, in JoinRequest) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol23(out *jwriter.Writer, in JoinRequest) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1642,14 +2156,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v JoinRequest) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol18(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol23(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *JoinRequest) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol18(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol23(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(in *jlexer.Lexer, out *History) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol24(in *jlexer.Lexer, out *History) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1685,13 +2199,13 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(in *jlexer.Lexe
 					out.Messages = (out.Messages)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v19 StoredMessage
+					var v27 StoredMessage
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						(v19).UnmarshalEasyJSON(in)
+						(v27).UnmarshalEasyJSON(in)
 					}
-					out.Messages = append(out.Messages, v19)
+					out.Messages = append(out.Messages, v27)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1718,13 +2232,13 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(in *jlexer.Lexe
 					out.Changes = (out.Changes)[:0]
 				}
 				for !in.IsDelim(']') {
-					var v20 Raw
+					var v28 Raw
 					if in.IsNull() {
 						in.Skip()
 					} else {
-						(v20).UnmarshalEasyJSON(in)
+						(v28).UnmarshalEasyJSON(in)
 					}
-					out.Changes = append(out.Changes, v20)
+					out.Changes = append(out.Changes, v28)
 					in.WantComma()
 				}
 				in.Delim(']')
@@ -1739,7 +2253,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(out *jwriter.Writer, in History) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol24(out *jwriter.Writer, in History) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1755,11 +2269,11 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(out *jwriter.Wr
 			out.RawString("null")
 		} else {
 			out.RawByte('[')
-			for v21, v22 := range in.Messages {
-				if v21 > 0 {
+			for v29, v30 := range in.Messages {
+				if v29 > 0 {
 					out.RawByte(',')
 				}
-				(v22).MarshalEasyJSON(out)
+				(v30).MarshalEasyJSON(out)
 			}
 			out.RawByte(']')
 		}
@@ -1774,11 +2288,11 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(out *jwriter.Wr
 		out.RawString(prefix)
 		{
 			out.RawByte('[')
-			for v23, v24 := range in.Changes {
-				if v23 > 0 {
+			for v31, v32 := range in.Changes {
+				if v31 > 0 {
 					out.RawByte(',')
 				}
-				(v24).MarshalEasyJSON(out)
+				(v32).MarshalEasyJSON(out)
 			}
 			out.RawByte(']')
 		}
@@ -1788,14 +2302,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v History) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol19(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol24(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *History) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol19(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol24(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(in *jlexer.Lexer, out *Health) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol25(in *jlexer.Lexer, out *Health) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1825,7 +2339,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(out *jwriter.Writer, in Health) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol25(out *jwriter.Writer, in Health) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1839,14 +2353,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Health) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol20(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol25(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Health) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol20(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol25(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol21(in *jlexer.Lexer, out *HTTPError) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol26(in *jlexer.Lexer, out *HTTPError) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1882,7 +2396,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol21(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol21(out *jwriter.Writer, in HTTPError) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol26(out *jwriter.Writer, in HTTPError) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -1901,14 +2415,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol21(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v HTTPError) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol21(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol26(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *HTTPError) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol21(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol26(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol22(in *jlexer.Lexer, out *Frame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol27(in *jlexer.Lexer, out *Frame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -1964,6 +2478,12 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol22(in *jlexer.Lexe
 			} else {
 				(out.Reason).UnmarshalEasyJSON(in)
 			}
+		case "emoji":
+			if in.IsNull() {
+				in.Skip()
+			} else {
+				(out.Emoji).UnmarshalEasyJSON(in)
+			}
 		default:
 			in.SkipRecursive()
 		}
@@ -1974,7 +2494,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol22(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol22(out *jwriter.Writer, in Frame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol27(out *jwriter.Writer, in Frame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2013,19 +2533,24 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol22(out *jwriter.Wr
 		out.RawString(prefix)
 		(in.Reason).MarshalEasyJSON(out)
 	}
+	{
+		const prefix string = ",\"emoji\":"
+		out.RawString(prefix)
+		(in.Emoji).MarshalEasyJSON(out)
+	}
 	out.RawByte('}')
 }
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v Frame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol22(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol27(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *Frame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol22(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol27(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol23(in *jlexer.Lexer, out *ErrorFrame) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol28(in *jlexer.Lexer, out *ErrorFrame) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2067,7 +2592,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol23(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol23(out *jwriter.Writer, in ErrorFrame) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol28(out *jwriter.Writer, in ErrorFrame) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2091,14 +2616,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol23(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ErrorFrame) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol23(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol28(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ErrorFrame) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol23(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol28(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol24(in *jlexer.Lexer, out *ChatMessage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol29(in *jlexer.Lexer, out *ChatMessage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2152,7 +2677,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol24(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol24(out *jwriter.Writer, in ChatMessage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol29(out *jwriter.Writer, in ChatMessage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2186,14 +2711,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol24(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v ChatMessage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol24(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol29(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *ChatMessage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol24(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol29(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol25(in *jlexer.Lexer, out *BannedBody) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol30(in *jlexer.Lexer, out *BannedBody) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2243,7 +2768,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol25(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol25(out *jwriter.Writer, in BannedBody) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol30(out *jwriter.Writer, in BannedBody) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2271,14 +2796,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol25(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v BannedBody) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol25(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol30(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *BannedBody) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol25(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol30(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol26(in *jlexer.Lexer, out *BanList) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol31(in *jlexer.Lexer, out *BanList) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2314,7 +2839,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol26(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol26(out *jwriter.Writer, in BanList) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol31(out *jwriter.Writer, in BanList) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2333,14 +2858,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol26(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v BanList) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol26(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol31(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *BanList) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol26(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol31(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol27(in *jlexer.Lexer, out *BanEntry) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol32(in *jlexer.Lexer, out *BanEntry) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2402,7 +2927,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol27(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol27(out *jwriter.Writer, in BanEntry) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol32(out *jwriter.Writer, in BanEntry) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2440,14 +2965,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol27(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v BanEntry) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol27(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol32(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *BanEntry) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol27(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol32(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol28(in *jlexer.Lexer, out *BanEntries) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol33(in *jlexer.Lexer, out *BanEntries) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		in.Skip()
@@ -2464,13 +2989,13 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol28(in *jlexer.Lexe
 			*out = (*out)[:0]
 		}
 		for !in.IsDelim(']') {
-			var v25 BanEntry
+			var v33 BanEntry
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				(v25).UnmarshalEasyJSON(in)
+				(v33).UnmarshalEasyJSON(in)
 			}
-			*out = append(*out, v25)
+			*out = append(*out, v33)
 			in.WantComma()
 		}
 		in.Delim(']')
@@ -2479,16 +3004,16 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol28(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol28(out *jwriter.Writer, in BanEntries) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol33(out *jwriter.Writer, in BanEntries) {
 	if in == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
 		out.RawString("null")
 	} else {
 		out.RawByte('[')
-		for v26, v27 := range in {
-			if v26 > 0 {
+		for v34, v35 := range in {
+			if v34 > 0 {
 				out.RawByte(',')
 			}
-			(v27).MarshalEasyJSON(out)
+			(v35).MarshalEasyJSON(out)
 		}
 		out.RawByte(']')
 	}
@@ -2496,14 +3021,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol28(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v BanEntries) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol28(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol33(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *BanEntries) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol28(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol33(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol29(in *jlexer.Lexer, out *AuditPage) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol34(in *jlexer.Lexer, out *AuditPage) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2545,7 +3070,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol29(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol29(out *jwriter.Writer, in AuditPage) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol34(out *jwriter.Writer, in AuditPage) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2569,14 +3094,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol29(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v AuditPage) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol29(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol34(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *AuditPage) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol29(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol34(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol30(in *jlexer.Lexer, out *AuditEntry) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol35(in *jlexer.Lexer, out *AuditEntry) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		if isTopLevel {
@@ -2662,7 +3187,7 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol30(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol30(out *jwriter.Writer, in AuditEntry) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol35(out *jwriter.Writer, in AuditEntry) {
 	out.RawByte('{')
 	first := true
 	_ = first
@@ -2716,14 +3241,14 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol30(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v AuditEntry) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol30(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol35(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *AuditEntry) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol30(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol35(l, v)
 }
-func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol31(in *jlexer.Lexer, out *AuditEntries) {
+func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol36(in *jlexer.Lexer, out *AuditEntries) {
 	isTopLevel := in.IsStart()
 	if in.IsNull() {
 		in.Skip()
@@ -2740,13 +3265,13 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol31(in *jlexer.Lexe
 			*out = (*out)[:0]
 		}
 		for !in.IsDelim(']') {
-			var v28 AuditEntry
+			var v36 AuditEntry
 			if in.IsNull() {
 				in.Skip()
 			} else {
-				(v28).UnmarshalEasyJSON(in)
+				(v36).UnmarshalEasyJSON(in)
 			}
-			*out = append(*out, v28)
+			*out = append(*out, v36)
 			in.WantComma()
 		}
 		in.Delim(']')
@@ -2755,16 +3280,16 @@ func easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol31(in *jlexer.Lexe
 		in.Consumed()
 	}
 }
-func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol31(out *jwriter.Writer, in AuditEntries) {
+func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol36(out *jwriter.Writer, in AuditEntries) {
 	if in == nil && (out.Flags&jwriter.NilSliceAsEmpty) == 0 {
 		out.RawString("null")
 	} else {
 		out.RawByte('[')
-		for v29, v30 := range in {
-			if v29 > 0 {
+		for v37, v38 := range in {
+			if v37 > 0 {
 				out.RawByte(',')
 			}
-			(v30).MarshalEasyJSON(out)
+			(v38).MarshalEasyJSON(out)
 		}
 		out.RawByte(']')
 	}
@@ -2772,10 +3297,10 @@ func easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol31(out *jwriter.Wr
 
 // MarshalEasyJSON supports easyjson.Marshaler interface
 func (v AuditEntries) MarshalEasyJSON(w *jwriter.Writer) {
-	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol31(w, v)
+	easyjsonE4425964EncodeGithubComChatroomGochatRoomProtocol36(w, v)
 }
 
 // UnmarshalEasyJSON supports easyjson.Unmarshaler interface
 func (v *AuditEntries) UnmarshalEasyJSON(l *jlexer.Lexer) {
-	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol31(l, v)
+	easyjsonE4425964DecodeGithubComChatroomGochatRoomProtocol36(l, v)
 }

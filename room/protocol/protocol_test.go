@@ -83,3 +83,40 @@ func TestMarshalDoesNotEscapeHTML(t *testing.T) {
 		t.Errorf("Frame = %s", got)
 	}
 }
+
+func TestValidEmoji(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		s  string
+		ok bool
+	}{
+		{"👍", true},
+		{"👍🏽", true},
+		{"❤️", true},
+		{"❤", true},
+		{"👨‍👩‍👧‍👦", true},
+		{"🧑🏿‍💻", true},
+		{"🏳️‍🌈", true},
+		{"🇫🇷", true},
+		{"🏴󠁧󠁢󠁥󠁮󠁧󠁿", true},
+		{"1️⃣", true},
+		{"#⃣", true},
+		{"", false},
+		{"a", false},
+		{"ok", false},
+		{"👍👍", false},
+		{"👍 ", false},
+		{"🇫", false},
+		{"🇫🇷🇩🇪", false},
+		{"‍👍", false},
+		{"👍‍", false},
+		{"1", false},
+		{"\u200b", false},
+		{"<script>", false},
+		{"👨‍👩‍👧‍👦‍👨‍👩‍👧", false}, // over 32 bytes
+	} {
+		if got := protocol.ValidEmoji(tt.s); got != tt.ok {
+			t.Errorf("ValidEmoji(%q) = %v, want %v", tt.s, got, tt.ok)
+		}
+	}
+}

@@ -176,11 +176,12 @@ go.argv = process.argv.slice(2);
 go.env = Object.assign({ TMPDIR: require("os").tmpdir() }, process.env);
 go.exit = process.exit;
 go.importObject.gochat = {
-  fanout(ptr, len) {
+  fanout(ptr, len, skip) {
     const data = text(ptr, len);
     const sockets = context.current.gochatFanout;
     context.failed = undefined;
     for (let i = 0; i < sockets.length; i++) {
+      if (i === skip) continue;
       try {
         sockets[i].send(data);
       } catch {
