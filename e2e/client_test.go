@@ -234,7 +234,8 @@ func msgT(u, text string) string {
 }
 
 // welcome checks what a socket receives for its own join: user_joined, then
-// the roster (which must include the joiner), then the history.
+// the roster (which must include the joiner), then the history, then the
+// read state.
 func (c *client) welcome(u string) (users []string, history []map[string]any) {
 	c.t.Helper()
 	c.expect(joinedT(u))
@@ -251,7 +252,19 @@ func (c *client) welcome(u string) (users []string, history []map[string]any) {
 	if err := json.Unmarshal([]byte(f.data), &h); err != nil || h.Type != protocol.TypeHistory || h.Messages == nil {
 		c.t.Fatalf("%s: got %s, want the history frame", c.name, f.data)
 	}
+	c.readState()
 	return p.Users, h.Messages
+}
+
+// readState reads the read_state frame that follows a join's history.
+func (c *client) readState() protocol.ReadState {
+	c.t.Helper()
+	f := c.next()
+	var st protocol.ReadState
+	if err := json.Unmarshal([]byte(f.data), &st); err != nil || st.Type != protocol.TypeReadState || st.LastRead < 0 || st.Unread < 0 {
+		c.t.Fatalf("%s: got %s, want read_state after the history", c.name, f.data)
+	}
+	return st
 }
 func errT(code string) string { return `{"type":"error","code":"` + code + `","message":"*"}` }
 

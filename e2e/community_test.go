@@ -62,6 +62,7 @@ func withRole(t *testing.T, srv *server, room, user, role string) *client {
 	} else if strings.HasPrefix(f.data, `{"type":"room_settings"`) {
 		c.next() // the history
 	}
+	c.readState()
 	return c
 }
 
@@ -219,6 +220,7 @@ func TestCommunityModerationFrames(t *testing.T) {
 	late.next() // presence
 	late.expect(`{"type":"room_settings","slowModeSeconds":30}`)
 	late.next() // history
+	late.readState()
 	mod.next()
 	bob.next()
 	step()

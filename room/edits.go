@@ -91,7 +91,11 @@ func (r *Room) deleteMessage(h Host, by, author string, id int64) *protocol.Reje
 func (r *Room) changeAllowed(h Host, sess *session, req protocol.Request) bool {
 	switch {
 	case sess.userID == "":
-		r.sendError(h, sess, protocol.Rejectf(protocol.CodeNotJoined, `join before you %s a message`, req.Type))
+		verb := req.Type
+		if verb == protocol.TypeReact {
+			verb = "react to"
+		}
+		r.sendError(h, sess, protocol.Rejectf(protocol.CodeNotJoined, `join before you %s a message`, verb))
 	case !req.HasID:
 		r.sendError(h, sess, protocol.Rejectf(protocol.CodeInvalidID, `%s needs the "id" of a message`, req.Type))
 	case req.IDErr != nil:

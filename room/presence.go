@@ -113,7 +113,7 @@ func (r *Room) bind(h Host, sess *session, userID string, since int64, resume bo
 	history := protocol.Marshal(protocol.History{Type: protocol.TypeHistory, Messages: nonNil(msgs),
 		Truncated: truncated || changesCut, Changes: changes})
 	r.send(h, sess, history)
-	if state, err := r.readState(h, userID); err != nil {
+	if state, err := r.readState(h, userID, msgs, !truncated, since); err != nil {
 		r.sendError(h, sess, storageError)
 	} else {
 		r.send(h, sess, state)

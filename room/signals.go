@@ -194,14 +194,23 @@ func (r *Room) flushReads(h Host) time.Time {
 }
 
 // readState is what a joining socket learns after history: its user's read
-// position and how many messages follow it.
-func (r *Room) readState(h Host, user string) ([]byte, error) {
+// position and how many messages follow it. When the history just sent
+// holds every message after since (complete) and the position is not below
+// since, they are counted there: a join in a room of fewer messages than the
+// history window costs no query.
+func (r *Room) readState(h Host, user string, sent []protocol.StoredMessage, complete bool, since int64) ([]byte, error) {
 	m, err := r.marker(h, user)
 	if err != nil {
 		return nil, err
 	}
-	n, err := h.Store().Unread(m.Last, protocol.MaxUnread+1)
-	if err != nil {
+	var n int64
+	if complete && m.Last >= since {
+		for _, msg := range sent {
+			if msg.ID > m.Last {
+				n++
+			}
+		}
+	} else if n, err = h.Store().Unread(m.Last, protocol.MaxUnread+1); err != nil {
 		return nil, err
 	}
 	st := protocol.ReadState{Type: protocol.TypeReadState, LastRead: m.Last, Unread: n}
