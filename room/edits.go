@@ -86,8 +86,8 @@ func (r *Room) deleteMessage(h Host, by, author string, id int64) *protocol.Reje
 	return nil
 }
 
-// changeAllowed checks what an edit and a delete both need: a joined
-// sender, and a valid message id.
+// changeAllowed checks what an edit, a delete, a read marker and a reaction
+// all need: a joined sender, and a valid message id.
 func (r *Room) changeAllowed(h Host, sess *session, req protocol.Request) bool {
 	switch {
 	case sess.userID == "":

@@ -86,15 +86,7 @@ func (r *Room) marker(h Host, user string) (ReadMarker, error) {
 // last they heard, from the alarm when it has passed (the latest id wins).
 // Not in a large room.
 func (r *Room) read(h Host, sess *session, req protocol.Request) {
-	switch {
-	case sess.userID == "":
-		r.sendError(h, sess, protocol.Rejectf(protocol.CodeNotJoined, "join before you mark messages read"))
-		return
-	case !req.HasID:
-		r.sendError(h, sess, protocol.Rejectf(protocol.CodeInvalidID, `read needs the "id" of a message`))
-		return
-	case req.IDErr != nil:
-		r.sendError(h, sess, req.IDErr)
+	if !r.changeAllowed(h, sess, req) {
 		return
 	}
 	last, err := r.lastMessageID(h)

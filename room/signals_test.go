@@ -23,6 +23,14 @@ func reactionOf(pos, id int, emoji, u string, added bool) string {
 		`","userId":"` + u + `","added":` + strconv.FormatBool(added) + `}`
 }
 
+// silent checks that none of ss received anything.
+func (e *env) silent(ss ...*fakeSocket) {
+	e.t.Helper()
+	for _, s := range ss {
+		e.expect(s)
+	}
+}
+
 // trio joins alice (two tabs), bob and carol in open mode, with nothing
 // received left over.
 func trio(e *env) (a1, a2, b, c *fakeSocket) {
@@ -51,9 +59,7 @@ func TestTyping(t *testing.T) {
 		e.host.now = e.host.now.Add(1900 * time.Millisecond)
 		e.send(a2, `{"type":"typing"}`)
 		e.send(a1, `{"type":"typing"}`)
-		for _, s := range []*fakeSocket{a1, a2, b, c} {
-			e.expect(s)
-		}
+		e.silent(a1, a2, b, c)
 		// Once it has passed, the next goes out.
 		e.host.now = e.host.now.Add(100 * time.Millisecond)
 		e.send(a1, `{"type":"typing"}`)
@@ -145,9 +151,7 @@ func TestTypingRules(t *testing.T) {
 		e.send(d, `{"type":"join","userId":"dave"}`)
 		takeAll(a1, a2, b, c, d)
 		e.send(b, `{"type":"typing"}`) // four: above it
-		for _, s := range []*fakeSocket{a1, a2, b, c, d} {
-			e.expect(s)
-		}
+		e.silent(a1, a2, b, c, d)
 	})
 }
 
@@ -171,9 +175,7 @@ func TestReadMarkers(t *testing.T) {
 		e.host.now = e.host.now.Add(300 * time.Millisecond)
 		e.send(a1, `{"type":"read","id":3}`)
 		e.send(a2, `{"type":"read","id":4}`)
-		for _, s := range []*fakeSocket{a1, a2, b, c} {
-			e.expect(s)
-		}
+		e.silent(a1, a2, b, c)
 		if want := testNow.Add(time.Second); !e.host.alarm.Equal(want) {
 			t.Errorf("alarm at %v, want %v", e.host.alarm, want)
 		}
@@ -187,9 +189,7 @@ func TestReadMarkers(t *testing.T) {
 		e.host.now = e.host.now.Add(2 * time.Second)
 		e.send(a1, `{"type":"read","id":1}`)
 		e.send(a1, `{"type":"read","id":4}`)
-		for _, s := range []*fakeSocket{a1, a2, b, c} {
-			e.expect(s)
-		}
+		e.silent(a1, a2, b, c)
 		// A joiner of alice's learns her position and what follows it.
 		a3 := e.connect()
 		e.send(a3, `{"type":"join","userId":"alice"}`)
@@ -199,9 +199,7 @@ func TestReadMarkers(t *testing.T) {
 		}
 		// Nothing more waits for the alarm.
 		e.alarm()
-		for _, s := range []*fakeSocket{a1, a2, a3, b, c} {
-			e.expect(s)
-		}
+		e.silent(a1, a2, a3, b, c)
 	})
 }
 
@@ -269,9 +267,7 @@ func TestReadMarkersAboveThePresenceLimitAreStoredNotSent(t *testing.T) {
 	e.send(a1, `{"type":"read","id":1}`)
 	e.host.now = e.host.now.Add(2 * time.Second)
 	e.alarm()
-	for _, s := range []*fakeSocket{a1, a2, b, c} {
-		e.expect(s)
-	}
+	e.silent(a1, a2, b, c)
 	a3 := e.connect()
 	e.send(a3, `{"type":"join","userId":"alice"}`)
 	if got := a3.take(); len(got) < 1 || got[len(got)-1] != readState(1, 0) {
