@@ -56,6 +56,24 @@
 //     the browser is not told why an upgrade failed, so it just retries).
 //     Texts refused as "muted" or "slow_mode" are answered: they are
 //     reported with the refusal (until / retryAfterMs) and never resent.
+//   - Live signals. typing() tells the others you are typing, at most once
+//     per typingIntervalMs (2 s, the room's TYPING_INTERVAL_SECONDS; a
+//     message sent starts it over, as in the room); it is never queued.
+//     Others' typing arrives as "typing" events carrying the
+//     current set of typers: each expires typingTimeoutMs (6 s) after their
+//     last typing frame, or at once when their message arrives or they
+//     leave (the room sets no timer; the client does). markRead(id) says
+//     you have read up to message id: it only moves forward, the latest
+//     wins, and at most one "read" frame goes out per readIntervalMs (1 s);
+//     one not yet sent when the connection drops goes out after the rejoin.
+//     The room's "read_state" after each join ({lastRead, unread, capped})
+//     and others' "read" frames arrive as events of those names.
+//     react(id, emoji) toggles your reaction (like edit: open connection,
+//     never queued). "reaction" frames hold positions like edits, arrive
+//     live and in a resume's "changes", and are applied to the messages the
+//     client holds: each "reaction" event carries the message's reactions
+//     after it, and messages carry "reactions" ([{emoji, count, users,
+//     mine}]) when they have any.
 //   - A token never goes into a URL (URLs end up in logs and histories): the
 //     socket offers it as the subprotocol "bearer.<token>" next to "gochat",
 //     and loadOlder() sends it as "Authorization: Bearer". getToken, if given,
@@ -104,7 +122,15 @@ const ANSWERS = {
   moderate: new Set(["rate_limited", "not_joined", "storage_unavailable", "forbidden", "not_found",
     "invalid_user_id", "invalid_seconds", "invalid_reason"]),
   slow_mode: new Set(["rate_limited", "not_joined", "storage_unavailable", "forbidden", "invalid_seconds"]),
+  // A reaction takes a position as a message does: the room applies a
+  // message's rate limit and mute to it (never slow mode). Its id is
+  // checked here, so an invalid_id is a read's (see #onError).
+  react: new Set(["rate_limited", "not_joined", "storage_unavailable", "not_found", "muted",
+    "invalid_reaction", "too_many_reactions"]),
 };
+
+/** The most users a message's reaction lists by name (the room's limit). */
+export const REACTION_USERS_SHOWN = 10;
 
 // Error codes that make a join hopeless to retry as is.
 const FATAL_JOIN_ERRORS = new Set(["invalid_user_id", "forbidden", "already_joined"]);
@@ -151,6 +177,14 @@ export const DEFAULTS = Object.freeze({
   dedupeWindow: 2000,
   /** How many messages loadOlder() asks for at a time. */
   olderPageSize: 50,
+  /** The least time between two typing frames (the room forwards at most
+   *  one per TYPING_INTERVAL_SECONDS and drops the rest). */
+  typingIntervalMs: 2_000,
+  /** How long another user shows as typing after their last typing frame. */
+  typingTimeoutMs: 6_000,
+  /** The least time between two read frames; markRead calls in between
+   *  coalesce into the latest. */
+  readIntervalMs: 1_000,
 });
 
 /**
@@ -221,6 +255,15 @@ export class ChatClient {
   #against = null; // the kick or ban of us this connection announced, for the 4003 error
   #slowMode = 0; // the room's slow mode, in seconds between two messages
   #settingsSeen = false; // this connection's join brought a room_settings
+  #typingTimer = null; // armed after a typing frame went out: the throttle
+  #typers = new Map(); // userId -> expiry timer of the others typing now
+  #readWanted = 0; // the highest id markRead asked for (or the room said)
+  #readAcked = 0; // the highest id the room told us we read
+  #readSent = 0; // the highest read sent on the current connection
+  #readTimer = null; // armed after a read frame went out: the throttle
+  #readStateDue = false; // the join's history came; its read_state is next
+  #reads = new Map(); // userId -> the highest id others read, from "read" frames
+  #held = new Map(); // messageId -> Map(emoji -> {count, users, mine}), messages delivered
 
   /**
    * @param {object} options
@@ -287,11 +330,27 @@ export class ChatClient {
   get slowModeSeconds() { return this.#slowMode; }
   /** "kicked" or "banned" while stopped by the room (a 4003 close), else null. */
   get removed() { return this.#halted; }
+  /** The other users typing now, sorted. */
+  get typingUsers() { return [...this.#typers.keys()].sort(); }
+  /** The highest message id read: what markRead asked for, or the room
+   *  said (read_state, or a read of ours from another tab); 0 for none. */
+  get lastRead() { return Math.max(this.#readWanted, this.#readAcked); }
+  /** {userId: id}: how far others have read, as their "read" events said. */
+  get reads() { return Object.fromEntries(this.#reads); }
+
+  /** reactionsOf is the reactions of a message delivered, [{emoji, count,
+   *  users, mine}] (empty when it has none), or null when the client does not
+   *  hold that message. */
+  reactionsOf(messageId) {
+    const r = this.#held.get(messageId);
+    return r ? summary(r) : null;
+  }
 
   /**
    * on subscribes fn to an event and returns a function that unsubscribes it.
    * Events: "status", "message", "message_edited", "message_deleted",
-   * "moderation", "room_settings", "history", "presence", "error".
+   * "moderation", "room_settings", "history", "presence", "error",
+   * "typing", "read", "read_state", "reaction".
    */
   on(type, fn) {
     let set = this.#listeners.get(type);
@@ -425,6 +484,142 @@ export class ChatClient {
     return this.#request({ kind: "slow_mode", seconds });
   }
 
+  /**
+   * typing tells the others that you are typing. Call it on every keystroke:
+   * a frame goes out at most once per typingIntervalMs, and only on an open
+   * connection (nothing is queued: a late "typing" is wrong). A message
+   * sent ends the interval, as it does in the room, so typing again right
+   * after a message shows at once. It returns whether a frame went out.
+   */
+  typing() {
+    if (this.#closed || this.#typingTimer !== null || !this.#isOpen()) return false;
+    this.#raw('{"type":"typing"}');
+    this.#typingTimer = this.#timers.setTimeout(() => { this.#typingTimer = null; }, this.#opts.typingIntervalMs);
+    return true;
+  }
+
+  /**
+   * markRead says you have read up to message id. It only moves forward (a
+   * lower id than before is ignored), and an id above the highest position
+   * delivered is ignored too (the room would refuse it). Calls coalesce: at
+   * most one "read" frame per readIntervalMs, carrying the latest id; while
+   * not connected it waits for the next join. It returns whether id moved
+   * the read position.
+   */
+  markRead(id) {
+    checkId(id, "markRead");
+    if (this.#closed || id <= this.lastRead || this.#lastId === null || id > this.#lastId) return false;
+    this.#readWanted = id;
+    this.#flushRead();
+    return true;
+  }
+
+  /**
+   * react toggles your reaction emoji (one emoji, at most 32 bytes) on
+   * message id. Like edit, it needs an open connection and is never
+   * queued. The room answers everyone with a "reaction" event ({id,
+   * messageId, emoji, userId, added, reactions}), or you with an "error"
+   * that carries {action: "react", messageId, emoji} (invalid_reaction,
+   * too_many_reactions, not_found, muted with until, rate_limited with
+   * retryAfterMs, ...).
+   */
+  react(id, emoji) {
+    checkId(id, "react");
+    if (typeof emoji !== "string" || emoji === "" || utf8Length(emoji) > 32 || graphemeCount(emoji) !== 1) {
+      throw new TypeError("ChatClient.react needs one emoji (a single character of at most 32 bytes)");
+    }
+    return this.#request({ kind: "react", id, emoji });
+  }
+
+  #isOpen() {
+    return this.#joined && this.#ws?.readyState === OPEN;
+  }
+
+  // #flushRead sends the read position markRead asked for, unless the
+  // throttle holds it (it goes out when the timer fires) or the connection
+  // is not open (it goes out after the next join).
+  #flushRead() {
+    if (this.#readTimer !== null || this.#readStateDue || !this.#isOpen()) return;
+    const id = this.#readWanted;
+    if (id <= Math.max(this.#readSent, this.#readAcked)) return;
+    this.#readSent = id;
+    this.#raw(JSON.stringify({ type: "read", id }));
+    this.#readTimer = this.#timers.setTimeout(() => {
+      this.#readTimer = null;
+      if (!this.#closed) this.#flushRead();
+    }, this.#opts.readIntervalMs);
+  }
+
+  // #setTyping adds userId to the typers (or refreshes its expiry) or
+  // removes it, and emits "typing" when the set changed.
+  #setTyping(userId, on) {
+    const had = this.#typers.has(userId);
+    if (had) this.#timers.clearTimeout(this.#typers.get(userId));
+    if (on) {
+      this.#typers.set(userId, this.#timers.setTimeout(() => this.#setTyping(userId, false), this.#opts.typingTimeoutMs));
+    } else {
+      this.#typers.delete(userId);
+    }
+    if (had !== on) this.#emit("typing", { users: this.typingUsers, userId, typing: on });
+  }
+
+  // #clearTypers forgets every typer (the connection that said so is gone).
+  #clearTypers() {
+    if (!this.#typers.size) return;
+    for (const [userId, timer] of this.#typers) {
+      this.#timers.clearTimeout(timer);
+      this.#typers.delete(userId);
+      this.#emit("typing", { users: this.typingUsers, userId, typing: false });
+    }
+  }
+
+  // #hold records a delivered message's reactions (the room's word for
+  // them) and returns the message as the caller sees it.
+  #hold(f) {
+    const state = new Map();
+    const me = this.#opts.userId;
+    for (const r of Array.isArray(f.reactions) ? f.reactions : []) {
+      if (!isObject(r) || typeof r.emoji !== "string" || !(Number.isSafeInteger(r.count) && r.count > 0)) continue;
+      const users = Array.isArray(r.users) ? r.users.filter((u) => typeof u === "string").slice(0, r.count) : [];
+      state.set(r.emoji, { count: r.count, users, mine: users.includes(me) });
+    }
+    if (typeof f.id === "number") {
+      this.#held.delete(f.id);
+      this.#held.set(f.id, state);
+      if (this.#held.size > this.#opts.dedupeWindow) this.#held.delete(this.#held.keys().next().value);
+    }
+    const m = messageOf(f);
+    if (state.size) m.reactions = summary(state);
+    return m;
+  }
+
+  // #applyReaction applies a reaction toggle to the message it names, if
+  // held, and returns the event: with the message's reactions after it, or
+  // without them when the client does not hold the message. A toggle
+  // already reflected (its user is listed, or not, already) changes
+  // nothing, so a replay cannot count twice.
+  #applyReaction(r, apply = true) {
+    const state = this.#held.get(r.messageId);
+    if (!state) return r;
+    if (apply) {
+      const me = r.userId === this.#opts.userId;
+      const e = state.get(r.emoji) ?? { count: 0, users: [], mine: false };
+      const listed = e.users.includes(r.userId) || (me && e.mine);
+      const complete = e.users.length >= e.count;
+      if (r.added && !listed) {
+        e.count++;
+        if (complete && e.users.length < REACTION_USERS_SHOWN) e.users.push(r.userId);
+      } else if (!r.added && (listed || !complete)) {
+        e.count = Math.max(0, e.count - 1);
+        e.users = e.users.filter((u) => u !== r.userId);
+      }
+      if (me) e.mine = r.added;
+      if (e.count > 0) state.set(r.emoji, e);
+      else state.delete(r.emoji);
+    }
+    return { ...r, reactions: summary(state) };
+  }
+
   #request(op) {
     if (this.#closed) {
       this.#error(withOp({ code: "client_closed", message: `the chat client is closed; this ${what(op)} was not sent` }, op));
@@ -448,6 +643,7 @@ export class ChatClient {
     this.#closed = true;
     this.#generation++;
     this.#clearTimers();
+    this.#clearTypers();
     const ws = this.#ws;
     this.#ws = null;
     if (ws) {
@@ -513,7 +709,7 @@ export class ChatClient {
       const messages = all
         .filter((m) => typeof m?.id === "number" && m.id < before && !seen.has(m.id) && seen.add(m.id))
         .sort((x, y) => x.id - y.id)
-        .map(messageOf);
+        .map((m) => this.#hold(m));
       if (messages.length) this.#oldestId = messages[0].id;
       return { messages, hasMore: body?.truncated === true && messages.length > 0 };
     };
@@ -531,6 +727,8 @@ export class ChatClient {
     this.#awaitingPong = false;
     this.#against = null;
     this.#settingsSeen = false;
+    this.#readSent = 0; // nothing sent on this connection yet
+    this.#readStateDue = false;
     const gen = ++this.#generation;
     this.#joinTimer = this.#timers.setTimeout(() => {
       this.#joinTimer = null;
@@ -610,6 +808,8 @@ export class ChatClient {
     this.#unconfirmed.push(...this.#inflight);
     this.#inflight = [];
     this.#joined = false;
+    // Who was typing is news of a connection that is gone.
+    this.#clearTypers();
     if (this.#closed) return;
     if (code === CLOSE_MODERATED) {
       this.#stop(reason === "banned" ? "banned" : "kicked");
@@ -669,7 +869,9 @@ export class ChatClient {
     if (this.#retryTimer !== null) this.#timers.clearTimeout(this.#retryTimer);
     if (this.#joinTimer !== null) this.#timers.clearTimeout(this.#joinTimer);
     if (this.#pingTimer !== null) this.#timers.clearInterval(this.#pingTimer);
-    this.#retryTimer = this.#joinTimer = this.#pingTimer = null;
+    if (this.#typingTimer !== null) this.#timers.clearTimeout(this.#typingTimer);
+    if (this.#readTimer !== null) this.#timers.clearTimeout(this.#readTimer);
+    this.#retryTimer = this.#joinTimer = this.#pingTimer = this.#typingTimer = this.#readTimer = null;
   }
 
   // #joinedWith runs when the room answers the join with its history.
@@ -711,7 +913,9 @@ export class ChatClient {
       }
     }
     for (const c of changes) {
-      if (c.type === "message_edited" && c.userId === me) {
+      if (c.type === "reaction") {
+        if (c.userId === me) settle(this.#unconfirmed, (op) => op.kind === "react" && op.id === c.messageId && op.emoji === c.emoji);
+      } else if (c.type === "message_edited" && c.userId === me) {
         settle(this.#unconfirmed, (op) => op.kind === "edit" && op.id === c.messageId && op.text === c.text);
       } else if (c.type === "message_deleted") {
         // Deleted, by us or by someone else: what a delete wanted is done.
@@ -736,13 +940,22 @@ export class ChatClient {
       gap = shown.size !== top - since;
     }
 
+    if (!resumed || reset) this.#held.clear();
     const fresh = [];
     for (const m of messages) {
-      if (this.#remember(m.id, true)) fresh.push(messageOf(m));
+      if (this.#remember(m.id, true)) fresh.push(this.#hold(m));
     }
     const news = changes.filter((c) => this.#remember(c.id, false));
+    // The messages of this history already show their reactions as they
+    // are now: a change's reaction to one of them is not applied again.
+    const inFrame = new Set(messages.map((m) => m.id));
+    const events = news.map((c) => (c.type === "reaction" ? this.#applyReaction(c, !inFrame.has(c.messageId)) : c));
+    for (const c of news) if (c.type === "message_deleted") this.#held.delete(c.messageId);
     this.#emit("history", { messages: fresh, truncated: frame.truncated === true, resumed, reset, changes: news });
-    for (const c of news) this.#emit(c.action ? "moderation" : c.type, c);
+    for (const c of events) this.#emit(c.action ? "moderation" : c.type, c);
+    // A read waiting for this connection goes out once the room's
+    // read_state (right after the history) says where it stands.
+    this.#readStateDue = true;
     this.#setStatus("open");
 
     // What the old connection may have lost goes first, then what was typed
@@ -794,6 +1007,11 @@ export class ChatClient {
       return;
     }
     if (!f || typeof f !== "object") return;
+    if (this.#readStateDue && f.type !== "read_state") {
+      // A room that sends no read_state: what waits goes out now.
+      this.#readStateDue = false;
+      this.#flushRead();
+    }
     switch (f.type) {
       case "pong":
         return;
@@ -804,6 +1022,7 @@ export class ChatClient {
         }
         return;
       case "user_left":
+        if (this.#typers.has(f.userId)) this.#setTyping(f.userId, false);
         if (this.#users.delete(f.userId)) {
           this.#emit("presence", { users: this.users, left: f.userId, timestamp: f.timestamp });
         }
@@ -823,8 +1042,46 @@ export class ChatClient {
         if (f.userId === this.#opts.userId) {
           settle(this.#inflight, (op) => op.kind === "message" && op.text === f.text);
         }
+        // Their message is what they were typing.
+        if (typeof f.userId === "string" && this.#typers.has(f.userId)) this.#setTyping(f.userId, false);
         if (!this.#remember(f.id, true)) return;
-        this.#emit("message", messageOf(f));
+        this.#emit("message", this.#hold(f));
+        return;
+      }
+      case "typing":
+        if (typeof f.userId === "string" && f.userId !== "" && f.userId !== this.#opts.userId) this.#setTyping(f.userId, true);
+        return;
+      case "read": {
+        if (typeof f.userId !== "string" || !Number.isSafeInteger(f.id) || f.id < 0) return;
+        if (f.userId === this.#opts.userId) {
+          // Ours, from another tab: this one need not say it again.
+          this.#readAcked = Math.max(this.#readAcked, f.id);
+        } else {
+          if (f.id <= (this.#reads.get(f.userId) ?? -1)) return; // reads only move forward
+          this.#reads.set(f.userId, f.id);
+        }
+        this.#emit("read", { userId: f.userId, id: f.id });
+        return;
+      }
+      case "read_state": {
+        const lastRead = Number.isSafeInteger(f.lastRead) && f.lastRead > 0 ? f.lastRead : 0;
+        const unread = Number.isSafeInteger(f.unread) && f.unread > 0 ? f.unread : 0;
+        this.#readAcked = Math.max(this.#readAcked, lastRead);
+        this.#readStateDue = false;
+        const e = { lastRead, unread };
+        if (f.capped === true) e.capped = true;
+        this.#emit("read_state", e);
+        this.#flushRead(); // a markRead ahead of the room's goes out now
+        return;
+      }
+      case "reaction": {
+        const r = reactionOf(f);
+        if (!r) return;
+        if (r.userId === this.#opts.userId) {
+          settle(this.#inflight, (op) => op.kind === "react" && op.id === r.messageId && op.emoji === r.emoji);
+        }
+        if (!this.#remember(r.id, false)) return;
+        this.#emit("reaction", this.#applyReaction(r));
         return;
       }
       case "message_edited":
@@ -838,6 +1095,7 @@ export class ChatClient {
           settle(this.#inflight, (op) => op.kind === "delete" && op.id === c.messageId);
         }
         if (!this.#remember(c.id, false)) return;
+        if (c.type === "message_deleted") this.#held.delete(c.messageId); // and its reactions with it
         this.#emit(c.type, c);
         return;
       }
@@ -904,6 +1162,9 @@ export class ChatClient {
         this.#lastId = null;
         this.#oldestId = null;
         this.#seen.clear();
+        this.#held.clear();
+        this.#reads.clear();
+        this.#readWanted = this.#readAcked = this.#readSent = 0;
         this.#pendingReset = true;
         this.#sendJoin();
         return;
@@ -924,8 +1185,16 @@ export class ChatClient {
       this.#error(err);
       return;
     }
-    const i = this.#inflight.findIndex((op) => ANSWERS[op.kind].has(err.code));
-    if (i >= 0) withOp(err, this.#inflight.splice(i, 1)[0]);
+    if (err.code === "invalid_id" && this.#readSent > 0) {
+      // A read ahead of the room's last position (a read gets no other
+      // answer). Edits, deletions and reactions check their ids before they
+      // go, so this one cannot be theirs, even while one is in flight.
+      err.action = "read";
+      err.messageId = this.#readSent;
+    } else {
+      const i = this.#inflight.findIndex((op) => ANSWERS[op.kind].has(err.code));
+      if (i >= 0) withOp(err, this.#inflight.splice(i, 1)[0]);
+    }
     this.#error(err);
   }
 
@@ -936,10 +1205,17 @@ export class ChatClient {
     this.#inflight.push(op);
     let frame;
     switch (op.kind) {
-      case "message": frame = { type: "message", text: op.text }; break;
+      case "message":
+        frame = { type: "message", text: op.text };
+        // The room ends our typing throttle with a message (the others
+        // stop showing us as typing): so does the client.
+        if (this.#typingTimer !== null) this.#timers.clearTimeout(this.#typingTimer);
+        this.#typingTimer = null;
+        break;
       case "edit": frame = { type: "edit", id: op.id, text: op.text }; break;
       case "delete": frame = { type: "delete", id: op.id }; break;
       case "slow_mode": frame = { type: "slow_mode", seconds: op.seconds }; break;
+      case "react": frame = { type: "react", id: op.id, emoji: op.emoji }; break;
       default: {
         frame = { type: op.action, userId: op.userId };
         if (op.seconds !== undefined) frame.seconds = op.seconds;
@@ -1027,6 +1303,7 @@ function withOp(err, op) {
   err.action = op.kind;
   err.messageId = op.id;
   if (op.kind === "edit") err.text = op.text;
+  if (op.kind === "react") err.emoji = op.emoji;
   return err;
 }
 
@@ -1034,6 +1311,7 @@ function withOp(err, op) {
 function what(op) {
   if (op.kind === "moderate") return op.action;
   if (op.kind === "slow_mode") return "slow mode change";
+  if (op.kind === "react") return "reaction";
   return op.kind;
 }
 
@@ -1079,9 +1357,28 @@ function moderationOf(f) {
   return e;
 }
 
-// entryOf is what a resume's "changes" entry is: an edit, a deletion or a
-// moderation event, or null.
-const entryOf = (f) => changeOf(f) ?? moderationOf(f);
+// reactionOf is the event of a reaction frame, or null for anything else:
+// {type, id, messageId, emoji, userId, added}.
+function reactionOf(f) {
+  if (!isObject(f) || f.type !== "reaction" || typeof f.messageId !== "number" || typeof f.emoji !== "string"
+    || typeof f.userId !== "string") return null;
+  return { type: "reaction", id: f.id, messageId: f.messageId, emoji: f.emoji, userId: f.userId, added: f.added === true };
+}
+
+// summary is a message's reactions as callers see them, oldest emoji first.
+function summary(state) {
+  return [...state].map(([emoji, { count, users, mine }]) => ({ emoji, count, users: [...users], mine }));
+}
+
+const utf8Length = (s) => new TextEncoder().encode(s).length;
+const segmenter = typeof Intl !== "undefined" && Intl.Segmenter ? new Intl.Segmenter(undefined, { granularity: "grapheme" }) : null;
+// graphemeCount counts user-perceived characters (without Intl.Segmenter it
+// does not judge and says 1: the room has the last word).
+const graphemeCount = (s) => (segmenter ? [...segmenter.segment(s)].length : 1);
+
+// entryOf is what a resume's "changes" entry is: an edit, a deletion, a
+// moderation event or a reaction, or null.
+const entryOf = (f) => changeOf(f) ?? moderationOf(f) ?? reactionOf(f);
 
 function detach(ws) {
   ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;

@@ -28,6 +28,18 @@
 // banned (until when; remembered in localStorage, since a browser is not told
 // why a refused upgrade failed, so a reload shows it again) or muted, and
 // slow mode under the composer, with a countdown after a refusal.
+//
+// Live signals: typing in the composer tells the others (the client
+// throttles it), and who is typing shows above it ("alice is typing…") in a
+// polite live region. A join with unread messages puts a "new messages"
+// divider above the first of them (not on a first visit, with nothing read
+// yet), and while the tab is hidden the title counts what is unread.
+// Messages are marked read as they come into view (an IntersectionObserver
+// on the list) while the tab is visible and focused, and up to each message
+// of ours when it arrives. Under each message, where others have read up to
+// ("Seen by bob"), and its reactions as chips with counts (a toggle button
+// each, aria-pressed when one is yours) and a small picker (a menu button:
+// arrows move, Escape closes).
 import { ChatClient } from "/chat-client.js";
 
 const NAME_KEY = "gochat.userId";
@@ -39,6 +51,8 @@ const BAN_KEY = "gochat.ban."; // + room: {userId, until, by, reason} of our ban
 const DURATIONS = [["600", "10 minutes"], ["3600", "1 hour"], ["86400", "1 day"], ["", "until lifted"]];
 const SLOW_CHOICES = [[0, "Off"], [5, "5 seconds"], [10, "10 seconds"], [30, "30 seconds"], [60, "1 minute"], [300, "5 minutes"]];
 const MOD_ACTIONS = new Set(["kick", "ban", "unban", "mute", "unmute", "slow_mode"]);
+const PICKER = [["👍", "thumbs up"], ["❤️", "heart"], ["😂", "laughing"], ["🎉", "party"], ["😮", "surprised"], ["😢", "sad"]];
+const SEEN_NAMES = 3; // "Seen by a, b, c"; more is "Seen by 5 people"
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -66,6 +80,7 @@ const ui = {
   modNotice: $("mod-notice"),
   slowMode: $("slow-mode"),
   announcer: $("announcer"),
+  typing: $("typing"),
 };
 
 // takeToken moves a token from the address bar (#token= or ?token=) into
@@ -237,6 +252,9 @@ function messageItem(m) {
   li.append(meta, text);
   if (m.editedAt) markEdited(li, m.editedAt);
   if (own || canModerate()) meta.append(actionsMenu(li, { edit: own }));
+  li.append(reactionBar(li));
+  renderReactions(li, m.reactions ?? []);
+  readObserver?.observe(li);
   return li;
 }
 
@@ -257,6 +275,284 @@ function markEdited(li, editedAt) {
 }
 
 const findMessage = (id) => ui.messages.querySelector(`:scope > .msg[data-id="${Number(id)}"]`);
+
+// --- reactions ---
+
+// reactionBar is the row under a message: its chips, then the picker.
+function reactionBar(li) {
+  const bar = document.createElement("div");
+  bar.className = "reactions";
+  bar.setAttribute("role", "group");
+  bar.setAttribute("aria-label", "Reactions");
+  bar.append(reactionPicker(li));
+  return bar;
+}
+
+// renderReactions shows reactions ([{emoji, count, users, mine}]) as chips,
+// updating the ones already there in place so that a focused chip keeps
+// the focus.
+function renderReactions(li, reactions) {
+  const bar = li.querySelector(":scope > .reactions");
+  if (!bar) return;
+  const picker = bar.querySelector(":scope > .picker");
+  const old = new Map([...bar.querySelectorAll(":scope > .chip")].map((b) => [b.dataset.emoji, b]));
+  const chips = reactions.filter((r) => r.count > 0).map((r) => {
+    let b = old.get(r.emoji);
+    old.delete(r.emoji);
+    if (!b) {
+      b = document.createElement("button");
+      b.type = "button";
+      b.className = "chip";
+      b.dataset.emoji = r.emoji;
+      const emoji = document.createElement("span");
+      emoji.className = "emoji";
+      emoji.textContent = r.emoji;
+      const count = document.createElement("span");
+      count.className = "count";
+      b.append(emoji, count);
+      b.addEventListener("click", () => client?.react(Number(li.dataset.id), r.emoji));
+    }
+    b.querySelector(".count").textContent = String(r.count);
+    b.setAttribute("aria-pressed", String(r.mine === true));
+    const others = r.count - r.users.length;
+    const who = [...r.users.map((u) => (u === userId ? "you" : u)), ...(others > 0 ? [`${others} more`] : [])].join(", ");
+    b.title = who;
+    b.setAttribute("aria-label", `${r.emoji} ${r.count}: ${who}`);
+    return b;
+  });
+  const focused = [...old.values()].some((b) => b.contains(document.activeElement));
+  for (const b of old.values()) b.remove();
+  // In the order the reactions came in, moving no chip already in place.
+  for (let i = 0; i < chips.length; i++) {
+    if (bar.children[i] !== chips[i]) bar.insertBefore(chips[i], bar.children[i]);
+  }
+  bar.dataset.count = String(chips.length);
+  if (focused) picker.querySelector(".menu-button").focus();
+}
+
+let pickers = 0;
+
+// reactionPicker is a menu button whose menu holds a few common emoji.
+function reactionPicker(li) {
+  const box = document.createElement("div");
+  box.className = "picker";
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "menu-button add-reaction";
+  button.textContent = "☺+";
+  button.setAttribute("aria-label", "Add reaction");
+  button.setAttribute("aria-haspopup", "menu");
+  button.setAttribute("aria-expanded", "false");
+  const menu = document.createElement("div");
+  menu.className = "menu emoji-menu";
+  menu.id = `reaction-menu-${++pickers}`;
+  menu.setAttribute("role", "menu");
+  menu.setAttribute("aria-label", "Add reaction");
+  menu.setAttribute("aria-orientation", "horizontal");
+  menu.hidden = true;
+  button.setAttribute("aria-controls", menu.id);
+  for (const [emoji, name] of PICKER) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.setAttribute("role", "menuitem");
+    b.tabIndex = -1;
+    b.textContent = emoji;
+    b.title = name;
+    b.setAttribute("aria-label", `React with ${name}`);
+    b.dataset.emoji = emoji;
+    b.addEventListener("click", () => {
+      closeMenu(box, true);
+      client?.react(Number(li.dataset.id), emoji);
+    });
+    menu.append(b);
+  }
+  box.append(button, menu);
+  button.addEventListener("click", () => {
+    if (menu.hidden) openMenu(box, 0);
+    else closeMenu(box, true);
+  });
+  button.addEventListener("keydown", (ev) => {
+    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+      ev.preventDefault();
+      openMenu(box, ev.key === "ArrowDown" ? 0 : -1);
+    } else if (ev.key === "Escape" && !menu.hidden) {
+      ev.preventDefault();
+      closeMenu(box, true);
+    }
+  });
+  menu.addEventListener("keydown", (ev) => {
+    const items = [...menu.querySelectorAll('[role="menuitem"]')];
+    const at = items.indexOf(document.activeElement);
+    const go = (i) => items[(i + items.length) % items.length].focus();
+    switch (ev.key) {
+      case "ArrowRight": case "ArrowDown": ev.preventDefault(); go(at + 1); break;
+      case "ArrowLeft": case "ArrowUp": ev.preventDefault(); go(at - 1); break;
+      case "Home": ev.preventDefault(); go(0); break;
+      case "End": ev.preventDefault(); go(-1); break;
+      case "Escape": ev.preventDefault(); ev.stopPropagation(); closeMenu(box, true); break;
+      case "Tab": closeMenu(box, false); break;
+    }
+  });
+  return box;
+}
+
+function onReaction({ messageId, reactions }) {
+  const li = findMessage(messageId);
+  if (li && reactions) renderReactions(li, reactions);
+}
+
+// --- typing, reads and the unread count ---
+
+// renderTyping says who is typing, names in bidi isolates.
+function renderTyping(users) {
+  const el = ui.typing;
+  if (users.length === 0) el.replaceChildren();
+  else if (users.length === 1) el.replaceChildren(bdi(users[0]), " is typing…");
+  else if (users.length === 2) el.replaceChildren(bdi(users[0]), " and ", bdi(users[1]), " are typing…");
+  else el.replaceChildren("several people are typing…");
+}
+
+let readUpTo = 0; // the highest message id we have read (the room's lastRead, or seen here)
+let offscreenUnread = 0; // unread messages from the join that are not in the list
+let unreadCapped = false;
+let dividerDue = false; // a fresh history came; its read_state places the divider
+let othersRead = new Map(); // userId -> the highest message id they read
+let visibleIds = new Set(); // message ids in view
+let baseTitle = "gochat";
+
+// Messages count as seen when at least half of one (or half the list's
+// height, for a long one) is in view.
+const readObserver = typeof IntersectionObserver === "function" ? new IntersectionObserver((entries) => {
+  for (const e of entries) {
+    const id = Number(e.target.dataset.id);
+    const half = e.intersectionRatio >= 0.5 || (e.rootBounds && e.intersectionRect.height >= e.rootBounds.height / 2);
+    if (e.isIntersecting && half && e.target.isConnected) visibleIds.add(id);
+    else visibleIds.delete(id);
+  }
+  markVisibleRead();
+}, { root: ui.messages, threshold: [0, 0.25, 0.5, 0.75, 1] }) : null;
+
+const looking = () => document.visibilityState === "visible" && document.hasFocus();
+
+// markVisibleRead marks read up to the newest message in view, while the
+// tab is visible and focused.
+function markVisibleRead() {
+  if (!client || client.status !== "open" || !looking() || visibleIds.size === 0) return;
+  const id = Math.max(...visibleIds);
+  if (id > readUpTo) {
+    readUpTo = id;
+    client.markRead(id);
+  }
+  updateTitle();
+}
+
+// unreadCount is how many messages of others we have not read: those in the
+// list above our read position, and those of the join not in the list.
+// It says "1000+" while the room's capped count is part of it.
+function unreadCount() {
+  let n = 0;
+  let first = Infinity;
+  for (const li of ui.messages.querySelectorAll(":scope > .msg")) {
+    const id = Number(li.dataset.id);
+    first = Math.min(first, id);
+    if (id > readUpTo && !li.classList.contains("own")) n++;
+  }
+  const offscreen = first > readUpTo && offscreenUnread > 0;
+  if (offscreen) n += offscreenUnread;
+  return n > 0 ? `${n}${offscreen && unreadCapped ? "+" : ""}` : "";
+}
+
+function updateTitle() {
+  const n = document.visibilityState === "hidden" ? unreadCount() : "";
+  document.title = n ? `(${n}) ${baseTitle}` : baseTitle;
+}
+
+function onReadState({ lastRead, unread, capped }) {
+  readUpTo = Math.max(readUpTo, lastRead);
+  if (dividerDue) {
+    dividerDue = false;
+    const shown = [...ui.messages.querySelectorAll(":scope > .msg")].filter((li) => Number(li.dataset.id) > lastRead);
+    offscreenUnread = Math.max(0, unread - shown.length);
+    unreadCapped = capped === true;
+    // lastRead 0 is a first visit: the room counts every message as
+    // unread, but nothing is new since last time, so there is no divider
+    // (and the list stays at the bottom rather than jump to the top).
+    if (unread > 0 && shown.length && lastRead > 0) {
+      const li = document.createElement("li");
+      li.className = "unread-divider";
+      li.id = "unread-divider";
+      li.textContent = `${unread}${capped ? "+" : ""} new message${unread === 1 ? "" : "s"}`;
+      shown[0].before(li);
+      const list = ui.messages;
+      if (list.scrollHeight > list.clientHeight) li.scrollIntoView({ block: "start" });
+    }
+  }
+  updateTitle();
+  markVisibleRead();
+}
+
+function onRead({ userId: who, id }) {
+  if (who === userId) {
+    // Read in another tab of ours.
+    readUpTo = Math.max(readUpTo, id);
+    updateTitle();
+    return;
+  }
+  othersRead.set(who, Math.max(othersRead.get(who) ?? 0, id));
+  renderSeen();
+}
+
+// renderSeen puts "Seen by ..." under the newest message each other user
+// has read up to.
+function renderSeen() {
+  for (const el of ui.messages.querySelectorAll(":scope > .msg > .seen")) el.remove();
+  const items = [...ui.messages.querySelectorAll(":scope > .msg")];
+  if (!items.length) return;
+  const at = new Map(); // li -> users
+  for (const [who, id] of [...othersRead].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    let target = null;
+    for (const li of items) if (Number(li.dataset.id) <= id) target = li;
+    if (!target) continue;
+    if (!at.has(target)) at.set(target, []);
+    at.get(target).push(who);
+  }
+  for (const [li, users] of at) {
+    const p = document.createElement("p");
+    p.className = "seen";
+    if (users.length > SEEN_NAMES) p.append(`Seen by ${users.length} people`);
+    else {
+      p.append("Seen by ");
+      users.forEach((u, i) => p.append(...(i ? [", "] : []), bdi(u)));
+    }
+    p.title = users.join(", ");
+    li.append(p);
+  }
+}
+
+// loadReads asks the room how far the users present have read.
+async function loadReads() {
+  const c = client;
+  if (!c) return;
+  try {
+    const res = await fetch(new URL(`/api/rooms/${c.room}`, location.href), {
+      headers: token ? { Authorization: `Bearer ${token}` } : {}, cache: "no-store", credentials: "omit",
+    });
+    if (c !== client || !res.ok) return;
+    const body = await res.json();
+    if (!body?.reads || typeof body.reads !== "object") return;
+    for (const [who, id] of Object.entries(body.reads)) {
+      if (who === userId || !Number.isSafeInteger(id)) continue;
+      othersRead.set(who, Math.max(othersRead.get(who) ?? 0, id));
+    }
+    renderSeen();
+  } catch { /* offline: the events still come */ }
+}
+
+document.addEventListener("visibilitychange", () => {
+  updateTitle();
+  markVisibleRead();
+});
+window.addEventListener("focus", markVisibleRead);
 
 // --- the message menu (WAI-ARIA menu button) ---
 
@@ -461,6 +757,7 @@ function onDeleted({ messageId, by }) {
 // onActionError puts the message back as it was when the room refused an
 // edit or a delete.
 function onActionError(err) {
+  if (err.action === "react" || err.action === "read") return; // nothing to put back
   const li = findMessage(err.messageId);
   if (!li) return;
   if (err.action === "delete") {
@@ -991,13 +1288,26 @@ const ACTION_ERROR_TEXT = {
   invalid_message: () => "That edit can't be saved: it has characters a message can't have.",
 };
 
+// What went wrong with a reaction (an error with action "react").
+const REACT_ERROR_TEXT = {
+  invalid_reaction: () => "That reaction can't be used: pick one emoji.",
+  too_many_reactions: () => "That message already has as many different reactions as it can hold.",
+  not_found: () => "That message no longer exists.",
+  invalid_id: () => "That message can't take reactions.",
+  not_connected: () => "Not connected: the reaction was not sent. Try again once the chat is connected.",
+  client_closed: () => "The chat is closed: the reaction was not sent.",
+  // The room treats a reaction like a message: a mute and the rate limit refuse it too.
+  muted: (e) => `You are muted${e.until ? ` until ${when(e.until)}` : ""}: your reaction was not added.`,
+  rate_limited: (e) => `You are reacting too fast${e.retryAfterMs ? `; try again in ${Math.ceil(e.retryAfterMs / 1000)} s` : ""}.`,
+};
+
 function showError(err) {
   const box = document.createElement("div");
   box.className = "error";
   box.dataset.code = err.code;
   if (err.action) box.dataset.action = err.action;
   const p = document.createElement("p");
-  const table = MOD_ACTIONS.has(err.action) ? MOD_ERROR_TEXT : ACTION_ERROR_TEXT;
+  const table = MOD_ACTIONS.has(err.action) ? MOD_ERROR_TEXT : err.action === "react" ? REACT_ERROR_TEXT : ACTION_ERROR_TEXT;
   const friendly = (err.action && table[err.code]?.(err))
     ?? ERROR_TEXT[err.code]?.(err) ?? (err.message || err.code);
   p.textContent = friendly;
@@ -1114,7 +1424,16 @@ function start(room) {
   ui.slowSelect.replaceChildren(...SLOW_CHOICES.map(([v, label]) => new Option(label, String(v))));
   renderBans();
   ui.roomTitle.textContent = room === "lobby" ? "· lobby" : `· ${room}`;
-  document.title = `${room} · gochat`;
+  baseTitle = `${room} · gochat`;
+  readUpTo = 0;
+  offscreenUnread = 0;
+  unreadCapped = false;
+  dividerDue = false;
+  othersRead = new Map();
+  visibleIds = new Set();
+  readObserver?.disconnect();
+  renderTyping([]);
+  updateTitle();
   ui.roomInput.value = room;
   ui.me.replaceChildren(bdi(userId));
 
@@ -1132,6 +1451,7 @@ function start(room) {
       clearTimeout(banTimer);
       forgetBan(room);
       loadBans();
+      loadReads();
     } else if (removed?.code === "banned" && s.status !== "closed") {
       setStatus({ status: "closed", reason: "banned" }); // still trying, still banned as far as we know
     }
@@ -1140,16 +1460,37 @@ function start(room) {
   c.on("room_settings", onSettings);
   c.on("history", ({ messages, truncated, resumed, reset }) => {
     const fresh = !resumed || reset;
-    if (fresh) ui.messages.replaceChildren();
+    if (fresh) {
+      ui.messages.replaceChildren();
+      visibleIds = new Set();
+      dividerDue = true;
+    }
     if (truncated && resumed && !reset) append(notice("Some messages from while you were away are not shown."));
     append(...messages.map(messageItem));
     if (fresh) setOlder(truncated ? "more" : "start");
     else if (olderState === "start") setOlder("start"); // "No messages yet" may be over
+    renderSeen();
+    updateTitle();
   });
   c.on("message", (m) => {
+    if (m.userId === userId) {
+      // Our own message: we have read what came before; the divider has
+      // served. The room counts our own messages as unread until our read
+      // position passes them, so it moves past this one.
+      ui.messages.querySelector(":scope > .unread-divider")?.remove();
+      if (m.id > readUpTo) {
+        readUpTo = m.id;
+        c.markRead(m.id);
+      }
+    }
     append(messageItem(m));
     if (olderState === "start") setOlder("start");
+    updateTitle();
   });
+  c.on("typing", ({ users }) => renderTyping(users));
+  c.on("read", onRead);
+  c.on("read_state", onReadState);
+  c.on("reaction", onReaction);
   // On a resume, the changes to messages already shown arrive as these
   // events too, right after the history.
   c.on("message_edited", onEdited);
@@ -1160,6 +1501,7 @@ function start(room) {
     if (left) append(notice("left", left));
   });
   c.on("error", (err) => {
+    if (err.action === "read") return; // a read position the room did not take: nothing to do
     if ((err.code === "kicked" || err.code === "banned") && err.fatal) {
       onRemoved(err);
       return;
@@ -1172,6 +1514,7 @@ function start(room) {
       if (!restoreText(err)) showError(err);
       return;
     }
+    if (err.code === "muted" && err.action === "react") setMutedMe({ ...(mutedMe ?? {}), until: err.until ?? null });
     showError(err);
     if (err.action) onActionError(err);
     // A refused message goes back into an empty box, ready to fix and resend.
@@ -1275,7 +1618,10 @@ ui.input.addEventListener("keydown", (ev) => {
     ui.compose.requestSubmit();
   }
 });
-ui.input.addEventListener("input", updateCounter);
+ui.input.addEventListener("input", () => {
+  updateCounter();
+  if (ui.input.value.trim() !== "") client?.typing();
+});
 
 window.addEventListener("pagehide", () => client?.close());
 // A page restored from the back/forward cache had its client closed above.
