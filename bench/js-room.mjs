@@ -2,9 +2,10 @@
 // JavaScript Durable Object on the WebSocket Hibernation API, written as
 // leanly as a careful JavaScript author would, and speaking the same protocol
 // as the Go room (seed frames, message ids persisted in ctx.storage.sql before
-// the broadcast, presence and history on join, resume with "since"). It exists
-// only to be measured against; bench/wrangler.toml serves it beside the Go
-// room and it is never deployed. bench/README.md ("What makes the baseline
+// the broadcast, presence and history on join, resume with "since", and the
+// typing signal with its per-user throttle). It exists only to be measured
+// against; bench/wrangler.toml serves it beside the Go room and it is never
+// deployed. bench/README.md ("What makes the baseline
 // lean") lists each shortcut and why it keeps the protocol's rules.
 import { DurableObject } from "cloudflare:workers";
 
@@ -16,6 +17,12 @@ const KEEP_MESSAGES = 1000; // newest rows kept per room
 const PRUNE_EVERY = 100; // rows are deleted once every this many inserts
 const HISTORY_ON_JOIN = 50; // messages sent to a plain join
 const HISTORY_ON_RESUME = 500; // at most this many after "since"
+// The typing signal (issue 13): one typing frame forwarded per user at most
+// every TYPING_INTERVAL_SECONDS (the Go room's default, which
+// bench/wrangler.toml does not change), none in a room of more than
+// PRESENCE_BROADCAST_LIMIT users. Constants, as every limit here.
+const TYPING_INTERVAL_MS = 2 * 1000;
+const PRESENCE_BROADCAST_LIMIT = 500;
 
 const PING = '{"type":"ping"}';
 const PONG = '{"type":"pong"}';
@@ -61,6 +68,10 @@ export class JsChatRoom extends DurableObject {
     this.members = [];
     this.userOf = new Map();
     this.users = new Map();
+    // typedAt: userId -> Date.now() when its last typing frame was forwarded.
+    // Memory only: an eviction loses it, which costs at most one typing frame
+    // forwarded early (as in the Go room).
+    this.typedAt = new Map();
     // A constructor may follow an eviction: membership is rebuilt from the
     // sockets' attachments, never from memory. getWebSockets() may include
     // CLOSING sockets (readyState 2); CLOSED ones are skipped.
@@ -117,11 +128,13 @@ export class JsChatRoom extends DurableObject {
         return this.join(ws, userId, data);
       case "ping":
         return this.send(ws, PONG);
+      case "typing":
+        return this.typing(ws, userId);
       default:
         if (typeof data.type !== "string") {
-          return this.error(ws, "unknown_type", 'frame has no string "type"; expected join, message or ping');
+          return this.error(ws, "unknown_type", 'frame has no string "type"; expected join, message, ping or typing');
         }
-        return this.error(ws, "unknown_type", `unknown type ${JSON.stringify(data.type.slice(0, 64))}; expected join, message or ping`);
+        return this.error(ws, "unknown_type", `unknown type ${JSON.stringify(data.type.slice(0, 64))}; expected join, message, ping or typing`);
     }
   }
 
@@ -191,7 +204,22 @@ export class JsChatRoom extends DurableObject {
         this.sql.exec(PRUNE, id - KEEP_MESSAGES);
       } catch {}
     }
+    // The user's message ends their typing: their next typing goes out at once.
+    this.typedAt.delete(userId);
     this.broadcast(JSON.stringify({ type: "message", id, userId, text, timestamp }));
+  }
+
+  // typing tells every other member that the sender is typing: at most one
+  // a TYPING_INTERVAL_MS per user (the rest are dropped without a word),
+  // never stored, never in a room above PRESENCE_BROADCAST_LIMIT users.
+  typing(ws, userId) {
+    if (userId === undefined) return this.error(ws, "not_joined", "join before you type");
+    if (this.users.size > PRESENCE_BROADCAST_LIMIT) return;
+    const t = Date.now();
+    const last = this.typedAt.get(userId);
+    if (last !== undefined && t - last < TYPING_INTERVAL_MS) return;
+    this.typedAt.set(userId, t);
+    this.broadcastOthers(JSON.stringify({ type: "typing", userId }), ws);
   }
 
   // bind makes the socket a member: user_joined to everyone when this is the
@@ -250,6 +278,7 @@ export class JsChatRoom extends DurableObject {
       return;
     }
     this.users.delete(userId);
+    this.typedAt.delete(userId);
     this.broadcast(JSON.stringify({ type: "user_left", userId, timestamp: now() }));
   }
 
@@ -263,6 +292,24 @@ export class JsChatRoom extends DurableObject {
         members[i].send(frame);
       } catch {
         (quitters ??= []).push(members[i]);
+      }
+    }
+    if (quitters) for (const ws of quitters) this.drop(ws, 1001, "send failed");
+  }
+
+  // broadcastOthers is broadcast without the sender's own socket (its other
+  // tabs still get the frame). A loop of its own, so that a message's
+  // broadcast stays as it was.
+  broadcastOthers(frame, sender) {
+    const members = this.members;
+    let quitters;
+    for (let i = 0; i < members.length; i++) {
+      const ws = members[i];
+      if (ws === sender) continue;
+      try {
+        ws.send(frame);
+      } catch {
+        (quitters ??= []).push(ws);
       }
     }
     if (quitters) for (const ws of quitters) this.drop(ws, 1001, "send failed");

@@ -55,7 +55,7 @@ func parseTargets(s string) ([]Target, error) {
 }
 
 // Scenarios chatbench knows, in the order they run.
-var allScenarios = []string{"fanout", "connect", "wake", "hold", "rooms"}
+var allScenarios = []string{"fanout", "typing", "connect", "wake", "hold", "rooms"}
 
 func parseScenarios(s string) ([]string, error) {
 	if s == "" || s == "all" {
@@ -103,6 +103,10 @@ type Sizes struct {
 	HoldConcurrency    int `json:"holdConcurrency"`
 	Rooms              int `json:"rooms"`
 	RoomClients        int `json:"roomClients"`
+	// TypingPerMessage is how many typing frames a member of typing sends
+	// before each of its messages: several to one, most of them dropped by
+	// the rooms' throttle. Typing's other sizes are fanout's.
+	TypingPerMessage int `json:"typingPerMessage"`
 }
 
 // IssueHold is the hold size issue 6 sets its target at.
@@ -111,10 +115,13 @@ const IssueHold = 10000
 // Issue 6's fanout load, for quick and full alike: 50 clients, 20 messages
 // each, a new room per round, no warm-up beyond one round. The rounds are
 // short (1,000 messages), so there are many: a stable median, and a spread.
+// Typing runs the same load with typingPerMessage typing frames before each
+// message.
 const (
 	issueFanoutClients  = 50
 	issueFanoutMessages = 20
 	issueFanoutWarmup   = 1
+	typingPerMessage    = 4
 )
 
 // sizesFor returns a preset: tiny (the make test check; two rounds where a
@@ -124,15 +131,15 @@ func sizesFor(name string) (Sizes, error) {
 	switch name {
 	case "tiny":
 		return Sizes{FanoutClients: 3, FanoutMessages: 2, FanoutRounds: 2, FanoutWarmup: 1, Connects: 4, ConnectConcurrency: 2,
-			WakeClients: 2, WakeRounds: 2, Hold: 5, HoldConcurrency: 5, Rooms: 3, RoomClients: 2}, nil
+			WakeClients: 2, WakeRounds: 2, Hold: 5, HoldConcurrency: 5, Rooms: 3, RoomClients: 2, TypingPerMessage: typingPerMessage}, nil
 	case "quick":
 		return Sizes{FanoutClients: issueFanoutClients, FanoutMessages: issueFanoutMessages, FanoutRounds: 7, FanoutWarmup: issueFanoutWarmup,
 			Connects: 200, ConnectConcurrency: 10,
-			WakeClients: 10, WakeRounds: 15, Hold: 1000, HoldConcurrency: 32, Rooms: 100, RoomClients: 3}, nil
+			WakeClients: 10, WakeRounds: 15, Hold: 1000, HoldConcurrency: 32, Rooms: 100, RoomClients: 3, TypingPerMessage: typingPerMessage}, nil
 	case "full":
 		return Sizes{FanoutClients: issueFanoutClients, FanoutMessages: issueFanoutMessages, FanoutRounds: 15, FanoutWarmup: issueFanoutWarmup,
 			Connects: 500, ConnectConcurrency: 20,
-			WakeClients: 50, WakeRounds: 20, Hold: FullHold(), HoldConcurrency: 64, Rooms: 100, RoomClients: 3}, nil
+			WakeClients: 50, WakeRounds: 20, Hold: FullHold(), HoldConcurrency: 64, Rooms: 100, RoomClients: 3, TypingPerMessage: typingPerMessage}, nil
 	}
 	return Sizes{}, fmt.Errorf("unknown size %q; want tiny, quick or full", name)
 }
@@ -228,8 +235,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	// Fanout, when it runs, runs first, and its own warm-up round(s) are all
 	// the warm-up a target gets: issue 6's load allows no other. The later
-	// scenarios find the targets warm from fanout.
-	if !contains(cfg.Scenarios, "fanout") {
+	// scenarios find the targets warm from fanout. Typing, which runs next,
+	// has warm-up rounds of its own, like fanout's, and is likewise all the
+	// warm-up of a run without fanout.
+	if !contains(cfg.Scenarios, "fanout") && !contains(cfg.Scenarios, "typing") {
 		for _, t := range cfg.Targets {
 			if err := r.warm(ctx, t); err != nil {
 				return rep, fmt.Errorf("warm-up of %s: %w", t.Name, err)
@@ -237,15 +246,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	for _, sc := range cfg.Scenarios {
-		if sc == "fanout" {
-			r.logf("== fanout against %d target(s), rounds interleaved", len(cfg.Targets))
+		if sc == "fanout" || sc == "typing" {
+			r.logf("== %s against %d target(s), rounds interleaved", sc, len(cfg.Targets))
 			begin, reloads := time.Now(), r.reloads()
-			results := r.fanout(ctx, cfg.Targets)
+			var results []Result
+			if sc == "typing" {
+				results = r.typing(ctx, cfg.Targets)
+			} else {
+				results = r.fanout(ctx, cfg.Targets)
+			}
 			for i := range results {
 				if n := r.reloads() - reloads; n > 0 {
 					results[i].note("INVALID: wrangler dev reloaded %d time(s) during this scenario (a file it serves, such as build/app.wasm, changed), dropping connections; rerun", n)
 				}
-				r.logf("   fanout/%s in %v: %s", results[i].Target, time.Since(begin).Round(time.Millisecond), delivery(&results[i]))
+				r.logf("   %s/%s in %v: %s", sc, results[i].Target, time.Since(begin).Round(time.Millisecond), delivery(&results[i]))
 			}
 			rep.Results = append(rep.Results, results...)
 			continue
@@ -271,6 +285,8 @@ func (r *runner) scenario(ctx context.Context, name string, t Target) Result {
 	switch name {
 	case "fanout":
 		return r.fanout(ctx, []Target{t})[0]
+	case "typing":
+		return r.typing(ctx, []Target{t})[0]
 	case "connect":
 		return r.connect(ctx, t)
 	case "wake":
@@ -379,11 +395,11 @@ const (
 
 // warm sends a short burst through a target's own room before anything is
 // measured, so that no scenario pays for loading code, creating the first
-// object or the compiler's first tier. A run with fanout does without it at
-// the start (see Run); fresh still warms after each restart, which only the
-// RSS scenarios ask for, after fanout.
+// object or the compiler's first tier. A run with fanout or typing does
+// without it at the start (see Run); fresh still warms after each restart,
+// which only the RSS scenarios ask for, after fanout.
 func (r *runner) warm(ctx context.Context, t Target) error {
-	fr := r.fanoutRound(ctx, t, r.room("warm", t, 0), r.runID+"-warm", warmClients, warmMessages)
+	fr := r.fanoutRound(ctx, t, r.room("warm", t, 0), r.runID+"-warm", warmClients, warmMessages, 0)
 	closeAll(fr.clients)
 	if fr.err != nil {
 		return fr.err

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,7 +61,9 @@ func TestScenariosEndToEnd(t *testing.T) {
 	// The figures measured once per round, each with its spread over them.
 	spreads := map[string][]string{
 		"fanout": {"inbound", "deliveries", "latency p50", "latency p95", "latency p99", "worker CPU per message"},
-		"wake":   {"wake to last delivery p50"},
+		"typing": {"inbound", "deliveries", "latency p50", "latency p95", "latency p99", "worker CPU per message",
+			"typing deliveries"},
+		"wake": {"wake to last delivery p50"},
 	}
 	for _, res := range rep.Results {
 		t.Run(res.Scenario+"/"+res.Target, func(t *testing.T) {
@@ -73,6 +76,15 @@ func TestScenariosEndToEnd(t *testing.T) {
 			}
 			if len(res.Metrics) == 0 {
 				t.Fatal("no figures")
+			}
+			for _, n := range res.Notes {
+				// Both rooms keep the typing rule (see typingCheck).
+				if strings.HasPrefix(n, "typing rule:") {
+					t.Errorf("%s", n)
+				}
+			}
+			if m := lookup(&res, "typing deliveries"); res.Scenario == "typing" && (m == nil || m.Value == nil || *m.Value <= 0) {
+				t.Errorf("no typing frame was forwarded: %+v", m)
 			}
 			for _, m := range res.Metrics {
 				// chatbench started the server, so even RSS must be there.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -366,9 +367,10 @@ func TestParseScenarios(t *testing.T) {
 		want     string
 		wantErr  bool
 	}{
-		{name: "all", in: "all", want: "fanout,connect,wake,hold,rooms"},
-		{name: "empty is all", in: "", want: "fanout,connect,wake,hold,rooms"},
+		{name: "all", in: "all", want: "fanout,typing,connect,wake,hold,rooms"},
+		{name: "empty is all", in: "", want: "fanout,typing,connect,wake,hold,rooms"},
 		{name: "run order, not flag order", in: "rooms,fanout", want: "fanout,rooms"},
+		{name: "typing alone", in: "typing", want: "typing"},
 		{name: "unknown", in: "fanout,soak", wantErr: true},
 	}
 	for _, tt := range tests {
@@ -399,7 +401,7 @@ func TestSizes(t *testing.T) {
 				return
 			}
 			for _, v := range []int{s.FanoutClients, s.FanoutMessages, s.FanoutRounds, s.Connects, s.ConnectConcurrency,
-				s.WakeClients, s.WakeRounds, s.Hold, s.HoldConcurrency, s.Rooms, s.RoomClients} {
+				s.WakeClients, s.WakeRounds, s.Hold, s.HoldConcurrency, s.Rooms, s.RoomClients, s.TypingPerMessage} {
 				if v <= 0 {
 					t.Errorf("%s has a size that is not positive: %+v", tt.name, s)
 				}
@@ -413,6 +415,10 @@ func TestSizes(t *testing.T) {
 			if wantRounds > 0 && (s.FanoutClients != 50 || s.FanoutMessages != 20 || s.FanoutWarmup != 1 || s.FanoutRounds != wantRounds) {
 				t.Errorf("%s fanout is %d clients × %d messages, %d warm-up + %d rounds; want 50 × 20, 1 + %d",
 					tt.name, s.FanoutClients, s.FanoutMessages, s.FanoutWarmup, s.FanoutRounds, wantRounds)
+			}
+			// Typing: several typing frames to each message.
+			if s.TypingPerMessage < 3 {
+				t.Errorf("%s typing sends %d typing frames per message; want several", tt.name, s.TypingPerMessage)
 			}
 			if tt.name == "tiny" && (s.FanoutRounds < 2 || s.WakeRounds < 2) {
 				t.Errorf("tiny must run two rounds where a spread is reported: %+v", s)
@@ -476,6 +482,65 @@ func TestTracker(t *testing.T) {
 	lat, last, dups := tr.snapshot()
 	if len(lat) != 4 || dups != 1 || !last.Equal(sent.Add(5*time.Millisecond)) {
 		t.Errorf("snapshot = %v, %v, %d", lat, last, dups)
+	}
+}
+
+// TestTypingFrames: a typing frame is counted apart from the messages,
+// never as a delivery, and the check finds a frame sent back to its
+// sender, one from nobody in the round, a member who heard fewer than the
+// sender's messages, and a user forwarded too often.
+func TestTypingFrames(t *testing.T) {
+	t.Parallel()
+	tr := newTracker("r", 1, 9)
+	tr.typing = newTypingCount(3)
+	cs := make([]*client, 3)
+	for i := range cs {
+		cs[i] = &client{idx: i, user: fmt.Sprintf("u%d", i), joined: make(chan struct{}), done: make(chan struct{})}
+		cs[i].track.Store(tr)
+	}
+	at := time.Now()
+	for _, c := range cs {
+		for _, from := range []string{"u0", "u1", "u2"} {
+			if from != c.user {
+				c.handle(at, []byte(`{"type":"typing","userId":"`+from+`"}`))
+			}
+		}
+	}
+	if tr.unique.Load() != 0 {
+		t.Fatalf("typing frames counted as %d message deliveries", tr.unique.Load())
+	}
+	if got := tr.typing.total.Load(); got != 6 {
+		t.Errorf("typing total = %d, want 6", got)
+	}
+	if c := checkTyping(tr.typing, 1, time.Second, true); c != (typingCheck{}) {
+		t.Errorf("a clean round: %+v", c)
+	}
+	cs[1].handle(at, []byte(`{"type":"typing","userId":"u1"}`))  // its own
+	cs[1].handle(at, []byte(`{"type":"typing","userId":"bob"}`)) // nobody's
+	// u0 to u2: 4 in all, where 3 are allowed (the first, 1 after its one
+	// message, none for the 0 intervals of a 1 s span, and 1 to spare).
+	for i := 0; i < 3; i++ {
+		cs[2].handle(at, []byte(`{"type":"typing","userId":"u0"}`))
+	}
+	c := checkTyping(tr.typing, 1, time.Second, true)
+	if c.self != 1 || c.stray != 1 || c.over != 1 || c.short != 0 {
+		t.Errorf("check = %+v, want 1 self, 1 stray, 1 over", c)
+	}
+	fresh := newTypingCount(3)
+	fresh.receive(0, "u1")
+	if got := fresh.short(1); got != 5 {
+		t.Errorf("short(1) = %d, want 5", got)
+	}
+	if c := checkTyping(fresh, 1, time.Second, true); c.short != 5 {
+		t.Errorf("a round where 5 pairs heard nothing: %+v", c)
+	}
+	if c := checkTyping(fresh, 1, time.Second, false); c.short != 0 {
+		t.Errorf("an incomplete round is not held to its messages: %+v", c)
+	}
+	var res Result
+	c.report(&res)
+	if len(res.Notes) != 3 || !strings.HasPrefix(res.Notes[0], "typing rule:") {
+		t.Errorf("notes = %q", res.Notes)
 	}
 }
 

@@ -140,6 +140,66 @@ type tracker struct {
 	unique  atomic.Int64
 	done    chan struct{}
 	closeMu sync.Once
+
+	// typing counts the typing frames of the batch, apart from its
+	// messages; nil where the scenario sends none.
+	typing *typingCount
+}
+
+// typingCount counts the typing frames the members of one round receive,
+// and from whom, so that the round can check the rule: never back to the
+// sender, every member hears one after each message of every other, and at
+// most one per message or throttle interval of its user.
+type typingCount struct {
+	n     int
+	total atomic.Int64
+	self  atomic.Int64   // a member's own typing, sent back to it
+	stray atomic.Int64   // from a userId that is no member of the round
+	pairs []atomic.Int64 // receiver*n + sender
+}
+
+func newTypingCount(n int) *typingCount {
+	return &typingCount{n: n, pairs: make([]atomic.Int64, n*n)}
+}
+
+// receive records that receiver (a member index, user u<receiver>) got a
+// typing frame naming user.
+func (t *typingCount) receive(receiver int, user string) {
+	t.total.Add(1)
+	rest, ok := strings.CutPrefix(user, "u")
+	sender, err := strconv.Atoi(rest)
+	switch {
+	case !ok || err != nil || sender < 0 || sender >= t.n || receiver < 0 || receiver >= t.n:
+		t.stray.Add(1)
+	case sender == receiver:
+		t.self.Add(1)
+	default:
+		t.pairs[receiver*t.n+sender].Add(1)
+	}
+}
+
+// short is how many (receiver, sender) pairs of distinct members had fewer
+// than least typing frames.
+func (t *typingCount) short(least int64) int {
+	k := 0
+	for r := 0; r < t.n; r++ {
+		for s := 0; s < t.n; s++ {
+			if r != s && t.pairs[r*t.n+s].Load() < least {
+				k++
+			}
+		}
+	}
+	return k
+}
+
+// most is the most typing frames any one receiver got from sender: how
+// many of sender's the room forwarded.
+func (t *typingCount) most(sender int) int64 {
+	var m int64
+	for r := 0; r < t.n; r++ {
+		m = max(m, t.pairs[r*t.n+sender].Load())
+	}
+	return m
 }
 
 func newTracker(run string, perSender int, expected int64) *tracker {
@@ -268,6 +328,12 @@ func (c *client) handle(at time.Time, frame []byte) {
 				close(c.joined)
 			}
 		}
+	case "typing":
+		// Counted apart: a typing frame is never a message delivery.
+		if t := c.track.Load(); t != nil && t.typing != nil {
+			u, _ := stringField(frame, "userId")
+			t.typing.receive(c.idx, u)
+		}
 	case "message":
 		if t := c.track.Load(); t != nil {
 			var m messageFrame
@@ -298,6 +364,13 @@ func (c *client) join(ctx context.Context) error {
 func (c *client) message(ctx context.Context, text string) error {
 	b := protocol.Marshal(protocol.MessageRequest{Type: protocol.TypeMessage, Text: text})
 	return c.send(ctx, string(b))
+}
+
+// typingFrame is what a member sends while it types.
+const typingFrame = `{"type":"` + protocol.TypeTyping + `"}`
+
+func (c *client) typing(ctx context.Context) error {
+	return c.send(ctx, typingFrame)
 }
 
 // hasJoined reports whether the client's own user_joined arrived.

@@ -1,9 +1,9 @@
 // Command chatbench measures a chat server that speaks the public protocol:
-// fan-out throughput and latency, connection rate, wake from eviction, one
-// very large room, and the memory of many rooms. It can compare two
-// implementations side by side (the Go room and the JS baseline of
-// bench/wrangler.toml) and can start that server itself, which is the only
-// way it can read workerd's memory.
+// fan-out throughput and latency (also beside typing signals), connection
+// rate, wake from eviction, one very large room, and the memory of many
+// rooms. It can compare two implementations side by side (the Go room and
+// the JS baseline of bench/wrangler.toml) and can start that server itself,
+// which is the only way it can read workerd's memory.
 //
 //	chatbench -serve bench/wrangler.toml -path go=/api/chat,js=/js/api/chat
 //	chatbench -url http://127.0.0.1:8787 -path /api/chat -scenarios fanout -json
@@ -33,7 +33,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	base := fs.String("url", "http://127.0.0.1:8787", "base URL of the chat server (ignored with -serve)")
 	path := fs.String("path", "/api/chat", "route prefix, or name=prefix pairs to compare, e.g. go=/api/chat,js=/js/api/chat")
 	baseline := fs.String("baseline", "", "a target measured for comparison only: its incomplete scenarios (a quadratic join storm that times out) are reported, not an error")
-	scenarios := fs.String("scenarios", "all", "comma-separated: fanout,connect,wake,hold,rooms")
+	scenarios := fs.String("scenarios", "all", "comma-separated: fanout,typing,connect,wake,hold,rooms")
 	size := fs.String("size", "quick", "preset sizes: tiny, quick or full")
 	serve := fs.String("serve", "", "start this wrangler config with internal/devserver (e.g. bench/wrangler.toml); enables RSS")
 	root := fs.String("root", ".", "repository root for -serve")
@@ -50,9 +50,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	quiet := fs.Bool("q", false, "no per-scenario log lines on stderr")
 	sz := map[string]*int{}
 	for _, f := range []struct{ name, usage string }{
-		{"clients", "fanout: clients in the room"},
-		{"messages", "fanout: messages each client sends"},
-		{"fanout-rounds", "fanout: rounds, each in a fresh room"},
+		{"clients", "fanout and typing: clients in the room"},
+		{"messages", "fanout and typing: messages each client sends"},
+		{"fanout-rounds", "fanout and typing: rounds, each in a fresh room"},
 		{"connects", "connect: connections"},
 		{"connect-concurrency", "connect: joins in flight"},
 		{"wake-clients", "wake: clients in the room"},
@@ -61,10 +61,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		{"hold-concurrency", "hold: joins in flight"},
 		{"rooms", "rooms: rooms"},
 		{"room-clients", "rooms: clients per room"},
+		{"typing-per-message", "typing: typing frames each client sends before each message"},
 	} {
 		sz[f.name] = fs.Int(f.name, 0, f.usage+" (0: the -size preset)")
 	}
-	warmup := fs.Int("fanout-warmup", -1, "fanout: unmeasured warm-up rounds per target, the only warm-up a run with fanout gets; 0 for none (-1: the -size preset, 1)")
+	warmup := fs.Int("fanout-warmup", -1, "fanout and typing: unmeasured warm-up rounds per target, the only warm-up a run with fanout or typing gets; 0 for none (-1: the -size preset, 1)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -147,7 +148,7 @@ func override(s *Sizes, flags map[string]*int) {
 		"connects": &s.Connects, "connect-concurrency": &s.ConnectConcurrency,
 		"wake-clients": &s.WakeClients, "wake-rounds": &s.WakeRounds,
 		"hold": &s.Hold, "hold-concurrency": &s.HoldConcurrency,
-		"rooms": &s.Rooms, "room-clients": &s.RoomClients,
+		"rooms": &s.Rooms, "room-clients": &s.RoomClients, "typing-per-message": &s.TypingPerMessage,
 	} {
 		if v := flags[name]; v != nil && *v > 0 {
 			*field = *v

@@ -127,6 +127,40 @@ var fanoutPercentiles = []float64{50, 95, 99}
 // each target, then round 2, ...), so that a slow moment of the shared
 // machine, or the runtime still tiering up, hits all targets alike.
 func (r *runner) fanout(ctx context.Context, targets []Target) []Result {
+	return r.roundsOf(ctx, "fanout", "f", targets, 0)
+}
+
+// typing: fanout's load, sizes and rounds, while every member also says it
+// is typing, as a client does at its keystrokes while it writes: before each
+// of its messages a member sends TypingPerMessage typing frames, the last
+// right before the message. A room forwards a user's first typing frame
+// after their message (which ends their throttle) and drops the rest within
+// its throttle interval (2 s), so most frames in are typing and most are
+// dropped, while about one typing frame goes out per message, to every
+// member but its sender. It asks whether a message's fanout gets slower
+// beside them. The message figures are fanout's, of messages only (worker
+// CPU per message in counts the typing frames' work too); typing deliveries
+// is the typing frames received per second over the same span. Each round
+// also checks the typing rule (see checkTyping).
+//
+// The typing frames go with the messages, a fixed number each, rather than
+// on a timer: at fanout's pace a member's messages are 40 to 100 ms apart,
+// so a timer that outnumbers them several to one ticks every 20 to 50 ms,
+// and it makes a round that the load slows down send more, which slows it
+// more (measured with a 50 ms timer: 9 to 13 typing frames a message, four
+// times fanout's CPU a message, seconds of latency).
+func (r *runner) typing(ctx context.Context, targets []Target) []Result {
+	return r.roundsOf(ctx, "typing", "t", targets, max(r.cfg.Sizes.TypingPerMessage, 1))
+}
+
+// typingThrottle is the rooms' TYPING_INTERVAL_SECONDS (the default, which
+// bench/wrangler.toml does not change): the typing check allows a user one forwarded typing
+// frame per throttle interval, besides one after each of their messages.
+const typingThrottle = 2 * time.Second
+
+// roundsOf runs the rounds of fanout, or with typing > 0 typing frames per
+// message of typing, for every target interleaved; tag starts its run tags.
+func (r *runner) roundsOf(ctx context.Context, scenario, tag string, targets []Target, typing int) []Result {
 	n, m, rounds := r.cfg.Sizes.FanoutClients, r.cfg.Sizes.FanoutMessages, max(r.cfg.Sizes.FanoutRounds, 1)
 	warmup := r.cfg.Sizes.FanoutWarmup
 	type acc struct {
@@ -134,16 +168,22 @@ func (r *runner) fanout(ctx context.Context, targets []Target) []Result {
 		inbound, deliveries []float64
 		lat                 [][]float64 // per percentile, one a complete round, in ms
 		cpu                 []float64   // µs per message in, one a round
+		typing              []float64   // typing deliveries/s, one a round
+		check               typingCheck
 		cs                  []*client
 	}
 	accs := make([]*acc, len(targets))
 	for i, t := range targets {
-		accs[i] = &acc{res: Result{Scenario: "fanout", Target: t.Name, Path: t.Path, Params: map[string]int{"clients": n, "messages": m, "rounds": rounds, "warmup": warmup},
+		params := map[string]int{"clients": n, "messages": m, "rounds": rounds, "warmup": warmup}
+		if typing > 0 {
+			params["typingPerMessage"] = typing
+		}
+		accs[i] = &acc{res: Result{Scenario: scenario, Target: t.Name, Path: t.Path, Params: params,
 			Expected: int64(n) * int64(n) * int64(m) * int64(rounds)}, lat: make([][]float64, len(fanoutPercentiles))}
 	}
 	for w := 0; w < warmup; w++ {
 		for i, t := range targets {
-			fr := r.fanoutRound(ctx, t, r.room("fanout-warmup", t, w), fmt.Sprintf("%s-fw%d", r.runID, w), n, m)
+			fr := r.fanoutRound(ctx, t, r.room(scenario+"-warmup", t, w), fmt.Sprintf("%s-%sw%d", r.runID, tag, w), n, m, typing)
 			closeAll(fr.clients)
 			if fr.err != nil {
 				accs[i].res.note("warm-up round %d: %v", w+1, fr.err)
@@ -156,8 +196,10 @@ func (r *runner) fanout(ctx context.Context, targets []Target) []Result {
 			if a.res.Err != "" {
 				continue
 			}
-			fr := r.fanoutRound(ctx, t, r.room("fanout", t, round), fmt.Sprintf("%s-f%d", r.runID, round), n, m)
+			fr := r.fanoutRound(ctx, t, r.room(scenario, t, round), fmt.Sprintf("%s-%s%d", r.runID, tag, round), n, m, typing)
 			closeAll(fr.clients) // the next round (or target) gets the CPU to itself
+			// Closed, they still hold the error frames they received.
+			a.cs = append(a.cs, fr.clients...)
 			a.res.Delivered += int64(len(fr.lat))
 			a.res.Duplicates += fr.dups
 			if fr.err != nil {
@@ -187,6 +229,12 @@ func (r *runner) fanout(ctx context.Context, targets []Target) []Result {
 				// a message in a round of 1,000.
 				a.cpu = append(a.cpu, float64(fr.cpu)/float64(time.Microsecond)/float64(n*m))
 			}
+			if typing > 0 {
+				if v, ok := rate(fr.typingOut, fr.dur); ok {
+					a.typing = append(a.typing, v)
+				}
+				a.check.add(fr.check)
+			}
 		}
 	}
 	out := make([]Result, len(targets))
@@ -200,8 +248,18 @@ func (r *runner) fanout(ctx context.Context, targets []Target) []Result {
 		if len(a.cpu) > 0 {
 			res.add(roundsMetric("worker CPU per message", "µs", "lower", a.cpu, true))
 		}
-		res.note("%d rounds, each in a new room, interleaved with the other targets, after %s per target and no other warm-up; every figure is per round (latency percentiles too), the median round with the least and greatest",
-			rounds, plural(warmup, "unmeasured warm-up round"))
+		if typing > 0 {
+			res.add(roundsMetric("typing deliveries", "/s", "higher", a.typing, true))
+			res.note("every member sends %d typing frames before each of its messages, the last right before it: %d typing frames in for every message; deliveries, latency and CPU per message are fanout's figures, of the messages alone (the CPU includes the typing frames' work); typing deliveries are the typing frames received, about one per message at every other member",
+				typing, typing)
+			a.check.report(&res)
+		}
+		others := "no other warm-up"
+		if scenario != "fanout" && contains(r.cfg.Scenarios, "fanout") {
+			others = "fanout's rounds before it"
+		}
+		res.note("%d rounds, each in a new room, interleaved with the other targets, after %s per target and %s; every figure is per round (latency percentiles too), the median round with the least and greatest",
+			rounds, plural(warmup, "unmeasured warm-up round"), others)
 		finish(&res, a.cs)
 		out[i] = res
 	}
@@ -224,18 +282,59 @@ type fanoutRound struct {
 	cpu     time.Duration // the Worker's workerd CPU over the same span
 	cpuOK   bool
 	err     error
+	// With typing: the typing frames received by the last delivery, and
+	// the round's check of the typing rule.
+	typingOut int64
+	check     typingCheck
 }
 
-// fanoutRound has n clients join room and send m messages each, tagged run.
-func (r *runner) fanoutRound(ctx context.Context, t Target, room, run string, n, m int) (fr fanoutRound) {
+// typingCheck is what a typing round found against the typing rule.
+type typingCheck struct {
+	self  int64 // typing frames sent back to their sender
+	stray int64 // typing frames naming no member of the round
+	short int   // member pairs with fewer typing frames than messages, in complete rounds
+	over  int   // users forwarded more often than a message or the throttle allows
+}
+
+func (c *typingCheck) add(o typingCheck) {
+	c.self += o.self
+	c.stray += o.stray
+	c.short += o.short
+	c.over += o.over
+}
+
+// report notes every breach of the typing rule, each starting "typing rule:".
+func (c *typingCheck) report(res *Result) {
+	if c.self > 0 {
+		res.note("typing rule: %d typing frames came back to their own sender's socket", c.self)
+	}
+	if c.stray > 0 {
+		res.note("typing rule: %d typing frames named no member of the round", c.stray)
+	}
+	if c.short > 0 {
+		res.note("typing rule: %d times a member heard fewer typing frames from another than their messages (the first after each message always goes out in a room under the presence limit)", c.short)
+	}
+	if c.over > 0 {
+		res.note("typing rule: %d times a user's typing was forwarded more often than once per message or %v", c.over, typingThrottle)
+	}
+}
+
+// fanoutRound has n clients join room and send m messages each, tagged run,
+// each message after typing typing frames.
+func (r *runner) fanoutRound(ctx context.Context, t Target, room, run string, n, m, typing int) (fr fanoutRound) {
 	u, err := r.url(t, room)
 	if err != nil {
 		fr.err = err
 		return fr
 	}
 	tr := newTracker(run, m, int64(n)*int64(n)*int64(m))
+	label := "fanout "
+	if typing > 0 {
+		tr.typing = newTypingCount(n)
+		label = "typing "
+	}
 	jctx, jcancel := r.waitCtx(ctx)
-	cs, _, err := r.joinAll(jctx, "fanout "+t.Name+" join", n, n, func(int) string { return u }, func(c *client) { c.track.Store(tr) })
+	cs, _, err := r.joinAll(jctx, label+t.Name+" join", n, n, func(int) string { return u }, func(c *client) { c.track.Store(tr) })
 	jcancel()
 	defer closeAll(cs)
 	fr.clients = cs
@@ -245,7 +344,7 @@ func (r *runner) fanoutRound(ctx context.Context, t Target, room, run string, n,
 	}
 	wctx, cancel := r.waitCtx(ctx)
 	defer cancel()
-	bar := r.bar("fanout "+t.Name, tr.expected, tr.unique.Load)
+	bar := r.bar(label+t.Name, tr.expected, tr.unique.Load)
 	cpu0, cpuOK := r.workerCPU()
 	start := time.Now()
 	var once sync.Once
@@ -255,6 +354,12 @@ func (r *runner) fanoutRound(ctx context.Context, t Target, room, run string, n,
 		go func(c *client) {
 			defer wg.Done()
 			for s := 0; s < m; s++ {
+				for k := 0; k < typing; k++ {
+					if err := c.typing(wctx); err != nil {
+						once.Do(func() { fr.err = fmt.Errorf("typing: %w", err) })
+						return
+					}
+				}
 				p := payload{Run: run, Sender: c.idx, Seq: s, Sent: time.Now()}
 				if err := c.message(wctx, p.text()); err != nil {
 					once.Do(func() { fr.err = fmt.Errorf("send: %w", err) })
@@ -271,7 +376,33 @@ func (r *runner) fanoutRound(ctx context.Context, t Target, room, run string, n,
 	bar.end()
 	lat, last, dups := tr.snapshot()
 	fr.lat, fr.dups, fr.dur = lat, dups, last.Sub(start)
+	if tc := tr.typing; tc != nil {
+		fr.typingOut = tc.total.Load()
+		fr.check = checkTyping(tc, m, time.Since(start), len(lat) == n*n*m)
+	}
 	return fr
+}
+
+// checkTyping holds one round's typing frames to the rule, for members
+// that send typing frames before each of their m messages: none back to its
+// sender; in a complete round, every member heard at least m from every
+// other (the first before each message goes out, the throttle ended by the
+// message before it, and it reaches every member before that message); and
+// a user's typing forwarded at most once, plus once after each of their m
+// messages and once per throttle interval of the round's span.
+func checkTyping(tc *typingCount, m int, span time.Duration, complete bool) typingCheck {
+	c := typingCheck{self: tc.self.Load(), stray: tc.stray.Load()}
+	if complete {
+		c.short = tc.short(int64(m))
+	}
+	// One more interval than the span holds: the room's clock is not ours.
+	allowed := int64(1 + m + int(span/typingThrottle) + 1)
+	for s := 0; s < tc.n; s++ {
+		if tc.most(s) > allowed {
+			c.over++
+		}
+	}
+	return c
 }
 
 // connect: N connections open and join one room, conc at a time; each is
