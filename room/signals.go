@@ -176,7 +176,11 @@ func (r *Room) flushReads(h Host) time.Time {
 		if r.large() {
 			continue
 		}
-		if sess, ok := r.sessions[from]; ok && from != 0 {
+		// The socket that set the marker does not hear of it; a socket that
+		// took its session id after an eviction (ids restart above the
+		// highest open one) is another user's, or a tab whose read_state
+		// already said it.
+		if sess, ok := r.sessions[from]; ok && from != 0 && sess.userID == user {
 			r.broadcastOthers(h, readFrame(user, m.Last), sess)
 		} else {
 			r.broadcast(h, readFrame(user, m.Last))

@@ -432,3 +432,27 @@ func TestReactionStorageFailureStoresAndSendsNothing(t *testing.T) {
 	e.send(a1, `{"type":"react","id":1,"emoji":"👍"}`)
 	e.expect(b, reactionOf(2, 1, "👍", "alice", true))
 }
+
+// A newcomer after an eviction may take the session id of the socket that
+// set a waiting read marker (ids restart above the highest open one): it
+// still hears of the marker.
+func TestAWaitingReadMarkerReachesANewcomerWithTheSettersSessionID(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, room.DefaultConfig(), false)
+	b, a := e.connect(), e.connect()
+	e.send(b, `{"type":"join","userId":"bob"}`)
+	e.send(a, `{"type":"join","userId":"alice"}`)
+	e.send(b, `{"type":"message","text":"one"}`)
+	e.send(b, `{"type":"message","text":"two"}`)
+	e.send(a, `{"type":"read","id":1}`)
+	e.send(a, `{"type":"read","id":2}`)
+	e.peerClose(a, 1000, "")
+	e.evict = true // from here on, a new life of the object before every event
+	c := e.connect()
+	e.send(c, `{"type":"join","userId":"carol"}`)
+	takeAll(b, c)
+	e.host.now = e.host.alarm
+	e.alarm()
+	e.expect(b, readOf("alice", 2))
+	e.expect(c, readOf("alice", 2))
+}
