@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -1107,4 +1108,49 @@ func TestSignalsHibernationAndRestart(t *testing.T) {
 	if info := liveInfo(t, srv, room); info.Reads["alice"] != ids[5] {
 		t.Errorf("GET %s, want alice at %d", info.raw, ids[5])
 	}
+}
+
+// TestSignalsLargeRoom runs a server with PRESENCE_BROADCAST_LIMIT=2: once a
+// third user joins, typing and read markers go to nobody (as joins and
+// leaves do not), reactions still reach everyone, a marker is still stored,
+// and GET /api/rooms/{room} leaves the read positions out.
+func TestSignalsLargeRoom(t *testing.T) {
+	t.Parallel()
+	srv, err := devserver.Start(devserver.Options{Name: "signals-large", Root: root, Config: "wrangler.toml",
+		Args: []string{"--var", "PRESENCE_BROADCAST_LIMIT:2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	room := uniqueRoom(t)
+	a, _ := liveJoin(t, srv, room, "alice")
+	b, _ := liveJoin(t, srv, room, "bob")
+	a.expect(joinedT("bob"))
+	summary := `{"type":"presence","users":[],"count":3,"truncated":true}`
+	c := dial(t, srv, "/api/chat/"+room, "carol")
+	c.send(`{"type":"join","userId":"carol"}`)
+	c.expect(joinedT("carol"), summary, `{"type":"history","messages":[]}`, liveReadState(0, 0))
+	a.expect(summary)
+	b.expect(summary)
+	all := []*client{a, b, c}
+	hello := livePost(b, all, "hello")
+	// Typing and a read marker from alice, then bob's message: everyone's
+	// next frame is the message.
+	a.send(`{"type":"typing"}`)
+	a.send(liveReadFrame(hello))
+	a.quiet() // both processed before bob's message
+	livePost(b, all, "next")
+	// A reaction still reaches everyone.
+	liveToggle(a, all, hello, "👍", true)
+	if info := liveInfo(t, srv, room); info.Reads != nil || strings.Contains(info.raw, `"reads"`) {
+		t.Errorf("GET /api/rooms above the limit: %s", info.raw)
+	}
+	// The marker was stored: alice's new tab learns it.
+	a2 := dial(t, srv, "/api/chat/"+room, "alice")
+	a2.send(`{"type":"join","userId":"alice"}`)
+	a2.expect(joinedT("alice"), summary)
+	if f := a2.next(); !strings.HasPrefix(f.data, `{"type":"history","messages":[`) {
+		t.Fatalf("alice's new tab: got %s, want the history", f.data)
+	}
+	a2.expect(liveReadState(hello, 1))
 }
