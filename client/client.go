@@ -35,6 +35,20 @@ const (
 	DefaultReadLimit = 16 << 20
 )
 
+// The live signals' timing, the browser client's.
+const (
+	// TypingInterval is the least time between two typing frames: Typing
+	// sends at most one per interval (the room forwards no more than that).
+	TypingInterval = 2 * time.Second
+	// TypingTimeout is how long a user shows as typing after their last
+	// Typing event, unless their message comes first. The room sets no
+	// timer: a user interface does.
+	TypingTimeout = 6 * time.Second
+	// ReadInterval is the least time between two read frames: MarkRead
+	// calls in between are coalesced, the latest id winning.
+	ReadInterval = time.Second
+)
+
 // CloseTokenExpired is the close code of a socket whose token expired
 // (protocol.CloseTokenExpired); the client reconnects at once with a fresh
 // token.
@@ -131,6 +145,30 @@ type Client struct {
 	inflight    []*pending // written on conn, not yet echoed or refused
 	unconfirmed []*pending // in flight when the previous connection died
 
+	// The live signals. typedAt is when the last typing frame went out
+	// (zero after a message of this user's: the room starts its interval
+	// over then). readWant is the highest id MarkRead asked for, readSent
+	// the highest sent on this connection, readAcked the highest the room
+	// has told (read_state, or a read of this user's from another
+	// connection); readAt is when the last read frame went out, and
+	// readTimer, when set, sends what waits once ReadInterval has passed.
+	typedAt   time.Time
+	readWant  int64
+	readSent  int64
+	readAcked int64
+	readAt    time.Time
+	readTimer func() bool // stops the timer
+
+	// readStateDue says the join's history came and its read_state is
+	// next: a read that waits goes out once the room has said where it
+	// stands (or at the next frame, from a room that sends none).
+	readStateDue atomic.Bool
+
+	// now and afterFunc are the clock of the signals' throttles: time's,
+	// or a test's.
+	now       func() time.Time
+	afterFunc func(d time.Duration, f func()) (stop func() bool)
+
 	progress   atomic.Int64 // frames read and blocked deliveries done, for the keepalive
 	delivering atomic.Bool  // an event waits for the consumer
 }
@@ -144,14 +182,16 @@ const (
 	opDelete
 	opModerate
 	opSlowMode
+	opReact
 )
 
-// pending is one request (a Send, Edit, Delete, Moderate or SlowMode)
-// waiting for its answer.
+// pending is one request (a Send, Edit, Delete, Moderate, SlowMode or
+// React) waiting for its answer.
 type pending struct {
 	kind    opKind
 	text    string // message, edit
-	id      int64  // edit, delete: the message
+	id      int64  // edit, delete, react: the message
+	emoji   string // react
 	action  Action // moderate
 	user    string // moderate: whom
 	seconds int64  // moderate (ban, mute), slow mode
@@ -196,6 +236,8 @@ func (p *pending) requestType() string {
 		return string(p.action)
 	case opSlowMode:
 		return protocol.TypeSlowMode
+	case opReact:
+		return protocol.TypeReact
 	}
 	return protocol.TypeMessage
 }
@@ -212,6 +254,8 @@ func (p *pending) refused(re *RoomError) {
 		re.MessageID = p.id
 	case opModerate:
 		re.UserID = p.user
+	case opReact:
+		re.MessageID, re.Emoji = p.id, p.emoji
 	}
 }
 
@@ -270,6 +314,10 @@ func New(opts Options) (*Client, error) {
 		events: make(chan Event, opts.EventBuffer),
 		done:   make(chan struct{}),
 		lastID: opts.Since,
+		now:    time.Now,
+		afterFunc: func(d time.Duration, f func()) func() bool {
+			return time.AfterFunc(d, f).Stop
+		},
 	}
 	if c.http == nil {
 		// A transport of our own, so that Close can close its idle
@@ -356,9 +404,10 @@ func (c *Client) Err() error {
 }
 
 // LastID returns the highest position delivered so far (or Options.Since):
-// the id of the latest Message, MessageEdited, MessageDeleted or Moderated,
-// whichever is highest, since they all take places in one sequence. It is
-// the resume point of the next join, and of a later client's Options.Since.
+// the id of the latest Message, MessageEdited, MessageDeleted, Moderated or
+// Reaction, whichever is highest, since they all take places in one
+// sequence. It is the resume point of the next join, and of a later
+// client's Options.Since.
 func (c *Client) LastID() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -405,6 +454,10 @@ func (c *Client) end(err error, announce bool) {
 	c.err = err
 	c.conn = nil
 	c.joined = false
+	if c.readTimer != nil {
+		c.readTimer()
+		c.readTimer = nil
+	}
 	waiting := slices.Concat(c.unconfirmed, c.inflight, c.queue)
 	c.unconfirmed, c.inflight, c.queue = nil, nil, nil
 	c.mu.Unlock()
@@ -499,8 +552,142 @@ func (c *Client) SlowMode(ctx context.Context, seconds int64) (RoomSettings, err
 	return answer[RoomSettings](c.request(ctx, &pending{kind: opSlowMode, seconds: seconds, frame: slowModeFrame(seconds)}))
 }
 
+// React toggles this user's reaction emoji on message id: the room adds it,
+// or removes it when it is there already. It returns the room's reaction
+// event (the same that Events delivers to everyone, with Added telling
+// which way it went) or the room's refusal as a *RoomError
+// (invalid_reaction, too_many_reactions, not_found, muted, rate_limited,
+// ...). An emoji that is not one emoji of at most protocol.MaxEmojiBytes
+// (protocol.ValidEmoji) is refused here, with a *RoomError of code
+// invalid_reaction, and nothing is sent.
+//
+// Unlike Edit, React needs an open connection: while the client is not
+// joined it returns ErrNotConnected at once, since a toggle queued for later
+// may undo one made meanwhile. One in flight when the connection drops is
+// looked for in the resume's changes: found, it returns it; not found, it is
+// sent again; when the resume cannot tell (a truncated history, one that
+// starts over, or a message after the resume point, whose reactions the
+// room folds into it) it fails with ErrUnconfirmed. If ctx ends first, React
+// returns ctx's error and the request is forgotten, as Edit's is. The room
+// answers a rate-limited reaction at most once a second: give ctx a
+// deadline.
+func (c *Client) React(ctx context.Context, id int64, emoji string) (Reaction, error) {
+	if !protocol.ValidEmoji(emoji) {
+		return Reaction{}, &RoomError{Code: protocol.CodeInvalidReaction, Request: protocol.TypeReact, MessageID: id, Emoji: emoji,
+			Message: fmt.Sprintf("a reaction is one emoji of at most %d bytes; nothing was sent", protocol.MaxEmojiBytes)}
+	}
+	return answer[Reaction](c.request(ctx, &pending{kind: opReact, id: id, emoji: emoji, frame: reactFrame(id, emoji)}))
+}
+
+// Typing tells the others in the room that this user is typing: call it on
+// every keystroke. A frame goes out at most once per TypingInterval (calls
+// in between do nothing and return nil), and the interval starts over when
+// a message of this user's arrives, as it does in the room. It needs an open
+// connection: while the client is not joined it returns ErrNotConnected and
+// nothing is queued (a late "typing" would be wrong). The room answers
+// nothing; it drops typing from a muted user and in a large room. After the
+// client has ended, it returns ErrClosed or the fatal error.
+func (c *Client) Typing(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	switch {
+	case c.ended:
+		err := c.err
+		c.mu.Unlock()
+		return err
+	case !c.joined:
+		c.mu.Unlock()
+		return ErrNotConnected
+	}
+	now := c.now()
+	if !c.typedAt.IsZero() && now.Sub(c.typedAt) < TypingInterval {
+		c.mu.Unlock()
+		return nil
+	}
+	c.typedAt = now
+	conn := c.conn
+	c.mu.Unlock()
+	c.write(conn, []byte(typingFrame))
+	return nil
+}
+
+// MarkRead says this user has read up to message id (a position LastID has
+// reached). The read position only moves forward: an id at or below the
+// one asked for before, or the one the room reported (ReadState, or a Read
+// of this user's from another connection), does nothing. Calls are
+// coalesced: at most one read frame goes out per ReadInterval, carrying the
+// latest id, and one held back goes out by a timer when the interval has
+// passed. While the client is not joined the id waits, and goes out after
+// the rejoin unless the room's read_state shows it read already. The room
+// answers nothing; the others get a Read event.
+//
+// An id below 1 or above LastID is refused here with a *RoomError of code
+// invalid_id (the room would refuse it too), and nothing is sent. After the
+// client has ended, MarkRead returns ErrClosed or the fatal error.
+func (c *Client) MarkRead(ctx context.Context, id int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	switch {
+	case c.ended:
+		err := c.err
+		c.mu.Unlock()
+		return err
+	case id < 1 || id > c.lastID:
+		last := c.lastID
+		c.mu.Unlock()
+		return &RoomError{Code: protocol.CodeInvalidID, Request: protocol.TypeRead, MessageID: id,
+			Message: fmt.Sprintf("id %d is not a position delivered (LastID is %d); nothing was sent", id, last)}
+	case id <= max(c.readWant, c.readAcked):
+		c.mu.Unlock()
+		return nil
+	}
+	c.readWant = id
+	c.mu.Unlock()
+	c.flushRead()
+	return nil
+}
+
+// flushRead sends the read position MarkRead asked for, unless it is no
+// news to the room, the connection is not open or the join's read_state is
+// still due (it goes out later), or ReadInterval has not passed since the
+// last read frame (a timer sends it then).
+func (c *Client) flushRead() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	id := c.readWant
+	if c.ended || !c.joined || c.readStateDue.Load() || c.readTimer != nil ||
+		id <= max(c.readSent, c.readAcked) || id > c.lastID {
+		c.mu.Unlock()
+		return
+	}
+	now := c.now()
+	if wait := c.readAt.Add(ReadInterval).Sub(now); !c.readAt.IsZero() && wait > 0 {
+		c.readTimer = c.afterFunc(wait, c.readTimerFired)
+		c.mu.Unlock()
+		return
+	}
+	c.readSent, c.readAt = id, now
+	conn := c.conn
+	c.mu.Unlock()
+	c.write(conn, readFrame(id))
+}
+
+func (c *Client) readTimerFired() {
+	c.mu.Lock()
+	c.readTimer = nil
+	c.mu.Unlock()
+	c.flushRead()
+}
+
 // request writes p's frame now if joined, or queues it, and waits for its
-// answer: see Send.
+// answer: see Send. A React is not queued.
 func (c *Client) request(ctx context.Context, p *pending) result {
 	p.done = make(chan result, 1)
 	c.wmu.Lock()
@@ -511,6 +698,10 @@ func (c *Client) request(ctx context.Context, p *pending) result {
 		c.mu.Unlock()
 		c.wmu.Unlock()
 		return result{err: err}
+	case !c.joined && p.kind == opReact:
+		c.mu.Unlock()
+		c.wmu.Unlock()
+		return result{err: ErrNotConnected}
 	case c.joined:
 		c.inflight = append(c.inflight, p)
 		conn := c.conn
@@ -585,6 +776,29 @@ func moderateFrame(action Action, user string, seconds int64, reason string) []b
 		w.RawString(`,"reason":`)
 		w.String(reason)
 	}
+	w.RawByte('}')
+	b, _ := w.BuildBytes()
+	return b
+}
+
+// typingFrame is the whole typing frame.
+const typingFrame = `{"type":"typing"}`
+
+func readFrame(id int64) []byte {
+	w := jwriter.Writer{NoEscapeHTML: true}
+	w.RawString(`{"type":"read","id":`)
+	w.Int64(id)
+	w.RawByte('}')
+	b, _ := w.BuildBytes()
+	return b
+}
+
+func reactFrame(id int64, emoji string) []byte {
+	w := jwriter.Writer{NoEscapeHTML: true}
+	w.RawString(`{"type":"react","id":`)
+	w.Int64(id)
+	w.RawString(`,"emoji":`)
+	w.String(emoji)
 	w.RawByte('}')
 	b, _ := w.BuildBytes()
 	return b

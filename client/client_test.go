@@ -444,9 +444,17 @@ func TestSlowConsumer(t *testing.T) {
 	f := newFakeRoom(t)
 	opts := testOptions(f, "alice")
 	opts.EventBuffer = 1
-	opts.PingInterval = 5 * time.Millisecond
+	// Short, but not so short that a reader starved of the CPU for a few
+	// milliseconds (-race, parallel tests) misses its pong: that would be
+	// a dead connection indeed.
+	opts.PingInterval = 25 * time.Millisecond
 	c := dial(t, opts)
-	until(t, c, state(client.Open), nil)
+	// Read up to the History only: the client then puts the Status that
+	// says Open in the buffer and waits on the consumer with the
+	// ReadState, joined, from now on. (Read to the end of the join, it
+	// would sit idle until the first message, where a pong later than the
+	// short interval is a dead connection indeed.)
+	until[*client.History](t, c, nil, nil)
 
 	const n = 300
 	for i := 1; i <= n; i++ {
@@ -456,7 +464,13 @@ func TestSlowConsumer(t *testing.T) {
 	f.waitFor(t, "pings", func(f *fakeRoom) bool { return f.pings >= 10 })
 	var seen []client.Event
 	until(t, c, func(m *client.Message) bool { return m.ID == n }, &seen)
-	for _, ev := range seen {
+	if st, ok := seen[0].(*client.Status); !ok || st.State != client.Open {
+		t.Fatalf("first event %T %+v, want the Status that says Open", seen[0], seen[0])
+	}
+	if _, ok := seen[1].(*client.ReadState); !ok {
+		t.Fatalf("second event %T %+v, want the join's ReadState", seen[1], seen[1])
+	}
+	for _, ev := range seen[2:] {
 		if _, ok := ev.(*client.Message); !ok {
 			t.Fatalf("event %T %+v among the messages: the connection was replaced", ev, ev)
 		}

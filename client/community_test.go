@@ -307,9 +307,9 @@ func TestExactlyOnceWithChanges(t *testing.T) {
 	}
 }
 
-// TestRequestsAcrossDrops: an edit, a delete or a moderation action cut off
-// by a drop is found in the resume's changes when it was carried out, and
-// sent again when not.
+// TestRequestsAcrossDrops: an edit, a delete, a reaction or a moderation
+// action cut off by a drop is found in the resume's changes when it was
+// carried out, and sent again when not.
 func TestRequestsAcrossDrops(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -325,6 +325,8 @@ func TestRequestsAcrossDrops(t *testing.T) {
 		{"delete lost", "drop", deleteOne, protocol.TypeDelete, 2},
 		{"mute carried out", "apply-drop", muteCarol, protocol.TypeMute, 1},
 		{"mute lost", "drop", muteCarol, protocol.TypeMute, 2},
+		{"react carried out", "apply-drop", reactOne, protocol.TypeReact, 1},
+		{"react lost", "drop", reactOne, protocol.TypeReact, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -370,6 +372,11 @@ func editOne(ctx context.Context, c *client.Client) (client.Event, error) {
 
 func deleteOne(ctx context.Context, c *client.Client) (client.Event, error) {
 	ev, err := c.Delete(ctx, 1)
+	return &ev, err
+}
+
+func reactOne(ctx context.Context, c *client.Client) (client.Event, error) {
+	ev, err := c.React(ctx, 1, "👍")
 	return &ev, err
 }
 

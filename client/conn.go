@@ -331,6 +331,11 @@ func (c *Client) handle(conn *websocket.Conn, data []byte) error {
 	if protocol.Unmarshal(data, &head) != nil {
 		return nil // not a protocol frame: nothing to act on
 	}
+	if head.Type != protocol.TypeReadState && c.readStateDue.CompareAndSwap(true, false) {
+		// A room that sends no read_state after the history: a read that
+		// waits goes out now.
+		c.flushRead()
+	}
 	switch head.Type {
 	case protocol.TypePong:
 	case protocol.TypeUserJoined:
@@ -378,6 +383,7 @@ func (c *Client) handle(conn *websocket.Conn, data []byte) error {
 		var echo *pending
 		if f.UserID == c.self {
 			echo = take(&c.inflight, isSend(f.Text))
+			c.typedAt = time.Time{} // the room starts the typing interval over
 		}
 		fresh := f.ID > c.lastID
 		if fresh {
@@ -408,6 +414,35 @@ func (c *Client) handle(conn *websocket.Conn, data []byte) error {
 			echo.resolve(result{ev: ev})
 		}
 		c.emit(ev)
+	case protocol.TypeTyping:
+		var f protocol.Typing
+		if protocol.Unmarshal(data, &f) != nil {
+			return nil
+		}
+		c.emit(&Typing{UserID: f.UserID, Raw: data})
+	case protocol.TypeRead:
+		var f protocol.ReadMarker
+		if protocol.Unmarshal(data, &f) != nil {
+			return nil
+		}
+		c.mu.Lock()
+		if f.UserID == c.self {
+			// Another connection of this user's read that far.
+			c.readAcked = max(c.readAcked, f.ID)
+		}
+		c.mu.Unlock()
+		c.emit(&Read{UserID: f.UserID, ID: f.ID, Raw: data})
+	case protocol.TypeReadState:
+		var f protocol.ReadState
+		if protocol.Unmarshal(data, &f) != nil {
+			return nil
+		}
+		c.mu.Lock()
+		c.readAcked = max(c.readAcked, f.LastRead)
+		c.mu.Unlock()
+		c.readStateDue.Store(false)
+		c.flushRead() // what waited, unless the room has it already
+		c.emit(&ReadState{LastRead: f.LastRead, Unread: f.Unread, Capped: f.Capped, Raw: data})
 	case protocol.TypeError:
 		var f protocol.ModerationError // an error frame, with retryAfterMs or until when present
 		if protocol.Unmarshal(data, &f) != nil {
@@ -441,8 +476,8 @@ func (c *Client) handle(conn *websocket.Conn, data []byte) error {
 }
 
 // answeredBy matches the request that ev, a change the room announced,
-// confirms: an edit or a deletion of self's, a moderation action by self,
-// the slow mode asked for.
+// confirms: an edit, a deletion or a reaction of self's, a moderation
+// action by self, the slow mode asked for.
 func answeredBy(self string, ev Event) func(*pending) bool {
 	return func(p *pending) bool {
 		switch ev := ev.(type) {
@@ -454,6 +489,8 @@ func answeredBy(self string, ev Event) func(*pending) bool {
 			return p.kind == opModerate && ev.By == self && p.action == ev.Kind && p.user == ev.UserID
 		case *RoomSettings:
 			return p.kind == opSlowMode && p.seconds == ev.SlowModeSeconds
+		case *Reaction:
+			return p.kind == opReact && ev.UserID == self && p.id == ev.MessageID && p.emoji == ev.Emoji
 		}
 		return false
 	}
@@ -523,6 +560,14 @@ func (c *Client) joinedWith(conn *websocket.Conn, f protocol.History, data []byt
 	hist := &History{Truncated: f.Truncated, Resumed: resumed, Reset: reset, Raw: data}
 	c.resetNext = false
 	c.joined, c.everJoined, c.lastJoinOK = true, true, true
+	// The read position: what went out on the old connection is the
+	// room's if its read_state says so, and the ids of a history that
+	// starts over name other messages.
+	c.readSent = 0
+	if reset {
+		c.readWant, c.readAcked = 0, 0
+	}
+	c.readStateDue.Store(true)
 	type confirmed struct {
 		p *pending
 		r result
@@ -552,8 +597,8 @@ func (c *Client) joinedWith(conn *websocket.Conn, f protocol.History, data []byt
 			top = max(top, sm.ID)
 		}
 	}
-	// The changes: edits and deletions of messages at or before since, and
-	// moderation events.
+	// The changes: edits, deletions and reactions of messages at or before
+	// since, and moderation events.
 	for _, raw := range f.Changes {
 		var head protocol.Pong
 		if protocol.Unmarshal(raw, &head) != nil {
@@ -586,8 +631,10 @@ func (c *Client) joinedWith(conn *websocket.Conn, f protocol.History, data []byt
 	// for a connection. When the resume cannot tell whether the room has a
 	// text, it fails instead of risking a duplicate; an edit, a delete or a
 	// moderation action when the history is truncated (its changes may be
-	// cut) or starts over (its ids may name other messages now). Slow mode
-	// is done when the room already has it.
+	// cut) or starts over (its ids may name other messages now), and a
+	// reaction to a message after since (the room folds its reactions into
+	// the message: toggling again might undo it). Slow mode is done when
+	// the room already has it.
 	unsureText := f.Truncated || ownEdited || gap
 	unsureAction := f.Truncated || reset
 	var retry, unsure, stale []*pending
@@ -597,6 +644,8 @@ func (c *Client) joinedWith(conn *websocket.Conn, f protocol.History, data []byt
 			ok = append(ok, confirmed{p, result{ev: &RoomSettings{SlowModeSeconds: p.seconds}}})
 		case p.kind == opSlowMode:
 			retry = append(retry, p)
+		case p.kind == opReact && p.id > since:
+			unsure = append(unsure, p)
 		case p.kind == opMessage && unsureText, p.kind != opMessage && unsureAction:
 			unsure = append(unsure, p)
 		default:

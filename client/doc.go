@@ -27,8 +27,9 @@
 //
 // Everything that happens arrives on the one channel Events returns, as typed
 // values: *Message, *History, *MessageEdited, *MessageDeleted, *Moderated,
-// *RoomSettings, *UserJoined, *UserLeft, *Presence, *Error and *Status. Read
-// it with a type switch until it is closed:
+// *RoomSettings, *Reaction, *Typing, *Read, *ReadState, *UserJoined,
+// *UserLeft, *Presence, *Error and *Status. Read it with a type switch until
+// it is closed:
 //
 //	for ev := range c.Events() {
 //		switch ev := ev.(type) {
@@ -59,17 +60,19 @@
 //
 // # Positions, edits and deletions
 //
-// Messages, edits (*MessageEdited), deletions (*MessageDeleted) and
-// moderation events (*Moderated) take places in one increasing sequence of
-// positions: a Message's ID, the others' ID. Positions may skip (a message
-// deleted before it was seen leaves a hole). LastID is the highest position
-// delivered, whatever the event, and each position is delivered once. On a
-// resume the History carries, besides the messages missed, Changes: the
-// edits and deletions of messages delivered before, and the moderation
-// events missed, in order. They are also delivered as their own events right
-// after the History, so that a consumer that applies *MessageEdited and
-// *MessageDeleted as they come ends with the view of one that never left.
-// A History's messages carry EditedAt when they were edited.
+// Messages, edits (*MessageEdited), deletions (*MessageDeleted), reactions
+// (*Reaction) and moderation events (*Moderated) take places in one
+// increasing sequence of positions: a Message's ID, the others' ID.
+// Positions may skip (a message deleted before it was seen leaves a hole).
+// LastID is the highest position delivered, whatever the event, and each
+// position is delivered once. On a resume the History carries, besides the
+// messages missed, Changes: the edits, deletions and reactions of messages
+// delivered before, and the moderation events missed, in order. They are
+// also delivered as their own events right after the History, so that a
+// consumer that applies *MessageEdited, *MessageDeleted and *Reaction as
+// they come ends with the view of one that never left. A History's messages
+// carry EditedAt when they were edited, and Reactions (protocol's
+// ReactionSummary: emoji, count, the first users) when they have any.
 //
 // Edit(ctx, id, text) and Delete(ctx, id) change a message and return the
 // room's answer: the message_edited or message_deleted that confirms it, or
@@ -82,6 +85,39 @@
 // request in order, with its echo or an error, so an error answers the
 // oldest request in flight that such an error can answer (RoomError.Request
 // says which kind).
+//
+// # Live signals: typing, read markers, reactions
+//
+// Typing(ctx) tells the others that this user is typing; call it on every
+// keystroke: a frame goes out at most once per TypingInterval (2 s), and the
+// calls in between return nil and send nothing. The others get a *Typing
+// event; the room sets no timer, so a user interface shows the user as
+// typing until TypingTimeout (6 s) has passed since their last one, or their
+// message arrives.
+//
+// MarkRead(ctx, id) says this user has read up to message id. It only moves
+// forward, and calls are coalesced: at most one read frame per ReadInterval
+// (1 s), carrying the latest id, the one held back sent by a timer. The
+// others get a *Read event (at most one a second per user, the room's
+// rule). After every join's History, the room tells where this user stands
+// with a *ReadState: the last id read and how many messages follow it
+// (capped at protocol.MaxUnread), and MarkRead sends nothing that is not
+// past it. An id MarkRead got while the client was not joined goes out
+// after the rejoin. RoomInfo's Reads hold the read positions of the users
+// present.
+//
+// React(ctx, id, emoji) toggles this user's reaction on a message and
+// returns the room's *Reaction (Added says which way it went), or its
+// refusal: invalid_reaction (checked here too, with protocol.ValidEmoji,
+// before anything is sent), too_many_reactions (20 distinct emoji on a
+// message), not_found, muted, rate_limited. A reaction takes a position,
+// as an edit does, so everyone's LastID moves past it.
+//
+// Typing and React need an open connection: while the client is not joined
+// they return ErrNotConnected and nothing is queued (a late typing frame is
+// wrong, and a toggle queued for later could undo one made meanwhile); a
+// MarkRead waits instead. A React on the wire when the connection drops is
+// looked for in the resume's changes like an Edit.
 //
 // # Sending: exactly once
 //

@@ -10,11 +10,13 @@ import (
 )
 
 // RoomError is an error frame from the room: a refused send (message_too_long,
-// rate_limited, muted, slow_mode, ...), a refused edit, delete or
-// moderation action (not_found, forbidden, invalid_id, ...) or a refused
-// join. It is also how the client ends when the room closes its connection
-// because its user was kicked or banned (Code CodeKicked or
-// protocol.CodeBanned).
+// rate_limited, muted, slow_mode, ...), a refused edit, delete, reaction or
+// moderation action (not_found, forbidden, invalid_id, invalid_reaction,
+// ...) or a refused join. React and MarkRead also return one, with the
+// room's code, for what they refuse without sending (an emoji that is not
+// one, an id the room would refuse). It is also how the client ends when
+// the room closes its connection because its user was kicked or banned
+// (Code CodeKicked or protocol.CodeBanned).
 type RoomError struct {
 	// Code is the frame's code, one of protocol's Code* constants (or
 	// CodeKicked).
@@ -28,14 +30,18 @@ type RoomError struct {
 	Until time.Time
 	// Request is the type of the request the error answered
 	// (protocol.TypeMessage, TypeEdit, TypeDelete, TypeKick, ...,
-	// TypeSlowMode), or "" when it answered none of this client's.
+	// TypeSlowMode, TypeReact, or TypeRead for MarkRead's own refusal), or
+	// "" when it answered none of this client's.
 	Request string
 	// Text is the refused send's or edit's text.
 	Text string
-	// MessageID is the message of a refused edit or delete.
+	// MessageID is the message of a refused edit, delete or reaction, or
+	// the id MarkRead refused.
 	MessageID int64
 	// UserID is the user of a refused moderation action.
 	UserID string
+	// Emoji is the emoji of a refused reaction.
+	Emoji string
 }
 
 // Error reads "code: message", with the retry delay or the end of a mute or
@@ -94,6 +100,10 @@ var (
 	// point (History.Reset): its message ids may now name other messages,
 	// so it was not sent.
 	ErrReset = errors.New("client: the room's history started over; the edit or delete was not sent, since its message id may now name another message")
+	// ErrNotConnected is returned by Typing and React while the client is
+	// not joined (connecting, reconnecting, or before Connect): they are
+	// not queued. Nothing was sent.
+	ErrNotConnected = errors.New("client: not connected; typing and reactions are not queued, nothing was sent")
 )
 
 // fatalJoinCodes are the join refusals that no retry can heal.
@@ -121,6 +131,8 @@ var answers = map[opKind]map[string]bool{
 	opModerate: set(protocol.CodeRateLimited, protocol.CodeStorage, protocol.CodeForbidden, protocol.CodeNotFound,
 		protocol.CodeInvalidUserID, protocol.CodeInvalidSeconds, protocol.CodeInvalidReason),
 	opSlowMode: set(protocol.CodeRateLimited, protocol.CodeStorage, protocol.CodeForbidden, protocol.CodeInvalidSeconds),
+	opReact: set(protocol.CodeInvalidReaction, protocol.CodeTooManyReactions, protocol.CodeNotFound, protocol.CodeMuted,
+		protocol.CodeRateLimited, protocol.CodeNotJoined, protocol.CodeStorage, protocol.CodeInvalidID),
 }
 
 func set(codes ...string) map[string]bool {

@@ -9,8 +9,8 @@ import (
 
 // Event is one thing that happened, as delivered by Events: a *Message,
 // *History, *MessageEdited, *MessageDeleted, *Moderated, *RoomSettings,
-// *UserJoined, *UserLeft, *Presence, *Error or *Status. The set is closed;
-// use a type switch.
+// *Reaction, *Typing, *Read, *ReadState, *UserJoined, *UserLeft, *Presence,
+// *Error or *Status. The set is closed; use a type switch.
 type Event interface{ event() }
 
 // Raw is the frame an event came from, exactly as received, or nil for a
@@ -37,13 +37,22 @@ func Raw(ev Event) []byte {
 		return ev.Raw
 	case *RoomSettings:
 		return ev.Raw
+	case *Reaction:
+		return ev.Raw
+	case *Typing:
+		return ev.Raw
+	case *Read:
+		return ev.Raw
+	case *ReadState:
+		return ev.Raw
 	}
 	return nil
 }
 
 // Position returns the place in the room's sequence of an event that has
-// one: a Message's id, or the ID of a MessageEdited, MessageDeleted or
-// Moderated. It is 0 for the others. LastID is the highest position
+// one: a Message's id, or the ID of a MessageEdited, MessageDeleted,
+// Moderated or Reaction. It is 0 for the others (a Read's ID is a message
+// it names, not a place of its own). LastID is the highest position
 // delivered.
 func Position(ev Event) int64 {
 	switch ev := ev.(type) {
@@ -54,6 +63,8 @@ func Position(ev Event) int64 {
 	case *MessageDeleted:
 		return ev.ID
 	case *Moderated:
+		return ev.ID
+	case *Reaction:
 		return ev.ID
 	}
 	return 0
@@ -73,6 +84,12 @@ type Message struct {
 	// is zero for a message never edited, and for a live message (an edit
 	// arrives as a MessageEdited).
 	EditedAt time.Time
+	// Reactions are the message's reactions as a History tells them (and
+	// the messages API, protocol.StoredMessage): each emoji with its count
+	// and the first protocol.ReactionUsers users, in the room's order. It
+	// is nil for a message without any, and for a live message (reactions
+	// arrive as Reaction events).
+	Reactions []protocol.ReactionSummary
 	// Raw is a live message's frame exactly as received; it is nil in a
 	// History (whose Raw is the frame) and in what Send returns from one.
 	Raw []byte
@@ -94,16 +111,16 @@ type History struct {
 	// this history starts over from the room's latest messages.
 	Reset bool
 	// Changes are, on a resume, what happened while away that is not a new
-	// message: edits and deletions of messages already delivered
-	// (*MessageEdited, *MessageDeleted) and moderation events
-	// (*Moderated), in the room's order, those at or below the last
+	// message: edits, deletions and reactions of messages already
+	// delivered (*MessageEdited, *MessageDeleted, *Reaction) and
+	// moderation events (*Moderated), in the room's order, those at or below the last
 	// position already delivered left out. Each of them is also delivered
 	// on Events as its own event, the same value, right after this History
 	// and before the Status that says Open: a consumer that handles those
 	// events live needs nothing else to end with the view of one that never
 	// left, and must not apply Changes a second time. (An edit of a message
-	// in Messages is already in its text and EditedAt; a message deleted
-	// while away is simply not there.)
+	// in Messages is already in its text and EditedAt, a reaction in its
+	// Reactions; a message deleted while away is simply not there.)
 	Changes []Event
 	Raw     []byte
 }
@@ -191,6 +208,51 @@ type RoomSettings struct {
 	// 0 when slow mode is off. Moderators and services are never slowed.
 	SlowModeSeconds int64
 	Raw             []byte
+}
+
+// Reaction is a reaction frame: UserID toggled their reaction Emoji on
+// message MessageID, adding it (Added) or taking it away. It takes a
+// position, as an edit does; everyone gets it, the reactor too, live and
+// among a resume's History.Changes. It is also what React returns.
+type Reaction struct {
+	// ID is the reaction's own position in the room's sequence;
+	// MessageID is the message it is on.
+	ID        int64
+	MessageID int64
+	Emoji     string
+	UserID    string
+	Added     bool
+	Raw       []byte
+}
+
+// Typing is a typing frame: UserID is typing. It comes to the other
+// members at most once per TypingInterval per user while they type, and is
+// never stored; treat the user as typing until TypingTimeout has passed
+// since the last one, or until their next message arrives.
+type Typing struct {
+	UserID string
+	Raw    []byte
+}
+
+// Read is a read frame: UserID has read up to message ID. The room sends
+// at most one a second per user, the latest position winning, to every
+// connection but the one that moved it (so another connection of this
+// client's user gets its own user's reads too).
+type Read struct {
+	UserID string
+	ID     int64
+	Raw    []byte
+}
+
+// ReadState is a read_state frame: where this client's user stands, told
+// right after the History on every join (a resume's too). LastRead is the
+// highest message id read, 0 for none; Unread how many messages follow it,
+// at most protocol.MaxUnread; Capped says there are more.
+type ReadState struct {
+	LastRead int64
+	Unread   int64
+	Capped   bool
+	Raw      []byte
 }
 
 // UserJoined is a user_joined frame: a user's first connection joined. The
@@ -286,6 +348,11 @@ func (*MessageDeleted) event() {}
 func (*Moderated) event()      {}
 func (*RoomSettings) event()   {}
 
+func (*Reaction) event()  {}
+func (*Typing) event()    {}
+func (*Read) event()      {}
+func (*ReadState) event() {}
+
 // parseTime reads a wire timestamp; a malformed one is the zero time.
 func parseTime(s string) time.Time {
 	t, _ := time.Parse(protocol.TimeLayout, s)
@@ -296,6 +363,9 @@ func messageOf(m protocol.StoredMessage, raw []byte) Message {
 	msg := Message{ID: m.ID, UserID: m.UserID, Text: m.Text, Time: parseTime(m.Timestamp), Timestamp: m.Timestamp, Raw: raw}
 	if m.EditedAt != "" {
 		msg.EditedAt = parseTime(m.EditedAt)
+	}
+	if len(m.Reactions) > 0 {
+		msg.Reactions = m.Reactions
 	}
 	return msg
 }
@@ -309,11 +379,17 @@ func untilOf(u *protocol.Until) time.Time {
 }
 
 // changeOf decodes a frame that takes a position without being a message
-// (message_edited, message_deleted, the moderation events), as live or in
-// a History's changes; ok is false for anything else, or a frame that does
-// not decode.
+// (message_edited, message_deleted, reaction, the moderation events), as
+// live or in a History's changes; ok is false for anything else, or a frame
+// that does not decode.
 func changeOf(typ string, data []byte) (ev Event, ok bool) {
 	switch typ {
+	case protocol.TypeReaction:
+		var f protocol.Reaction
+		if protocol.Unmarshal(data, &f) != nil {
+			return nil, false
+		}
+		return &Reaction{ID: f.ID, MessageID: f.MessageID, Emoji: f.Emoji, UserID: f.UserID, Added: f.Added, Raw: data}, true
 	case protocol.TypeMessageEdited:
 		var f protocol.MessageEdited
 		if protocol.Unmarshal(data, &f) != nil {

@@ -124,3 +124,47 @@ func ExampleClient_Send() {
 	// Output:
 	// slow down; retry after 250ms
 }
+
+// A reaction toggles: React returns the room's reaction event, which takes
+// a position as a message does. An emoji that is not one is refused
+// without a frame.
+func ExampleClient_React() {
+	room := startFakeRoom()
+	defer room.stop()
+	posted := room.inject("alice", "lunch at noon?")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	bob, err := client.Dial(ctx, client.Options{URL: room.URL(), Room: "lobby", UserID: "bob"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer bob.Close()
+	for ev := range bob.Events() { // React needs an open connection
+		if st, ok := ev.(*client.Status); ok && st.State == client.Open {
+			break
+		}
+	}
+	go func() {
+		for range bob.Events() {
+		}
+	}()
+	for range 2 {
+		r, err := bob.React(ctx, posted.ID, "👍")
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("#%d: %s %s, added %v (LastID %d)\n", r.MessageID, r.UserID, r.Emoji, r.Added, bob.LastID())
+	}
+	_, err = bob.React(ctx, posted.ID, "yes")
+	var re *client.RoomError
+	if errors.As(err, &re) {
+		fmt.Println(re.Code)
+	}
+	// Output:
+	// #1: bob 👍, added true (LastID 2)
+	// #1: bob 👍, added false (LastID 3)
+	// invalid_reaction
+}

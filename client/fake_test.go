@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -20,7 +21,10 @@ import (
 // WebSocket (coder/websocket's Accept on an httptest server): join with since,
 // presence, history (with a resume's changes), message echo and broadcast,
 // edits and deletions, moderation (kick, ban, mute, slow mode, with 4003
-// closes), pings. Messages and changes share one sequence of positions.
+// closes), pings, and the live signals (typing forwarded, read markers
+// forward only with read_state after each history, reaction toggles with
+// their summaries in history). Messages and changes share one sequence of
+// positions.
 // Hooks let a test refuse upgrades, refuse joins, and drop a socket around
 // a message or a change. It records what it saw, and every change wakes
 // waitFor.
@@ -37,7 +41,9 @@ type fakeRoom struct {
 	mutes     map[string]string    // muted users, likewise
 	slow      int64                // slow mode's seconds
 	lastPost  map[string]time.Time // for slow mode
-	frames    []string             // the edit, delete and moderation frames received
+	frames    []string             // the edit, delete, moderation and react frames received
+	signals   []string             // the typing and read frames received: "typing alice", "read alice 3"
+	reads     map[string]int64     // each user's read position
 	conns     map[*fakeConn]bool
 	upgrades  int      // upgrade requests, refused or not
 	tokens    []string // the bearer token of each upgrade request
@@ -67,10 +73,15 @@ type fakeRoom struct {
 	ignoreSince bool
 	// freeze makes new sockets answer nothing, not even pings.
 	freeze bool
+	// noReadState leaves read_state out of the join, as an older room.
+	noReadState bool
+	// readStateGate, when set, holds each join's read_state back until it
+	// can receive from it.
+	readStateGate chan struct{}
 }
 
-// fakeChange is an edit, a deletion or a moderation event at its position;
-// messageID is 0 for a moderation event.
+// fakeChange is an edit, a deletion, a reaction or a moderation event at
+// its position; messageID is 0 for a moderation event.
 type fakeChange struct {
 	pos, messageID int64
 	frame          []byte
@@ -85,6 +96,13 @@ type fakeConn struct {
 	ws     *websocket.Conn
 	user   string
 	frozen atomic.Bool
+	// ousted is set once the socket's user is kicked or banned: as in the
+	// room, which closes it at once, nothing it sends after is handled.
+	ousted atomic.Bool
+	// wmu orders the socket's frames: the join holds it from the moment
+	// its user is joined until its read_state is written, so that nothing
+	// broadcast comes in between, as in the room, which is one thread.
+	wmu sync.Mutex
 }
 
 // newFakeRoom starts a fake room that the test's cleanup stops.
@@ -97,7 +115,8 @@ func newFakeRoom(t testing.TB) *fakeRoom {
 // startFakeRoom starts a fake room; stop ends it.
 func startFakeRoom() *fakeRoom {
 	f := &fakeRoom{changed: make(chan struct{}), conns: map[*fakeConn]bool{}, resumeMax: 500,
-		mods: map[string]bool{}, bans: map[string]string{}, mutes: map[string]string{}, lastPost: map[string]time.Time{}}
+		mods: map[string]bool{}, bans: map[string]string{}, mutes: map[string]string{}, lastPost: map[string]time.Time{},
+		reads: map[string]int64{}}
 	f.srv = httptest.NewServer(f)
 	return f
 }
@@ -246,6 +265,58 @@ func (f *fakeRoom) deleteMsg(by string, id int64) ([]byte, string) {
 	return frame, ""
 }
 
+// fakeMaxReactions is the room's limit of distinct emoji on a message.
+const fakeMaxReactions = 20
+
+// reactMsg toggles user's reaction emoji on message id at the next
+// position; the caller holds mu. The message's summaries are rebuilt, not
+// changed in place: a history being written holds the old ones.
+func (f *fakeRoom) reactMsg(user string, req protocol.Request) ([]byte, string) {
+	switch {
+	case !req.HasEmoji || req.EmojiErr != nil:
+		return nil, protocol.CodeInvalidReaction
+	case !req.HasID || req.IDErr != nil:
+		return nil, protocol.CodeInvalidID
+	}
+	if _, muted := f.mutes[user]; muted {
+		return nil, protocol.CodeMuted
+	}
+	i := f.find(req.ID)
+	if i < 0 {
+		return nil, protocol.CodeNotFound
+	}
+	var out []protocol.ReactionSummary
+	added, found := true, false
+	for _, r := range f.msgs[i].Reactions {
+		if r.Emoji == req.Emoji {
+			found = true
+			users := slices.DeleteFunc(slices.Clone(r.Users), func(u string) bool { return u == user })
+			if len(users) < len(r.Users) {
+				added = false
+			} else {
+				users = append(users, user)
+			}
+			if len(users) == 0 {
+				continue
+			}
+			r = protocol.ReactionSummary{Emoji: r.Emoji, Count: len(users), Users: users}
+		}
+		out = append(out, r)
+	}
+	if !found {
+		if len(out) >= fakeMaxReactions {
+			return nil, protocol.CodeTooManyReactions
+		}
+		out = append(out, protocol.ReactionSummary{Emoji: req.Emoji, Count: 1, Users: []string{user}})
+	}
+	f.msgs[i].Reactions = out
+	f.last++
+	frame := protocol.Marshal(protocol.Reaction{Type: protocol.TypeReaction, ID: f.last, MessageID: req.ID, Emoji: req.Emoji, UserID: user, Added: added})
+	f.changes = append(f.changes, fakeChange{f.last, req.ID, frame})
+	f.change()
+	return frame, ""
+}
+
 // moderateUser carries out a moderation frame by by; the caller holds mu.
 func (f *fakeRoom) moderateUser(by string, req protocol.Request) ([]byte, string) {
 	if !f.mods[by] {
@@ -349,6 +420,13 @@ func (f *fakeRoom) act(fc *fakeConn, req protocol.Request, do func() ([]byte, st
 		fc.ws.CloseNow()
 		targets = slices.DeleteFunc(targets, func(o *fakeConn) bool { return o == fc })
 	}
+	if req.Type == protocol.TypeKick || req.Type == protocol.TypeBan {
+		for _, o := range targets {
+			if o.user == req.UserID {
+				o.ousted.Store(true)
+			}
+		}
+	}
 	for _, o := range targets {
 		o.write(frame)
 	}
@@ -381,6 +459,13 @@ func (f *fakeRoom) broadcast(to []*fakeConn, m protocol.StoredMessage) {
 }
 
 func (fc *fakeConn) write(frame []byte) {
+	fc.wmu.Lock()
+	defer fc.wmu.Unlock()
+	fc.send(frame)
+}
+
+// send writes a frame; the caller holds wmu.
+func (fc *fakeConn) send(frame []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	fc.ws.Write(ctx, websocket.MessageText, frame)
@@ -438,7 +523,7 @@ func (f *fakeRoom) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		if fc.frozen.Load() {
+		if fc.frozen.Load() || fc.ousted.Load() {
 			continue
 		}
 		f.frame(fc, data)
@@ -486,6 +571,24 @@ func (f *fakeRoom) frame(fc *fakeConn, data []byte) {
 		f.act(fc, req, func() ([]byte, string) { return f.deleteMsg(fc.user, req.ID) })
 	case protocol.TypeKick, protocol.TypeBan, protocol.TypeUnban, protocol.TypeMute, protocol.TypeUnmute:
 		f.act(fc, req, func() ([]byte, string) { return f.moderateUser(fc.user, req) })
+	case protocol.TypeReact:
+		f.act(fc, req, func() ([]byte, string) { return f.reactMsg(fc.user, req) })
+	case protocol.TypeTyping:
+		f.mu.Lock()
+		f.signals = append(f.signals, "typing "+fc.user)
+		others := f.joined(fc)
+		f.change()
+		f.mu.Unlock()
+		if fc.user == "" {
+			fc.fail(protocol.CodeNotJoined, "join before you type")
+			return
+		}
+		frame := protocol.Marshal(protocol.Typing{Type: protocol.TypeTyping, UserID: fc.user})
+		for _, o := range others {
+			o.write(frame)
+		}
+	case protocol.TypeRead:
+		f.read(fc, req)
 	case protocol.TypeSlowMode:
 		f.mu.Lock()
 		ok := f.mods[fc.user]
@@ -496,6 +599,48 @@ func (f *fakeRoom) frame(fc *fakeConn, data []byte) {
 		}
 		f.setSlow(req.Seconds)
 	}
+}
+
+// read moves fc's user's read position forward and tells every other
+// socket (the room coalesces them to one a second; the fake sends each).
+func (f *fakeRoom) read(fc *fakeConn, req protocol.Request) {
+	f.mu.Lock()
+	f.signals = append(f.signals, fmt.Sprintf("read %s %d", fc.user, req.ID))
+	f.change()
+	code, news := "", false
+	switch {
+	case fc.user == "":
+		code = protocol.CodeNotJoined
+	case !req.HasID || req.IDErr != nil || req.ID > f.last:
+		code = protocol.CodeInvalidID
+	case req.ID > f.reads[fc.user]:
+		f.reads[fc.user], news = req.ID, true
+	}
+	others := f.joined(fc)
+	f.mu.Unlock()
+	if code != "" {
+		fc.fail(code, "refused by the fake room")
+		return
+	}
+	if news {
+		frame := protocol.Marshal(protocol.ReadMarker{Type: protocol.TypeRead, UserID: fc.user, ID: req.ID})
+		for _, o := range others {
+			o.write(frame)
+		}
+	}
+}
+
+// readSignals lists the read frames received, as "read alice 3".
+func (f *fakeRoom) readSignals() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, s := range f.signals {
+		if strings.HasPrefix(s, "read ") {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func (f *fakeRoom) join(fc *fakeConn, req protocol.Request) {
@@ -555,15 +700,37 @@ func (f *fakeRoom) join(fc *fakeConn, req protocol.Request) {
 	}
 	hist = slices.Clone(hist)
 	slow := f.slow
+	var readState []byte
+	if !f.noReadState {
+		st := protocol.ReadState{Type: protocol.TypeReadState, LastRead: f.reads[fc.user]}
+		for _, m := range f.msgs {
+			if m.ID > st.LastRead {
+				st.Unread++
+			}
+		}
+		if st.Unread > protocol.MaxUnread {
+			st.Unread, st.Capped = protocol.MaxUnread, true
+		}
+		readState = protocol.Marshal(st)
+	}
+	gate := f.readStateGate
 	f.change()
+	fc.wmu.Lock()
 	f.mu.Unlock()
 	joined := protocol.Marshal(protocol.UserJoined{Type: protocol.TypeUserJoined, UserID: fc.user, Timestamp: protocol.Timestamp(time.Now())})
-	fc.write(joined)
-	fc.write(protocol.Marshal(protocol.Presence{Type: protocol.TypePresence, Users: users}))
+	fc.send(joined)
+	fc.send(protocol.Marshal(protocol.Presence{Type: protocol.TypePresence, Users: users}))
 	if slow != 0 {
-		fc.write(protocol.Marshal(protocol.RoomSettings{Type: protocol.TypeRoomSettings, SlowModeSeconds: slow}))
+		fc.send(protocol.Marshal(protocol.RoomSettings{Type: protocol.TypeRoomSettings, SlowModeSeconds: slow}))
 	}
-	fc.write(protocol.Marshal(protocol.History{Type: protocol.TypeHistory, Messages: append([]protocol.StoredMessage{}, hist...), Truncated: truncated, Changes: changes}))
+	fc.send(protocol.Marshal(protocol.History{Type: protocol.TypeHistory, Messages: append([]protocol.StoredMessage{}, hist...), Truncated: truncated, Changes: changes}))
+	if readState != nil {
+		if gate != nil {
+			<-gate
+		}
+		fc.send(readState)
+	}
+	fc.wmu.Unlock()
 	for _, o := range others {
 		o.write(joined)
 	}
@@ -634,10 +801,12 @@ func (f *fakeRoom) serveAPI(w http.ResponseWriter, r *http.Request, rest string)
 	switch sub {
 	case "":
 		var users []string
+		reads := map[string]int64{}
 		for _, o := range f.joined(nil) {
 			users = append(users, o.user)
+			reads[o.user] = f.reads[o.user]
 		}
-		w.Write(protocol.Marshal(protocol.RoomInfo{Room: room, Users: users, Connections: len(f.conns), LastMessageID: f.last}))
+		w.Write(protocol.Marshal(protocol.RoomInfo{Room: room, Users: users, Connections: len(f.conns), LastMessageID: f.last, Reads: reads}))
 	case "messages":
 		since, _ := strconv.Atoi(r.URL.Query().Get("since"))
 		limit, err := strconv.Atoi(r.URL.Query().Get("limit"))

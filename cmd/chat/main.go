@@ -4,25 +4,35 @@
 //
 // Each line typed is a message; /who lists who is here, /history N shows the
 // last N messages, /edit ID TEXT replaces the text of one of your messages,
-// /delete ID deletes one, /quit leaves (so does the end of input). With a
-// moderator's or a service's token there are also /kick USER [REASON],
-// /ban USER [SECONDS] [REASON] (without SECONDS, until lifted), /unban USER,
-// /mute USER [SECONDS] [REASON], /unmute USER and /slow SECONDS (0 turns slow
-// mode off). A line that starts with // sends the text from its second
-// slash on.
+// /delete ID deletes one, /react ID EMOJI adds your reaction to a message
+// (or takes it back when it is there), /quit leaves (so does the end of
+// input). With a moderator's or a service's token there are also /kick USER
+// [REASON], /ban USER [SECONDS] [REASON] (without SECONDS, until lifted),
+// /unban USER, /mute USER [SECONDS] [REASON], /unmute USER and /slow
+// SECONDS (0 turns slow mode off). A line that starts with // sends the text
+// from its second slash on.
 //
 // Messages print as "[15:04] alice: text" in local time (with -ids, their id
-// first: "#12 [15:04] ...", for /edit and /delete), "(edited)" when they
-// were, and a color per user
-// when stdout is a terminal and NO_COLOR is not set. Edits, deletions,
+// first: "#12 [15:04] ...", for /edit, /delete and /react), "(edited)" when
+// they were, their reactions after them ("[👍 3, 🎉 1]", as the history
+// tells them), and a color per user when stdout is a terminal and NO_COLOR
+// is not set. Edits, deletions, reactions ("* bob reacted 👍 to #41"),
 // moderation events and slow mode print as "* ..." lines, refusals as
 // "! code: message". The chat reconnects and resumes on its own and shows
 // its status; a fatal error (a refused token, a refused name, being kicked
 // or banned) is printed plainly and the exit status is 1.
 //
+// The live signals: when others type, "* alice is typing…" prints once
+// when they start (again only after 6 s without a typing signal from them,
+// or after their message). The chat reads whole lines, so it cannot tell
+// that you are typing before you press Enter, and sends no typing signal of
+// its own. On joining, "* 4 unread (read up to #37)" tells how many
+// messages came since you last read; every message shown is marked read
+// (the client sends at most one read marker a second).
+//
 // With -json every frame the room sends is printed as received, one per
-// line (a resume's changes once, inside the history frame), and statuses go
-// to stderr. With -send TEXT the chat posts one
+// line (a resume's changes once, inside the history frame), statuses go
+// to stderr, and nothing is marked read. With -send TEXT the chat posts one
 // message, waits for the room's echo and exits 0, or exits 1 with the room's
 // error code on stderr.
 //
@@ -98,11 +108,12 @@ func parse(args []string, env environment) (config, error) {
 	fs.StringVar(&cfg.token, "token", env.getenv("CHAT_TOKEN"), "a signed token for a protected room (default $CHAT_TOKEN)")
 	fs.Int64Var(&cfg.since, "since", 0, "resume after this message id")
 	fs.BoolVar(&cfg.json, "json", false, "print every frame as received, one per line")
-	fs.BoolVar(&cfg.ids, "ids", false, "show each message's id (#12), for /edit and /delete")
+	fs.BoolVar(&cfg.ids, "ids", false, "show each message's id (#12), for /edit, /delete and /react")
 	fs.StringVar(&cfg.send, "send", "", "post this one message, wait for its echo and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: chat [-url URL] [-room ROOM] -user USER [-token TOKEN] [-since ID] [-json] [-send TEXT]")
+		fmt.Fprintln(env.stderr, "usage: chat [-url URL] [-room ROOM] -user USER [-token TOKEN] [-since ID] [-ids] [-json] [-send TEXT]")
 		fs.PrintDefaults()
+		fmt.Fprintln(env.stderr, "\nIn the chat, each line is a message; "+commandsHelp+".")
 	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -160,7 +171,7 @@ func sendOne(ctx context.Context, opts client.Options, cfg config, env environme
 // interactive runs the chat until /quit, the end of input, an interrupt or
 // a fatal error.
 func interactive(ctx context.Context, opts client.Options, cfg config, env environment) int {
-	out := &printer{w: env.stdout, color: env.tty && env.getenv("NO_COLOR") == "", self: cfg.user, ids: cfg.ids}
+	out := &printer{w: env.stdout, color: env.tty && env.getenv("NO_COLOR") == "", self: cfg.user, ids: cfg.ids, now: time.Now}
 	status := func(format string, a ...any) {
 		if cfg.json {
 			fmt.Fprintf(env.stderr, "chat: "+format+"\n", a...)
@@ -207,6 +218,7 @@ func interactive(ctx context.Context, opts client.Options, cfg config, env envir
 				continue
 			}
 			out.event(ev)
+			markShown(ctx, c, ev)
 		}
 	}()
 
@@ -264,18 +276,38 @@ func (r *rawFrames) raw(ev client.Event) []byte {
 	return client.Raw(ev)
 }
 
+// markShown marks read the latest message ev showed, if any. The client
+// coalesces the markers (one a second at most) and waits for a connection;
+// an error can only be its end, which the events report.
+func markShown(ctx context.Context, c room, ev client.Event) {
+	var id int64
+	switch ev := ev.(type) {
+	case *client.Message:
+		id = ev.ID
+	case *client.History:
+		if n := len(ev.Messages); n > 0 {
+			id = ev.Messages[n-1].ID
+		}
+	}
+	if id > 0 {
+		_ = c.MarkRead(ctx, id)
+	}
+}
+
 // room is what the commands use of a *client.Client, so tests can supply it.
 type room interface {
 	Send(ctx context.Context, text string) (client.Message, error)
 	Edit(ctx context.Context, id int64, text string) (client.MessageEdited, error)
 	Delete(ctx context.Context, id int64) (client.MessageDeleted, error)
+	React(ctx context.Context, id int64, emoji string) (client.Reaction, error)
+	MarkRead(ctx context.Context, id int64) error
 	Moderate(ctx context.Context, action client.Action, userID string, seconds int64, reason string) (client.Moderated, error)
 	SlowMode(ctx context.Context, seconds int64) (client.RoomSettings, error)
 	RoomInfo(ctx context.Context) (protocol.RoomInfo, error)
 	Messages(ctx context.Context, q client.MessagesQuery) (protocol.MessagesPage, error)
 }
 
-const commandsHelp = "try /who, /history N, /edit ID TEXT, /delete ID, /quit; moderators: /kick USER [REASON], " +
+const commandsHelp = "try /who, /history N, /edit ID TEXT, /delete ID, /react ID EMOJI, /quit; moderators: /kick USER [REASON], " +
 	"/ban USER [SECONDS] [REASON], /unban USER, /mute USER [SECONDS] [REASON], /unmute USER, /slow SECONDS " +
 	"(start with // to send a slash)"
 
@@ -320,6 +352,7 @@ func command(ctx context.Context, c room, out *printer, line string, env environ
 			if m.EditedAt != "" {
 				msg.EditedAt = parseTime(m.EditedAt)
 			}
+			msg.Reactions = m.Reactions
 			out.message(msg)
 		}
 		return false
@@ -341,6 +374,15 @@ func command(ctx context.Context, c room, out *printer, line string, env environ
 		}
 		_, err := c.Delete(ctx, id)
 		report(ctx, out, "delete", err)
+		return false
+	case fields[0] == "/react":
+		id, ok := messageID(fields)
+		if !ok || len(fields) != 3 || !protocol.ValidEmoji(fields[2]) {
+			out.line("! usage: /react ID EMOJI, with one emoji; again to take it back")
+			return false
+		}
+		_, err := c.React(ctx, id, fields[2])
+		report(ctx, out, "react", err)
 		return false
 	case fields[0] == "/kick", fields[0] == "/ban", fields[0] == "/mute", fields[0] == "/unban", fields[0] == "/unmute":
 		moderate(ctx, c, out, line, fields)
@@ -401,7 +443,7 @@ func moderate(ctx context.Context, c room, out *printer, line string, fields []s
 	report(ctx, out, string(action), err)
 }
 
-// messageID reads the id of /edit and /delete.
+// messageID reads the id of /edit, /delete and /react.
 func messageID(fields []string) (int64, bool) {
 	if len(fields) < 2 {
 		return 0, false
@@ -445,6 +487,12 @@ type printer struct {
 	color bool
 	self  string
 	ids   bool // prefix messages with their id
+	// now is the clock of typing's expiry; nil is time.Now.
+	now func() time.Time
+	// typing holds when each user who is typing last said so.
+	typing map[string]time.Time
+	// toldUnread is set once the first join's unread count was told.
+	toldUnread bool
 }
 
 func (p *printer) line(s string) {
@@ -457,7 +505,18 @@ func (p *printer) line(s string) {
 func (p *printer) event(ev client.Event) {
 	switch ev := ev.(type) {
 	case *client.Message:
+		p.typed(ev.UserID)
 		p.message(*ev)
+	case *client.Typing:
+		p.startedTyping(ev.UserID)
+	case *client.ReadState:
+		p.unread(ev)
+	case *client.Reaction:
+		if ev.Added {
+			p.line(fmt.Sprintf("* %s reacted %s to #%d", p.name(ev.UserID), ev.Emoji, ev.MessageID))
+		} else {
+			p.line(fmt.Sprintf("* %s took back %s from #%d", p.name(ev.UserID), ev.Emoji, ev.MessageID))
+		}
 	case *client.History:
 		if ev.Reset {
 			p.line("-- the room no longer knew our place; its history starts over")
@@ -473,6 +532,7 @@ func (p *printer) event(ev client.Event) {
 			p.line("* " + p.name(ev.UserID) + " joined")
 		}
 	case *client.UserLeft:
+		p.typed(ev.UserID)
 		p.line("* " + p.name(ev.UserID) + " left")
 	case *client.Presence:
 		if ev.Truncated {
@@ -501,6 +561,59 @@ func (p *printer) event(ev client.Event) {
 	}
 }
 
+// startedTyping prints "* alice is typing…" when a user starts typing: at
+// their first typing signal, or the first after client.TypingTimeout
+// without one, or after their message. The signals in between (one every
+// two seconds while they type) print nothing.
+func (p *printer) startedTyping(user string) {
+	if user == p.self {
+		return // another connection of ours
+	}
+	now := time.Now
+	if p.now != nil {
+		now = p.now
+	}
+	t := now()
+	p.mu.Lock()
+	last, typing := p.typing[user]
+	if p.typing == nil {
+		p.typing = map[string]time.Time{}
+	}
+	p.typing[user] = t
+	p.mu.Unlock()
+	if !typing || t.Sub(last) >= client.TypingTimeout {
+		p.line("* " + p.name(user) + " is typing…")
+	}
+}
+
+// typed ends a user's typing: their message came, or they left.
+func (p *printer) typed(user string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.typing, user)
+}
+
+// unread prints "* 4 unread (read up to #37)" for the first join's
+// read_state, when there are any; a rejoin's would count messages the
+// resume just showed.
+func (p *printer) unread(st *client.ReadState) {
+	p.mu.Lock()
+	told := p.toldUnread
+	p.toldUnread = true
+	p.mu.Unlock()
+	if told || st.Unread == 0 {
+		return
+	}
+	s := fmt.Sprintf("* %d unread", st.Unread)
+	if st.Capped {
+		s = fmt.Sprintf("* %d+ unread", st.Unread)
+	}
+	if st.LastRead > 0 {
+		s += fmt.Sprintf(" (read up to #%d)", st.LastRead)
+	}
+	p.line(s)
+}
+
 // moderated prints "* bob was banned by mod until 2026-11-25 19:43: reason".
 func (p *printer) moderated(ev *client.Moderated) {
 	verb := map[client.Action]string{client.Kick: "kicked", client.Ban: "banned", client.Unban: "unbanned",
@@ -522,7 +635,8 @@ func (p *printer) moderated(ev *client.Moderated) {
 }
 
 // message prints "[15:04] alice: text" in local time, with "(edited)" when
-// it was, and with -ids its id first ("#12 [15:04] ...").
+// it was, its reactions ("[👍 3, 🎉 1]") when it has any, and with -ids its
+// id first ("#12 [15:04] ...").
 func (p *printer) message(m client.Message) {
 	s := fmt.Sprintf("[%s] %s: %s", m.Time.Local().Format("15:04"), p.name(m.UserID), m.Text)
 	if p.ids {
@@ -530,6 +644,13 @@ func (p *printer) message(m client.Message) {
 	}
 	if !m.EditedAt.IsZero() {
 		s += " (edited)"
+	}
+	if len(m.Reactions) > 0 {
+		rs := make([]string, len(m.Reactions))
+		for i, r := range m.Reactions {
+			rs[i] = fmt.Sprintf("%s %d", r.Emoji, r.Count)
+		}
+		s += " [" + strings.Join(rs, ", ") + "]"
 	}
 	p.line(s)
 }

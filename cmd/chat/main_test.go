@@ -107,6 +107,15 @@ func TestPrinter(t *testing.T) {
 		&client.RoomSettings{SlowModeSeconds: 30},
 		&client.RoomSettings{},
 		&client.Error{Err: &client.RoomError{Code: "muted", Message: "you are muted", Until: at}},
+		&client.ReadState{LastRead: 37, Unread: 4},
+		&client.ReadState{LastRead: 41, Unread: 2}, // a rejoin's: not shown
+		&client.Typing{UserID: "carol"},
+		&client.Typing{UserID: "alice"}, // another connection of ours: not shown
+		&client.Read{UserID: "carol", ID: 41},
+		&client.Reaction{ID: 11, MessageID: 2, Emoji: "👍", UserID: "bob", Added: true},
+		&client.Reaction{ID: 12, MessageID: 2, Emoji: "👍", UserID: "bob"},
+		&client.History{Messages: []client.Message{{ID: 13, UserID: "bob", Text: "vote", Time: at,
+			Reactions: []protocol.ReactionSummary{{Emoji: "👍", Count: 3}, {Emoji: "🎉", Count: 1}}}}},
 	}
 	clock := at.Local().Format("15:04")
 	want := strings.Join([]string{
@@ -129,11 +138,16 @@ func TestPrinter(t *testing.T) {
 		"* slow mode: one message every 30s",
 		"* slow mode is off",
 		"! muted: you are muted (until 2026-11-25T19:43:21Z)",
+		"* 4 unread (read up to #37)",
+		"* carol is typing…",
+		"* bob reacted 👍 to #2",
+		"* bob took back 👍 from #2",
+		"#13 [" + clock + "] bob: vote [👍 3, 🎉 1]",
 	}, "\n") + "\n"
 
 	for _, color := range []bool{false, true} {
 		var buf bytes.Buffer
-		p := &printer{w: &buf, color: color, self: "alice", ids: true}
+		p := &printer{w: &buf, color: color, self: "alice", ids: true, now: func() time.Time { return at }}
 		for _, ev := range events {
 			p.event(ev)
 		}
@@ -188,6 +202,16 @@ func (f *fakeRoom) Delete(_ context.Context, id int64) (client.MessageDeleted, e
 	return client.MessageDeleted{}, f.err
 }
 
+func (f *fakeRoom) React(_ context.Context, id int64, emoji string) (client.Reaction, error) {
+	f.calls = append(f.calls, fmt.Sprintf("react %d %s", id, emoji))
+	return client.Reaction{}, f.err
+}
+
+func (f *fakeRoom) MarkRead(_ context.Context, id int64) error {
+	f.calls = append(f.calls, fmt.Sprintf("read %d", id))
+	return f.err
+}
+
 func (f *fakeRoom) Moderate(_ context.Context, action client.Action, user string, seconds int64, reason string) (client.Moderated, error) {
 	f.calls = append(f.calls, fmt.Sprintf("%s %s %d %q", action, user, seconds, reason))
 	return client.Moderated{}, f.err
@@ -206,7 +230,8 @@ func (f *fakeRoom) RoomInfo(context.Context) (protocol.RoomInfo, error) {
 func (f *fakeRoom) Messages(_ context.Context, q client.MessagesQuery) (protocol.MessagesPage, error) {
 	f.calls = append(f.calls, fmt.Sprintf("messages %d %d", q.Since, q.Limit))
 	return protocol.MessagesPage{Messages: []protocol.StoredMessage{
-		{ID: 9, UserID: "bob", Text: "late", Timestamp: "2026-11-25T19:43:21.000Z", EditedAt: "2026-11-25T19:44:00.000Z"}}}, f.err
+		{ID: 9, UserID: "bob", Text: "late", Timestamp: "2026-11-25T19:43:21.000Z", EditedAt: "2026-11-25T19:44:00.000Z",
+			Reactions: []protocol.ReactionSummary{{Emoji: "👍", Count: 2, Users: []string{"alice", "carol"}}}}}}, f.err
 }
 
 // TestCommands: each command line makes its request, or prints its usage
@@ -248,15 +273,23 @@ func TestCommands(t *testing.T) {
 		{"/slow 0", nil, "slow 0", ""},
 		{"/slow", nil, "", "! usage: /slow SECONDS"},
 		{"/slow -1", nil, "", "! usage: /slow SECONDS"},
-		{"/history 1", nil, "info", "#9 [" + clock + "] bob: late (edited)"},
-		{"/nope", nil, "", "! unknown command /nope; try /who, /history N, /edit ID TEXT, /delete ID"},
+		{"/react 41 👍", nil, "react 41 👍", ""},
+		{"/react #41 🇫🇷", nil, "react 41 🇫🇷", ""},
+		{"/react 41", nil, "", "! usage: /react ID EMOJI"},
+		{"/react 41 x", nil, "", "! usage: /react ID EMOJI"},
+		{"/react 41 👍 👎", nil, "", "! usage: /react ID EMOJI"},
+		{"/react x 👍", nil, "", "! usage: /react ID EMOJI"},
+		{"/history 1", nil, "info", "#9 [" + clock + "] bob: late (edited) [👍 2]"},
+		{"/nope", nil, "", "! unknown command /nope; try /who, /history N, /edit ID TEXT, /delete ID, /react ID EMOJI"},
 		// The room's refusal prints from its error event, not here.
 		{"/edit 41 x", &client.RoomError{Code: "not_found"}, `edit 41 "x"`, ""},
 		{"/mute bob", &client.RoomError{Code: "forbidden"}, `mute bob 0 ""`, ""},
+		{"/react 41 👍", &client.RoomError{Code: "not_found"}, "react 41 👍", ""},
 		// The client's own errors print here.
 		{"/delete 41", client.ErrUnconfirmed, "delete 41", "! delete: client: the connection dropped"},
 		{"/ban bob", client.ErrQueueFull, `ban bob 0 ""`, "! ban: client: not connected"},
 		{"/slow 5", errors.New("boom"), "slow 5", "! slow mode: boom"},
+		{"/react 41 👍", client.ErrNotConnected, "react 41 👍", "! react: client: not connected"},
 		{"hi", client.ErrClosed, `send "hi"`, "! not sent: client: closed"},
 	} {
 		t.Run(tc.line, func(t *testing.T) {
@@ -288,12 +321,15 @@ func TestRawFrames(t *testing.T) {
 	t.Parallel()
 	edited := &client.MessageEdited{ID: 3, Raw: []byte(`{"type":"message_edited","id":3}`)}
 	mod := &client.Moderated{ID: 4, Raw: []byte(`{"type":"user_muted","id":4}`)}
-	live := &client.MessageEdited{ID: 5, Raw: []byte(`{"type":"message_edited","id":5}`)}
+	reaction := &client.Reaction{ID: 5, Raw: []byte(`{"type":"reaction","id":5}`)}
+	live := &client.MessageEdited{ID: 6, Raw: []byte(`{"type":"message_edited","id":6}`)}
 	events := []client.Event{
-		&client.History{Changes: []client.Event{edited, mod}, Raw: []byte(`{"type":"history","changes":[...]}`)},
-		edited, mod,
+		&client.History{Changes: []client.Event{edited, mod, reaction}, Raw: []byte(`{"type":"history","changes":[...]}`)},
+		edited, mod, reaction,
 		&client.Status{State: client.Open},
+		&client.ReadState{Raw: []byte(`{"type":"read_state","lastRead":0,"unread":0}`)},
 		live,
+		&client.Typing{Raw: []byte(`{"type":"typing","userId":"bob"}`)},
 		&client.RoomSettings{Raw: []byte(`{"type":"room_settings","slowModeSeconds":5}`)},
 	}
 	var r rawFrames
@@ -303,9 +339,90 @@ func TestRawFrames(t *testing.T) {
 			got = append(got, string(raw))
 		}
 	}
-	want := `{"type":"history","changes":[...]} {"type":"message_edited","id":5} {"type":"room_settings","slowModeSeconds":5}`
+	want := `{"type":"history","changes":[...]} {"type":"read_state","lastRead":0,"unread":0} {"type":"message_edited","id":6} ` +
+		`{"type":"typing","userId":"bob"} {"type":"room_settings","slowModeSeconds":5}`
 	if strings.Join(got, " ") != want {
 		t.Errorf("printed %v\nwant %s", got, want)
+	}
+}
+
+// TestTypingLines: "is typing…" prints when a user starts typing: not for
+// each signal while they type, again after client.TypingTimeout without
+// one, and again after their message or their leaving.
+func TestTypingLines(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 25, 19, 43, 21, 0, time.UTC)
+	var buf bytes.Buffer
+	p := &printer{w: &buf, self: "alice", now: func() time.Time { return now }}
+	step := func(d time.Duration, ev client.Event) {
+		now = now.Add(d)
+		p.event(ev)
+	}
+	typing := func(u string) client.Event { return &client.Typing{UserID: u} }
+	step(0, typing("bob"))
+	step(2*time.Second, typing("bob"))
+	step(0, typing("carol"))
+	step(2*time.Second, typing("bob"))
+	step(client.TypingTimeout-time.Millisecond, typing("bob")) // still within: the last was just before
+	step(client.TypingTimeout, typing("bob"))                  // expired: typing again
+	step(time.Second, &client.Message{ID: 1, UserID: "bob", Text: "done", Time: now})
+	step(time.Second, typing("bob")) // after the message: starts again
+	step(0, &client.UserLeft{UserID: "carol"})
+	step(0, typing("carol"))
+	want := strings.Join([]string{
+		"* bob is typing…",
+		"* carol is typing…",
+		"* bob is typing…",
+		"[" + now.Local().Format("15:04") + "] bob: done",
+		"* bob is typing…",
+		"* carol left",
+		"* carol is typing…",
+	}, "\n") + "\n"
+	if buf.String() != want {
+		t.Errorf("printed:\n%s\nwant:\n%s", buf.String(), want)
+	}
+}
+
+// TestMarkShown: the latest message shown, live or in a history, is
+// marked read; other events mark nothing.
+func TestMarkShown(t *testing.T) {
+	t.Parallel()
+	f := &fakeRoom{}
+	for _, ev := range []client.Event{
+		&client.History{Messages: []client.Message{{ID: 3}, {ID: 5}}},
+		&client.History{Resumed: true},
+		&client.Message{ID: 6},
+		&client.MessageEdited{ID: 7, MessageID: 6},
+		&client.Reaction{ID: 8, MessageID: 6},
+		&client.ReadState{LastRead: 6},
+		&client.Status{State: client.Open},
+	} {
+		markShown(context.Background(), f, ev)
+	}
+	if got := fmt.Sprint(f.calls); got != "[read 5 read 6]" {
+		t.Errorf("calls %s", got)
+	}
+}
+
+// TestUnreadLine: the unread count prints for the first join only, with
+// "+" when capped, and not when there is none.
+func TestUnreadLine(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		st   client.ReadState
+		want string
+	}{
+		{client.ReadState{LastRead: 0, Unread: 3}, "* 3 unread\n"},
+		{client.ReadState{LastRead: 2, Unread: 1000, Capped: true}, "* 1000+ unread (read up to #2)\n"},
+		{client.ReadState{LastRead: 9}, ""},
+	} {
+		var buf bytes.Buffer
+		p := &printer{w: &buf}
+		p.event(&tc.st)
+		p.event(&client.ReadState{Unread: 5})
+		if buf.String() != tc.want {
+			t.Errorf("%+v printed %q, want %q", tc.st, buf.String(), tc.want)
+		}
 	}
 }
 
