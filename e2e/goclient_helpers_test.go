@@ -162,7 +162,7 @@ func (g *gclient) expect(templates ...string) {
 
 // welcome checks the events of g's own join, as the raw client's welcome
 // does, and the client's states around them: connecting, user_joined, the
-// roster (sorted, with the joiner), the history, open.
+// roster (sorted, with the joiner), the history, open, the read state.
 func (g *gclient) welcome() ([]string, *goclient.History) {
 	g.t.Helper()
 	g.status(goclient.Connecting)
@@ -173,7 +173,19 @@ func (g *gclient) welcome() ([]string, *goclient.History) {
 	}
 	h := nextOf[*goclient.History](g)
 	g.status(goclient.Open)
+	g.readState()
 	return p.Users, h
+}
+
+// readState reads g's next event, which must be the room's read state (it
+// follows every join's history).
+func (g *gclient) readState() *goclient.ReadState {
+	g.t.Helper()
+	st := nextOf[*goclient.ReadState](g)
+	if st.LastRead < 0 || st.Unread < 0 {
+		g.t.Fatalf("%s: read state %s", g.user, st.Raw)
+	}
+	return st
 }
 
 // nextMessage returns g's next event, which must be a message.

@@ -242,6 +242,7 @@ func TestGoClientCmdJSON(t *testing.T) {
 		`{"type":"user_joined","userId":"dave","timestamp":"*"}`,
 		`{"type":"presence","users":["dave"]}`,
 		`{"type":"history","messages":[]}`,
+		`{"type":"read_state","lastRead":0,"unread":0}`,
 	} {
 		if err := match(want, nextLine()); err != nil {
 			t.Fatal(err)

@@ -136,6 +136,10 @@ func TestResumeAfterDrop(t *testing.T) {
 				t.Error("a resume within the window is truncated")
 			}
 			got = append(got, historyWire(ev)...)
+		case *goclient.ReadState:
+			if resumed == nil {
+				t.Fatalf("read state %s before the resumed history", ev.Raw)
+			}
 		default:
 			t.Fatalf("got %s", describe(ev))
 		}

@@ -40,6 +40,7 @@ func TestLargeRoomPresence(t *testing.T) {
 		c.status(goclient.Connecting)
 		c.expect(joinedT(user), summary(n), `{"type":"history","messages":[]}`)
 		c.status(goclient.Open)
+		c.readState()
 		return c
 	}
 	fourth := largeJoin("u3", 4)
