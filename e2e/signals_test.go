@@ -288,8 +288,8 @@ func liveSameFrames(t *testing.T, got []json.RawMessage, want []string) bool {
 	return true
 }
 
-// TestSignalsTyping: typing reaches every other socket of the room, the
-// typer's other tab too, never the sending socket; one a user per interval,
+// TestSignalsTyping: typing reaches the other users' sockets, never any of
+// the typer's own tabs; one a user per interval,
 // the rest dropped without an error; a message ends the throttle; each user
 // has a throttle of their own; and typing is never stored. "Nothing arrived"
 // is proved by a frame that everyone receives after it (a reaction, which
@@ -311,12 +311,13 @@ func TestSignalsTyping(t *testing.T) {
 	lurker.send(`{"type":"typing"}`)
 	lurker.expect(errT("not_joined"))
 
-	// The others hear it, alice's other tab too; the typer does not: its
-	// own pong comes first.
+	// The other users hear it; alice's tabs do not: their own pongs come
+	// first.
 	start := time.Now()
 	a1.send(`{"type":"typing"}`)
-	liveAll([]*client{a2, b, c}, liveTyping("alice"))
+	liveAll([]*client{b, c}, liveTyping("alice"))
 	a1.quiet()
+	a2.quiet()
 
 	// Within the interval a second one, from either tab, is dropped without
 	// an error: the reaction after them is everyone's next frame.
@@ -338,9 +339,10 @@ func TestSignalsTyping(t *testing.T) {
 	restarted := time.Now() // before the server took her typing below
 	a1.send(liveMessage("hi"))
 	a1.send(`{"type":"typing"}`)
-	liveAll([]*client{a2, b, c}, msgT("alice", "hi"), liveTyping("alice"))
-	a1.expect(msgT("alice", "hi"))
+	liveAll([]*client{b, c}, msgT("alice", "hi"), liveTyping("alice"))
+	liveAll([]*client{a1, a2}, msgT("alice", "hi"))
 	a1.quiet()
+	a2.quiet()
 	forwarded := time.Now() // after the server took it
 
 	// Which starts the interval again: the next is dropped...
@@ -355,8 +357,8 @@ func TestSignalsTyping(t *testing.T) {
 	cancel()
 	a1.send(`{"type":"typing"}`)
 	a1.send(liveReact(hello, "🎉"))
-	liveAll([]*client{a2, b, c}, liveTyping("alice"), liveReaction(0, hello, "🎉", "alice", false))
-	a1.expect(liveReaction(0, hello, "🎉", "alice", false))
+	liveAll([]*client{b, c}, liveTyping("alice"), liveReaction(0, hello, "🎉", "alice", false))
+	liveAll([]*client{a1, a2}, liveReaction(0, hello, "🎉", "alice", false))
 
 	// Typing is never stored: a joiner's history holds the messages alone,
 	// and a resume from the first message the three reactions to it alone.
@@ -390,8 +392,8 @@ func liveTexts(ms []protocol.StoredMessage) []string {
 }
 
 // TestSignalsReadMarkers: a read marker goes to the user's other sockets at
-// once, or coalesced to one a second (the alarm sends the latest, not to the
-// socket that set it); it moves forward only; an id ahead of the room is
+// once, or coalesced to one a second (the alarm sends the latest), to the
+// other users and never to the reader's own tabs; it moves forward only; an id ahead of the room is
 // refused; GET /api/rooms/{room} lists every present user's position; a
 // joining socket learns its user's.
 func TestSignalsReadMarkers(t *testing.T) {
@@ -419,11 +421,12 @@ func TestSignalsReadMarkers(t *testing.T) {
 		a1.expect(errT("invalid_id"))
 	}
 
-	// The first marker goes out at once, to alice's other tab too.
+	// The first marker goes out at once, to bob; not to alice's tabs.
 	start := time.Now()
 	a1.send(liveReadFrame(ids[1]))
-	liveAll([]*client{a2, b}, liveRead("alice", ids[1]))
+	b.expect(liveRead("alice", ids[1]))
 	a1.quiet()
+	a2.quiet()
 
 	// Within the second, newer markers wait; the message after them is
 	// everyone's next frame...
@@ -435,8 +438,7 @@ func TestSignalsReadMarkers(t *testing.T) {
 		o.liveExpectWithin(start, liveCoalesce, msgT("alice", "seen"))
 	}
 	// ...and the alarm sends the latest once the second has passed: to
-	// alice's first tab and bob, not to a2, which set it.
-	a1.expect(liveRead("alice", ids[3]))
+	// bob, not to alice's tabs.
 	b.expect(liveRead("alice", ids[3]))
 	a2.quiet()
 	a1.quiet()
@@ -484,7 +486,7 @@ func TestSignalsReadMarkers(t *testing.T) {
 }
 
 // TestSignalsAlarmReadAfterEvictionReachesANewcomer: a read marker waiting
-// for the alarm goes to every member but the socket that set it. Here that
+// for the alarm goes to every other user's socket. Here the reader's
 // socket has closed, the room is evicted, and a newcomer joins before the
 // alarm: the newcomer must get it too.
 // After a rebuild the room numbers new sockets from the highest session id
@@ -1052,15 +1054,17 @@ func TestSignalsHibernationAndRestart(t *testing.T) {
 		t.Errorf("GET after the eviction %s", info.raw)
 	}
 	a.send(liveReadFrame(ids[2]))
-	liveAll([]*client{a2, b, c}, liveRead("alice", ids[2]))
+	liveAll([]*client{b, c}, liveRead("alice", ids[2]))
+	a2.quiet()
 	// Within the second the next waits for the alarm; the room is evicted
 	// meanwhile (forced), and the alarm still sends it, from storage, to
-	// every socket but the one that set it.
+	// the other users.
 	a.send(liveReadFrame(ids[3]))
 	a.quiet()
 	beforeEviction := count()
 	evictOn(t, srv)
-	liveAll([]*client{a2, b, c}, liveRead("alice", ids[3]))
+	liveAll([]*client{b, c}, liveRead("alice", ids[3]))
+	a2.quiet()
 	if count() == beforeEviction {
 		// Nothing but the alarm could have woken it: it ran first.
 		t.Logf("the alarm ran before the forced eviction: this run did not check an alarm across an eviction")
@@ -1079,7 +1083,7 @@ func TestSignalsHibernationAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Should the alarm run after the restart, it announces alice's marker
-	// to every member: the new sockets may see it at any point after their
+	// to the other users: their new sockets may see it at any point after their
 	// join (a join's frames go out in one event). (In the runs so far it
 	// ran before workerd exited.)
 	pending := liveRead("alice", ids[4])

@@ -222,9 +222,7 @@ type Inbound struct {
 type ReadMarker struct {
 	// Last is the id of the last message the user has read.
 	Last int64
-	// Shown is the position the others were last told, ShownAt when (Unix
-	// ms), and BySID the session whose marker is waiting, which does not
-	// hear of its own.
+	// Shown is the position the others were last told, and ShownAt when
+	// (Unix ms).
 	Shown, ShownAt int64
-	BySID          uint64
 }

@@ -242,13 +242,25 @@ func (r *Room) memberSockets() []Socket {
 	return r.members
 }
 
-// broadcastOthers is broadcast to every member but sess, on the cached
-// list: the runtime leaves out one index, so no list is copied or handed
-// over again (typing and read markers come often).
-func (r *Room) broadcastOthers(h Host, frame []byte, sess *session) {
+// broadcastToOthers sends frame to every member but user's own sockets: a
+// user's live signals go to the other users, never back to any of the
+// user's tabs. When sess is the user's only connection, the cached list
+// serves with one index left out, so no list is copied or handed over again
+// (typing and read markers come often); with several tabs (or none: sess
+// nil) the list is built without them, as broadcastExcept does.
+func (r *Room) broadcastToOthers(h Host, frame []byte, user string, sess *session) {
 	members := r.memberSockets()
-	skip := slices.Index(members, sess.sock)
-	r.dropFailed(h, h.Broadcast(frame, members, skip))
+	if sess != nil && sess.userID == user && r.presence[user] == 1 {
+		r.dropFailed(h, h.Broadcast(frame, members, slices.Index(members, sess.sock)))
+		return
+	}
+	to := make([]Socket, 0, len(members))
+	for _, other := range r.sorted() {
+		if other.userID != "" && other.userID != user {
+			to = append(to, other.sock)
+		}
+	}
+	r.dropFailed(h, h.Broadcast(frame, to, -1))
 }
 
 // broadcastExcept is broadcast without one session; it is rare (a room

@@ -47,7 +47,8 @@ func (r *Room) typed(user string) {
 	}
 }
 
-// typing forwards that the sender is typing to every other member: at most
+// typing forwards that the sender is typing to every other user's sockets
+// (never to the typer's own tabs): at most
 // one a TypingInterval per user (the rest are dropped without a word; they
 // drew on the frame budget already), never stored, never in a large room.
 func (r *Room) typing(h Host, sess *session) {
@@ -63,7 +64,7 @@ func (r *Room) typing(h Host, sess *session) {
 		return
 	}
 	s.typedAt[sess.userID] = now
-	r.broadcastOthers(h, protocol.Marshal(protocol.Typing{Type: protocol.TypeTyping, UserID: sess.userID}), sess)
+	r.broadcastToOthers(h, protocol.Marshal(protocol.Typing{Type: protocol.TypeTyping, UserID: sess.userID}), sess.userID, sess)
 }
 
 // marker is user's read marker, from memory or storage.
@@ -82,7 +83,7 @@ func (r *Room) marker(h Host, user string) (ReadMarker, error) {
 
 // read records how far the sender's user has read (all their tabs): it only
 // moves forward (an older id is no news and gets no answer), it is stored,
-// and the other members hear of it at once, or, within ReadCoalesce of the
+// and the other users hear of it at once, or, within ReadCoalesce of the
 // last they heard, from the alarm when it has passed (the latest id wins).
 // Not in a large room.
 func (r *Room) read(h Host, sess *session, req protocol.Request) {
@@ -110,15 +111,12 @@ func (r *Room) read(h Host, sess *session, req protocol.Request) {
 	m.Last = req.ID
 	due := time.UnixMilli(m.ShownAt).Add(ReadCoalesce)
 	show := !r.large() && !now.Before(due)
-	switch {
-	case r.large(), show:
+	if r.large() || show {
 		// Shown now, or never: nothing waits for the alarm.
-		m.Shown, m.BySID = m.Last, 0
+		m.Shown = m.Last
 		if show {
 			m.ShownAt = now.UnixMilli()
 		}
-	default:
-		m.BySID = sess.sid
 	}
 	if err := h.Store().SetReadMarker(sess.userID, m); err != nil {
 		delete(r.sig().reads, sess.userID)
@@ -128,7 +126,7 @@ func (r *Room) read(h Host, sess *session, req protocol.Request) {
 	r.sig().reads[sess.userID] = m
 	switch {
 	case show:
-		r.broadcastOthers(h, readFrame(sess.userID, m.Last), sess)
+		r.broadcastToOthers(h, readFrame(sess.userID, m.Last), sess.userID, sess)
 	case !r.large():
 		r.alarmBy(h, due)
 	}
@@ -139,9 +137,8 @@ func readFrame(user string, id int64) []byte {
 }
 
 // flushReads is the alarm's part: it sends the waiting read markers whose
-// ReadCoalesce has passed (to every member but the socket that set it, when
-// it is still here), as storage has them, and returns when the next one is
-// due, or the zero time.
+// ReadCoalesce has passed (to the other users), as storage has them, and
+// returns when the next one is due, or the zero time.
 func (r *Room) flushReads(h Host) time.Time {
 	pending, err := h.Store().PendingReads()
 	if err != nil {
@@ -163,8 +160,7 @@ func (r *Room) flushReads(h Host) time.Time {
 			}
 			continue
 		}
-		from := m.BySID
-		m.Shown, m.ShownAt, m.BySID = m.Last, now.UnixMilli(), 0
+		m.Shown, m.ShownAt = m.Last, now.UnixMilli()
 		if err := h.Store().SetReadMarker(user, m); err != nil {
 			return now.Add(ReadCoalesce)
 		}
@@ -173,17 +169,8 @@ func (r *Room) flushReads(h Host) time.Time {
 				r.signals.reads[user] = m
 			}
 		}
-		if r.large() {
-			continue
-		}
-		// The socket that set the marker does not hear of it; a socket that
-		// took its session id after an eviction (ids restart above the
-		// highest open one) is another user's, or a tab whose read_state
-		// already said it.
-		if sess, ok := r.sessions[from]; ok && from != 0 && sess.userID == user {
-			r.broadcastOthers(h, readFrame(user, m.Last), sess)
-		} else {
-			r.broadcast(h, readFrame(user, m.Last))
+		if !r.large() {
+			r.broadcastToOthers(h, readFrame(user, m.Last), user, nil)
 		}
 	}
 	return next

@@ -49,9 +49,9 @@ func TestTyping(t *testing.T) {
 	func(e *env) {
 		a1, a2, b, c := trio(e)
 		e.send(a1, `{"type":"typing"}`)
-		// Everyone else hears it, alice's other tab too; the typer does not.
-		e.expect(a1)
-		for _, s := range []*fakeSocket{a2, b, c} {
+		// The other users hear it; none of alice's tabs does.
+		e.silent(a1, a2)
+		for _, s := range []*fakeSocket{b, c} {
 			e.expect(s, typingOf("alice"))
 		}
 		// Within the interval a second one (from any of alice's tabs) is
@@ -69,9 +69,13 @@ func TestTyping(t *testing.T) {
 		e.send(a1, `{"type":"typing"}`)
 		hi := strings.Replace(msg(1, "alice", "hi"), ts, protocol.Timestamp(e.host.now), 1)
 		e.expect(b, hi, typingOf("alice"))
-		// Each user has a throttle of their own.
+		// Each user has a throttle of their own; bob's single tab is left
+		// out of the member list by its index.
 		e.send(b, `{"type":"typing"}`)
 		e.expect(c, typingOf("alice"), hi, typingOf("alice"), typingOf("bob"))
+		e.expect(a1, hi, typingOf("bob"))
+		e.expect(a2, hi, typingOf("bob"))
+		e.silent(b)
 		// Typing is never stored: a joiner's history holds the message alone.
 		d := e.connect()
 		e.send(d, `{"type":"join","userId":"dave"}`)
@@ -88,8 +92,8 @@ func TestTypingAfterAnEviction(t *testing.T) {
 	e := newEnv(t, room.DefaultConfig(), true)
 	a1, a2, b, c := trio(e)
 	e.send(a1, `{"type":"typing"}`)
-	e.expect(a1)
-	for _, s := range []*fakeSocket{a2, b, c} {
+	e.silent(a1, a2)
+	for _, s := range []*fakeSocket{b, c} {
 		e.expect(s, typingOf("alice"))
 	}
 }
@@ -164,14 +168,19 @@ func TestReadMarkers(t *testing.T) {
 		}
 		takeAll(a1, a2, b, c)
 		e.send(a1, `{"type":"read","id":2}`)
-		// The others hear it at once, alice's other tab too; the sender not.
-		e.expect(a1)
-		for _, s := range []*fakeSocket{a2, b, c} {
+		// The other users hear it at once; none of alice's tabs does.
+		e.silent(a1, a2)
+		for _, s := range []*fakeSocket{b, c} {
 			e.expect(s, readOf("alice", 2))
 		}
+		// bob's single tab is left out of his own marker's broadcast.
+		e.send(b, `{"type":"read","id":1}`)
+		e.silent(b)
+		for _, s := range []*fakeSocket{a1, a2, c} {
+			e.expect(s, readOf("bob", 1))
+		}
 		// Within a second, newer markers wait; the latest wins, and the
-		// alarm sends it once the second has passed, not to the socket
-		// that set it.
+		// alarm sends it once the second has passed, to the other users.
 		e.host.now = e.host.now.Add(300 * time.Millisecond)
 		e.send(a1, `{"type":"read","id":3}`)
 		e.send(a2, `{"type":"read","id":4}`)
@@ -181,8 +190,8 @@ func TestReadMarkers(t *testing.T) {
 		}
 		e.host.now = e.host.alarm
 		e.alarm()
-		e.expect(a2)
-		for _, s := range []*fakeSocket{a1, b, c} {
+		e.silent(a1, a2)
+		for _, s := range []*fakeSocket{b, c} {
 			e.expect(s, readOf("alice", 4))
 		}
 		// Only forward: an older id is no news, for anyone.

@@ -35,7 +35,7 @@ func TestReadMarkersAreStored(t *testing.T) {
 	}
 	appendN(t, s, 1, 30, 100)
 	shown := room.ReadMarker{Last: 12, Shown: 12, ShownAt: 1_700_000_000_000}
-	waiting := room.ReadMarker{Last: 20, Shown: 7, ShownAt: 1_700_000_000_500, BySID: 9}
+	waiting := room.ReadMarker{Last: 20, Shown: 7, ShownAt: 1_700_000_000_500}
 	for user, m := range map[string]room.ReadMarker{"alice": shown, "b=,\"ob": waiting} {
 		if err := s.SetReadMarker(user, m); err != nil {
 			t.Fatal(err)

@@ -68,8 +68,8 @@ var changesSchema = []string{
 	// The answers of idempotent posts, by Idempotency-Key.
 	`CREATE TABLE IF NOT EXISTS idempotency (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, answer TEXT NOT NULL, at INTEGER NOT NULL)`,
 	// Read markers: how far each user has read, how far the others were
-	// told (and when, in Unix ms, and by which socket's marker).
-	`CREATE TABLE IF NOT EXISTS reads (user_id TEXT PRIMARY KEY, last INTEGER NOT NULL, shown INTEGER NOT NULL, shown_at INTEGER NOT NULL, by_sid INTEGER NOT NULL)`,
+	// told, and when (Unix ms).
+	`CREATE TABLE IF NOT EXISTS reads (user_id TEXT PRIMARY KEY, last INTEGER NOT NULL, shown INTEGER NOT NULL, shown_at INTEGER NOT NULL)`,
 	// Reactions, in the order they were made (seq).
 	`CREATE TABLE IF NOT EXISTS reactions (seq INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, emoji TEXT NOT NULL, user_id TEXT NOT NULL,
 		UNIQUE (message_id, emoji, user_id))`,
@@ -700,9 +700,9 @@ func (s Store) Remember(key string, answer []byte, nowMs int64) error {
 // rows joined by char(30) and fields by char(31), as the moderation state
 // does: no userId can hold a control character.
 const (
-	readMarkerQuery = `SELECT last || char(31) || shown || char(31) || shown_at || char(31) || by_sid FROM reads WHERE user_id = ?`
-	setReadMarker   = `INSERT OR REPLACE INTO reads (user_id, last, shown, shown_at, by_sid) VALUES (?1, ?2, ?3, ?4, ?5)`
-	pendingReads    = `SELECT group_concat(user_id || char(31) || last || char(31) || shown || char(31) || shown_at || char(31) || by_sid, char(30))
+	readMarkerQuery = `SELECT last || char(31) || shown || char(31) || shown_at FROM reads WHERE user_id = ?`
+	setReadMarker   = `INSERT OR REPLACE INTO reads (user_id, last, shown, shown_at) VALUES (?1, ?2, ?3, ?4)`
+	pendingReads    = `SELECT group_concat(user_id || char(31) || last || char(31) || shown || char(31) || shown_at, char(30))
 		FROM reads WHERE last > shown`
 	readsQuery = `SELECT group_concat(user_id || char(31) || last, char(30)) FROM reads WHERE user_id IN (SELECT value FROM json_each(?))`
 	// unreadQuery counts the messages after ?1, no further than ?2.
@@ -737,20 +737,20 @@ func (s Store) ReadMarker(user string) (room.ReadMarker, error) {
 	return parseMarker(text)
 }
 
-// parseMarker parses last, shown, shown_at and by_sid.
+// parseMarker parses last, shown and shown_at.
 func parseMarker(text string) (room.ReadMarker, error) {
 	f := strings.Split(text, "\x1f")
-	if len(f) != 4 {
+	if len(f) != 3 {
 		return room.ReadMarker{}, errors.New("a read marker reads " + text)
 	}
-	var n [4]int64
+	var n [3]int64
 	for i := range f {
 		var err error
 		if n[i], err = strconv.ParseInt(f[i], 10, 64); err != nil {
 			return room.ReadMarker{}, err
 		}
 	}
-	return room.ReadMarker{Last: n[0], Shown: n[1], ShownAt: n[2], BySID: uint64(n[3])}, nil
+	return room.ReadMarker{Last: n[0], Shown: n[1], ShownAt: n[2]}, nil
 }
 
 // SetReadMarker stores user's read marker.
@@ -758,7 +758,7 @@ func (s Store) SetReadMarker(user string, m room.ReadMarker) error {
 	if err := s.ensureChanges(); err != nil {
 		return err
 	}
-	_, err := s.DB.Value(setReadMarker, user, m.Last, m.Shown, m.ShownAt, int64(m.BySID))
+	_, err := s.DB.Value(setReadMarker, user, m.Last, m.Shown, m.ShownAt)
 	return err
 }
 
