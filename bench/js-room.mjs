@@ -297,15 +297,18 @@ export class JsChatRoom extends DurableObject {
     if (quitters) for (const ws of quitters) this.drop(ws, 1001, "send failed");
   }
 
-  // broadcastOthers is broadcast without the sender's own socket (its other
-  // tabs still get the frame). A loop of its own, so that a message's
-  // broadcast stays as it was.
+  // broadcastOthers is broadcast without the sender's sockets: its own
+  // socket when it has one (the common case, a check of identity per
+  // member), else every socket of its user (a Map lookup per member). A
+  // loop of its own, so that a message's broadcast stays as it was.
   broadcastOthers(frame, sender) {
     const members = this.members;
+    const userId = this.userOf.get(sender);
+    const alone = this.users.get(userId) === 1;
     let quitters;
     for (let i = 0; i < members.length; i++) {
       const ws = members[i];
-      if (ws === sender) continue;
+      if (alone ? ws === sender : this.userOf.get(ws) === userId) continue;
       try {
         ws.send(frame);
       } catch {

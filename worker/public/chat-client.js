@@ -333,7 +333,7 @@ export class ChatClient {
   /** The other users typing now, sorted. */
   get typingUsers() { return [...this.#typers.keys()].sort(); }
   /** The highest message id read: what markRead asked for, or the room
-   *  said (read_state, or a read of ours from another tab); 0 for none. */
+   *  said (read_state); 0 for none. */
   get lastRead() { return Math.max(this.#readWanted, this.#readAcked); }
   /** {userId: id}: how far others have read, as their "read" events said. */
   get reads() { return Object.fromEntries(this.#reads); }
@@ -1054,7 +1054,8 @@ export class ChatClient {
       case "read": {
         if (typeof f.userId !== "string" || !Number.isSafeInteger(f.id) || f.id < 0) return;
         if (f.userId === this.#opts.userId) {
-          // Ours, from another tab: this one need not say it again.
+          // Ours (the room sends a user's marker to the other users only,
+          // but should one come, this tab need not say it again).
           this.#readAcked = Math.max(this.#readAcked, f.id);
         } else {
           if (f.id <= (this.#reads.get(f.userId) ?? -1)) return; // reads only move forward
