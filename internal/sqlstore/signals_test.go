@@ -156,7 +156,7 @@ func TestARoomMadeBeforeSignalsGetsThemAtItsNextChange(t *testing.T) {
 	db := open(t)
 	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 5}
 	appendN(t, s, 1, 1, 5)
-	for _, q := range []string{`DROP TRIGGER prune_5`,
+	for _, q := range []string{
 		`CREATE TABLE changes (pos INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, kind TEXT NOT NULL, frame TEXT NOT NULL)`,
 		`CREATE INDEX changes_message ON changes (message_id)`,
 		`CREATE TABLE edited (message_id INTEGER PRIMARY KEY, edited_at TEXT NOT NULL)`,

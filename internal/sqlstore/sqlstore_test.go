@@ -227,6 +227,38 @@ func TestANewKeepReplacesTheTrigger(t *testing.T) {
 	}
 }
 
+// A room gets its prune trigger with its first message past keep, and not
+// before: below keep it would delete nothing and cost every room memory.
+func TestThePruneTriggerComesWithTheFirstMessagePastKeep(t *testing.T) {
+	t.Parallel()
+	db := open(t)
+	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 3}
+	appendN(t, s, 1, 3, 3)
+	if want := []string{"table messages"}; !slices.Equal(db.objects(t), want) {
+		t.Errorf("at keep: schema = %q, want %q", db.objects(t), want)
+	}
+	appendN(t, s, 4, 4, 3)
+	if want := []string{"table messages", "trigger prune_3"}; !slices.Equal(db.objects(t), want) {
+		t.Errorf("past keep: schema = %q, want %q", db.objects(t), want)
+	}
+	msgs, _, _ := s.After(0, 0, 10, 1<<20)
+	if got := ids(msgs); !slices.Equal(got, []int64{2, 3, 4}) {
+		t.Errorf("kept %v, want [2 3 4]", got)
+	}
+	// A new life with a larger keep: the stale trigger goes at the first
+	// write, and the room keeps one (for the new keep), which prunes
+	// nothing until it is past it.
+	again := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 10}
+	appendN(t, again, 5, 5, 10)
+	if want := []string{"table messages", "trigger prune_10"}; !slices.Equal(db.objects(t), want) {
+		t.Errorf("a new keep: schema = %q, want %q", db.objects(t), want)
+	}
+	msgs, _, _ = again.After(0, 0, 10, 1<<20)
+	if got := ids(msgs); !slices.Equal(got, []int64{2, 3, 4, 5}) {
+		t.Errorf("kept %v, want [2 3 4 5]", got)
+	}
+}
+
 func TestANewObjectLifeFindsTheSchema(t *testing.T) {
 	t.Parallel()
 	db := open(t)
