@@ -375,8 +375,8 @@ func (c *Client) handle(conn *websocket.Conn, data []byte) error {
 		c.joinedWith(conn, f, data)
 	case protocol.TypeMessage:
 		var f protocol.ChatMessage
-		if protocol.Unmarshal(data, &f) != nil {
-			return nil
+		if protocol.Unmarshal(data, &f) != nil || f.ID <= 0 {
+			return nil // no room sends a message without a position
 		}
 		m := messageOf(protocol.StoredMessage{ID: f.ID, UserID: f.UserID, Text: f.Text, Timestamp: f.Timestamp}, data)
 		c.mu.Lock()
@@ -504,8 +504,7 @@ func isSend(text string) func(*pending) bool {
 // onError acts on an error frame: during the join it may end the client or
 // redo the join; once joined it answers the oldest unanswered send.
 func (c *Client) onError(conn *websocket.Conn, f protocol.ModerationError, data []byte) error {
-	re := &RoomError{Code: f.Code, Message: f.Message, RetryAfter: time.Duration(f.RetryAfterMs) * time.Millisecond,
-		Until: untilOf(f.Until)}
+	re := &RoomError{Code: f.Code, Message: f.Message, RetryAfter: millis(f.RetryAfterMs), Until: untilOf(f.Until)}
 	c.mu.Lock()
 	if !c.joined {
 		switch {
@@ -580,6 +579,11 @@ func (c *Client) joinedWith(conn *websocket.Conn, f protocol.History, data []byt
 	ownEdited := false
 	top := since
 	for _, sm := range f.Messages {
+		if sm.ID <= 0 || shown[sm.ID] {
+			// No room sends a message without a position, or a position
+			// twice: each is delivered once.
+			continue
+		}
 		m := messageOf(sm, nil)
 		after := !resumed || sm.ID > since
 		if sm.ID > since {
@@ -617,7 +621,7 @@ func (c *Client) joinedWith(conn *websocket.Conn, f protocol.History, data []byt
 				ok = append(ok, confirmed{p, result{ev: ev}})
 			}
 		}
-		if pos > since {
+		if pos > since && !shown[pos] { // a position the history repeats is delivered once
 			shown[pos] = true
 			hist.Changes = append(hist.Changes, ev)
 			top = max(top, pos)

@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/chatroom/gochat/room/protocol"
@@ -370,6 +371,18 @@ func messageOf(m protocol.StoredMessage, raw []byte) Message {
 	return msg
 }
 
+// millis reads a frame's count of milliseconds (retryAfterMs): none when it
+// is not positive, and the longest duration when it is too large for one.
+func millis(ms int64) time.Duration {
+	switch {
+	case ms <= 0:
+		return 0
+	case ms > math.MaxInt64/int64(time.Millisecond):
+		return math.MaxInt64
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
 // untilOf reads a ban's or a mute's end: zero for none or null.
 func untilOf(u *protocol.Until) time.Time {
 	if u == nil || u.At == "" {
@@ -380,25 +393,27 @@ func untilOf(u *protocol.Until) time.Time {
 
 // changeOf decodes a frame that takes a position without being a message
 // (message_edited, message_deleted, reaction, the moderation events), as
-// live or in a History's changes; ok is false for anything else, or a frame
-// that does not decode.
+// live or in a History's changes; ok is false for anything else, a frame
+// that does not decode, or one whose position, or the message it changes,
+// is not a positive id (no room sends one; it could only be delivered out
+// of place, or answer a request with a position that is none).
 func changeOf(typ string, data []byte) (ev Event, ok bool) {
 	switch typ {
 	case protocol.TypeReaction:
 		var f protocol.Reaction
-		if protocol.Unmarshal(data, &f) != nil {
+		if protocol.Unmarshal(data, &f) != nil || f.ID <= 0 || f.MessageID <= 0 {
 			return nil, false
 		}
 		return &Reaction{ID: f.ID, MessageID: f.MessageID, Emoji: f.Emoji, UserID: f.UserID, Added: f.Added, Raw: data}, true
 	case protocol.TypeMessageEdited:
 		var f protocol.MessageEdited
-		if protocol.Unmarshal(data, &f) != nil {
+		if protocol.Unmarshal(data, &f) != nil || f.ID <= 0 || f.MessageID <= 0 {
 			return nil, false
 		}
 		return &MessageEdited{ID: f.ID, MessageID: f.MessageID, UserID: f.UserID, Text: f.Text, EditedAt: parseTime(f.EditedAt), Raw: data}, true
 	case protocol.TypeMessageDeleted:
 		var f protocol.MessageDeleted
-		if protocol.Unmarshal(data, &f) != nil {
+		if protocol.Unmarshal(data, &f) != nil || f.ID <= 0 || f.MessageID <= 0 {
 			return nil, false
 		}
 		return &MessageDeleted{ID: f.ID, MessageID: f.MessageID, By: f.By, Time: parseTime(f.Timestamp), Raw: data}, true
@@ -408,7 +423,7 @@ func changeOf(typ string, data []byte) (ev Event, ok bool) {
 		return nil, false
 	}
 	var f protocol.Moderation
-	if protocol.Unmarshal(data, &f) != nil {
+	if protocol.Unmarshal(data, &f) != nil || f.ID <= 0 {
 		return nil, false
 	}
 	m := &Moderated{Kind: kind, ID: f.ID, UserID: f.UserID, By: f.By, Until: untilOf(f.Until), Time: parseTime(f.Timestamp), Raw: data}

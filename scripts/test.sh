@@ -10,6 +10,11 @@ cd "$(dirname "$0")/.."
 # when its deadline races a busy worker (go.dev/issue/75804, fixed in 1.27).
 # About 10 s each on 2 cores.
 : "${FUZZTIME:=150000x}"
+# The Go client's FuzzHandle runs a whole client per execution (dial, read
+# loop, reconnects, Close, over an in-memory socket): about 2,600 executions
+# a second on 2 cores, so 150000x would take about a minute. It has its own,
+# smaller count: about 15 s.
+: "${CLIENT_FUZZTIME:=40000x}"
 
 ./scripts/deps.sh
 echo "== generated code is fresh"
@@ -25,9 +30,10 @@ echo "== unit tests: protocol, room, router, config, store, auth, Go client, ter
 go test -count=1 ./room/... ./internal/... ./client/... ./cmd/chattoken/... ./cmd/chat/...
 echo "== worker: the adapter under Node, over a fake of the runtime"
 GOOS=js GOARCH=wasm go test -count=1 -exec "$PWD/scripts/go_js_wasm_exec" ./worker/
-echo "== fuzz ($FUZZTIME each)"
+echo "== fuzz ($FUZZTIME each, the Go client $CLIENT_FUZZTIME)"
 go test ./room/protocol/ -run '^$' -fuzz '^FuzzDecode$' -fuzztime "$FUZZTIME"
 go test ./room/ -run '^$' -fuzz '^FuzzFrame$' -fuzztime "$FUZZTIME"
+go test ./client/ -run '^$' -fuzz '^FuzzHandle$' -fuzztime "$CLIENT_FUZZTIME"
 echo "== build"
 ./scripts/build.sh
 echo "== integration: wrangler dev + real WebSocket clients"
