@@ -742,21 +742,22 @@ func messageFrame(text string) []byte {
 
 // The frames of the other requests, which protocol has no structs for.
 
-func editFrame(id int64, text string) []byte {
-	w := jwriter.Writer{NoEscapeHTML: true}
-	w.RawString(`{"type":"edit","id":`)
-	w.Int64(id)
-	w.RawString(`,"text":`)
-	w.String(text)
-	w.RawByte('}')
-	b, _ := w.BuildBytes()
-	return b
-}
+func editFrame(id int64, text string) []byte { return idFrame("edit", id, "text", text) }
 
-func deleteFrame(id int64) []byte {
+func deleteFrame(id int64) []byte { return idFrame("delete", id, "", "") }
+
+// idFrame writes {"type":typ,"id":id}, with field and its string value
+// when field is not empty.
+func idFrame(typ string, id int64, field, value string) []byte {
 	w := jwriter.Writer{NoEscapeHTML: true}
-	w.RawString(`{"type":"delete","id":`)
+	w.RawString(`{"type":`)
+	w.String(typ)
+	w.RawString(`,"id":`)
 	w.Int64(id)
+	if field != "" {
+		w.RawString(`,"` + field + `":`)
+		w.String(value)
+	}
 	w.RawByte('}')
 	b, _ := w.BuildBytes()
 	return b
@@ -784,25 +785,9 @@ func moderateFrame(action Action, user string, seconds int64, reason string) []b
 // typingFrame is the whole typing frame.
 const typingFrame = `{"type":"typing"}`
 
-func readFrame(id int64) []byte {
-	w := jwriter.Writer{NoEscapeHTML: true}
-	w.RawString(`{"type":"read","id":`)
-	w.Int64(id)
-	w.RawByte('}')
-	b, _ := w.BuildBytes()
-	return b
-}
+func readFrame(id int64) []byte { return idFrame("read", id, "", "") }
 
-func reactFrame(id int64, emoji string) []byte {
-	w := jwriter.Writer{NoEscapeHTML: true}
-	w.RawString(`{"type":"react","id":`)
-	w.Int64(id)
-	w.RawString(`,"emoji":`)
-	w.String(emoji)
-	w.RawByte('}')
-	b, _ := w.BuildBytes()
-	return b
-}
+func reactFrame(id int64, emoji string) []byte { return idFrame("react", id, "emoji", emoji) }
 
 func slowModeFrame(seconds int64) []byte {
 	w := jwriter.Writer{NoEscapeHTML: true}
