@@ -10,32 +10,13 @@
 // These follow the wire contract of edit / delete / message_edited /
 // message_deleted / history "changes"; against a server without it they fail
 // (the room answers unknown_type).
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-import { DevServer } from "./devserver.mjs";
-import { CHROMIUM, CHROMIUM_FLAGS, WAIT_MS, OUT, newSecret, mint as mintWith, uniqueRoom, shot } from "./harness.mjs";
+import { WAIT_MS, OUT, signedInSuite, uniqueRoom, shot } from "./harness.mjs";
 
 const RECONNECT_WAIT_MS = 60_000; // a backoff of up to 10 s, twice over
-const SECRET = newSecret();
-const mint = (sub, opts) => mintWith(SECRET, sub, opts);
-
-let server;
-let browser;
-
-before(async () => {
-  server = new DevServer({
-    name: "editdel",
-    vars: { AUTH_SECRET: SECRET, RATE_LIMIT_BURST: "100" },
-  });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
-  await server.start();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = signedInSuite("editdel", { RATE_LIMIT_BURST: "100" });
+const mint = suite.mint;
 
 // --- helpers ---
 
@@ -47,7 +28,7 @@ after(async () => {
 // page sends and, while window.__blockSockets is set, points new sockets at
 // a path that refuses them, so that a test can keep a page away for a while.
 async function openAs(t, room, sub, { role } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const context = await suite.browser.newContext({ viewport: { width: 1000, height: 700 } });
   t.after(() => context.close().catch(() => {}));
   await context.addInitScript(() => {
     window.__sent = [];
@@ -70,7 +51,7 @@ async function openAs(t, room, sub, { role } = {}) {
   page.errors = [];
   page.on("pageerror", (e) => page.errors.push(e.message));
   const token = mint(sub, { role });
-  await page.goto(`${server.http}/r/${room}#token=${token}`);
+  await page.goto(`${suite.server.http}/r/${room}#token=${token}`);
   await waitStatus(page, "open");
   return { context, page, token };
 }
@@ -332,7 +313,7 @@ test("a reload, a new reader and the HTTP API show the current state: edited mar
   assert.deepEqual(await menuItems(byId(a.page, fix)), ["Edit", "Delete"]);
   await shot(t, a.page, "reloaded");
 
-  const res = await fetch(`${server.http}/api/rooms/${room}/messages`, { headers: { Authorization: `Bearer ${a.token}` } });
+  const res = await fetch(`${suite.server.http}/api/rooms/${room}/messages`, { headers: { Authorization: `Bearer ${a.token}` } });
   assert.equal(res.status, 200);
   const { messages } = await res.json();
   assert.deepEqual(messages.map((m) => [m.id, m.text, typeof m.editedAt]), [[keep, "keep me", "undefined"], [fix, "fixed", "string"]]);

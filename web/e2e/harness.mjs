@@ -4,7 +4,9 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { ROOT } from "./devserver.mjs";
+import { after, before } from "node:test";
+import { chromium } from "playwright-core";
+import { DevServer, ROOT } from "./devserver.mjs";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 // The flags that keep Debian's Chromium off the (closed) network.
@@ -40,4 +42,26 @@ export async function shot(t, page, name) {
   const dir = path.join(OUT, t.name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-|-$/g, "").slice(0, 80));
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+/**
+ * signedInSuite gives one test file of the signed-in page a dev server named
+ * name, with a fresh AUTH_SECRET and vars, and a headless Chromium, both
+ * started before its tests and stopped after them. suite.server and
+ * suite.browser are set once the tests run; suite.mint(sub, opts) signs a
+ * token with the suite's secret.
+ */
+export function signedInSuite(name, vars = {}) {
+  const secret = newSecret();
+  const suite = { server: undefined, browser: undefined, mint: (sub, opts) => mint(secret, sub, opts) };
+  before(async () => {
+    suite.server = new DevServer({ name, vars: { AUTH_SECRET: secret, ...vars } });
+    suite.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
+    await suite.server.start();
+  });
+  after(async () => {
+    await suite.browser?.close();
+    await suite.server?.stop();
+  });
+  return suite;
 }

@@ -6,31 +6,12 @@
 // countdown); a member sees no moderation controls.
 //
 //   node --test --test-concurrency=1 web/e2e/moderation.e2e.test.mjs
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-import { DevServer } from "./devserver.mjs";
-import { CHROMIUM, CHROMIUM_FLAGS, WAIT_MS, OUT, newSecret, mint as mintWith, uniqueRoom, shot } from "./harness.mjs";
+import { WAIT_MS, OUT, signedInSuite, uniqueRoom, shot } from "./harness.mjs";
 
-const SECRET = newSecret();
-const mint = (sub, opts) => mintWith(SECRET, sub, opts);
-
-let server;
-let browser;
-
-before(async () => {
-  server = new DevServer({
-    name: "moderation",
-    vars: { AUTH_SECRET: SECRET, RATE_LIMIT_BURST: "100" },
-  });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
-  await server.start();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = signedInSuite("moderation", { RATE_LIMIT_BURST: "100" });
+const mint = suite.mint;
 
 // --- helpers ---
 
@@ -41,7 +22,7 @@ after(async () => {
 // own and waits until it is connected. The context records every frame the
 // page sends and every socket it opens (window.__sent, window.__sockets).
 async function openAs(t, room, sub, { role } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  const context = await suite.browser.newContext({ viewport: { width: 1100, height: 760 } });
   t.after(() => context.close().catch(() => {}));
   await context.addInitScript(() => {
     window.__sent = [];
@@ -62,7 +43,7 @@ async function openAs(t, room, sub, { role } = {}) {
   page.errors = [];
   page.on("pageerror", (e) => page.errors.push(e.message));
   const token = mint(sub, { role });
-  await page.goto(`${server.http}/r/${room}#token=${token}`);
+  await page.goto(`${suite.server.http}/r/${room}#token=${token}`);
   await waitStatus(page, "open");
   return { context, page, token };
 }

@@ -13,31 +13,12 @@
 // These follow the wire contract of typing / read / read_state / react /
 // reaction; against a server without it they fail (the room answers
 // unknown_type).
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-import { DevServer } from "./devserver.mjs";
-import { CHROMIUM, CHROMIUM_FLAGS, WAIT_MS, newSecret, mint as mintWith, uniqueRoom, shot } from "./harness.mjs";
+import { WAIT_MS, signedInSuite, uniqueRoom, shot } from "./harness.mjs";
 
-const SECRET = newSecret();
-const mint = (sub, opts) => mintWith(SECRET, sub, opts);
-
-let server;
-let browser;
-
-before(async () => {
-  server = new DevServer({
-    name: "signals",
-    vars: { AUTH_SECRET: SECRET, RATE_LIMIT_BURST: "100" },
-  });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
-  await server.start();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const suite = signedInSuite("signals", { RATE_LIMIT_BURST: "100" });
+const mint = suite.mint;
 
 // --- helpers ---
 
@@ -46,7 +27,7 @@ after(async () => {
 // while sessionStorage "test.hidden" is "1" (set with setHidden), so that a
 // test can hide a tab, or load one hidden, without a window manager.
 async function newContext(t) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const context = await suite.browser.newContext({ viewport: { width: 1000, height: 700 } });
   t.after(() => context.close().catch(() => {}));
   await context.addInitScript(() => {
     window.__sent = [];
@@ -73,9 +54,9 @@ async function openAs(t, room, sub, { context, hidden = false } = {}) {
   page.on("pageerror", (e) => page.errors.push(e.message));
   const token = mint(sub);
   // The first document of the origin sets the hidden flag before the page runs.
-  await page.goto(`${server.http}/api/health`);
+  await page.goto(`${suite.server.http}/api/health`);
   await page.evaluate((h) => sessionStorage.setItem("test.hidden", h ? "1" : "0"), hidden);
-  await page.goto(`${server.http}/r/${room}#token=${token}`);
+  await page.goto(`${suite.server.http}/r/${room}#token=${token}`);
   await waitStatus(page, "open");
   return { context, page, token, sub };
 }
@@ -315,7 +296,7 @@ test("reactions toggled from two contexts keep the same counts on both, by mouse
   await shot(t, a.page, "reactions");
 
   // The HTTP API has them too.
-  const res = await fetch(`${server.http}/api/rooms/${room}/messages`, { headers: { Authorization: `Bearer ${a.token}` } });
+  const res = await fetch(`${suite.server.http}/api/rooms/${room}/messages`, { headers: { Authorization: `Bearer ${a.token}` } });
   const body = await res.json();
   const m = body.messages.find((x) => x.id === id);
   assert.deepEqual(m.reactions.map(({ emoji, count, users }) => ({ emoji, count, users: [...users].sort() })),
