@@ -330,69 +330,20 @@ function renderReactions(li, reactions) {
   if (focused) picker.querySelector(".menu-button").focus();
 }
 
-let pickers = 0;
 
 // reactionPicker is a menu button whose menu holds a few common emoji.
 function reactionPicker(li) {
-  const box = document.createElement("div");
-  box.className = "picker";
-  const button = document.createElement("button");
-  button.type = "button";
-  button.className = "menu-button add-reaction";
-  button.textContent = "☺+";
-  button.setAttribute("aria-label", "Add reaction");
-  button.setAttribute("aria-haspopup", "menu");
-  button.setAttribute("aria-expanded", "false");
-  const menu = document.createElement("div");
-  menu.className = "menu emoji-menu";
-  menu.id = `reaction-menu-${++pickers}`;
-  menu.setAttribute("role", "menu");
-  menu.setAttribute("aria-label", "Add reaction");
-  menu.setAttribute("aria-orientation", "horizontal");
-  menu.hidden = true;
-  button.setAttribute("aria-controls", menu.id);
+  const { box, menu, item } = menuButton({
+    boxClass: "picker", buttonClass: "add-reaction", text: "☺+", label: "Add reaction",
+    menuClass: "emoji-menu", idPrefix: "reaction-menu", horizontal: true,
+  });
   for (const [emoji, name] of PICKER) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.setAttribute("role", "menuitem");
-    b.tabIndex = -1;
-    b.textContent = emoji;
+    const b = item(emoji, () => client?.react(Number(li.dataset.id), emoji));
     b.title = name;
     b.setAttribute("aria-label", `React with ${name}`);
     b.dataset.emoji = emoji;
-    b.addEventListener("click", () => {
-      closeMenu(box, true);
-      client?.react(Number(li.dataset.id), emoji);
-    });
     menu.append(b);
   }
-  box.append(button, menu);
-  button.addEventListener("click", () => {
-    if (menu.hidden) openMenu(box, 0);
-    else closeMenu(box, true);
-  });
-  button.addEventListener("keydown", (ev) => {
-    if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
-      ev.preventDefault();
-      openMenu(box, ev.key === "ArrowDown" ? 0 : -1);
-    } else if (ev.key === "Escape" && !menu.hidden) {
-      ev.preventDefault();
-      closeMenu(box, true);
-    }
-  });
-  menu.addEventListener("keydown", (ev) => {
-    const items = [...menu.querySelectorAll('[role="menuitem"]')];
-    const at = items.indexOf(document.activeElement);
-    const go = (i) => items[(i + items.length) % items.length].focus();
-    switch (ev.key) {
-      case "ArrowRight": case "ArrowDown": ev.preventDefault(); go(at + 1); break;
-      case "ArrowLeft": case "ArrowUp": ev.preventDefault(); go(at - 1); break;
-      case "Home": ev.preventDefault(); go(0); break;
-      case "End": ev.preventDefault(); go(-1); break;
-      case "Escape": ev.preventDefault(); ev.stopPropagation(); closeMenu(box, true); break;
-      case "Tab": closeMenu(box, false); break;
-    }
-  });
   return box;
 }
 
@@ -556,25 +507,42 @@ window.addEventListener("focus", markVisibleRead);
 
 // --- the message menu (WAI-ARIA menu button) ---
 
+function actionsMenu(li, { edit }) {
+  const { box, menu, item } = menuButton({
+    boxClass: "actions", text: "⋯", label: "Message actions", idPrefix: "message-menu",
+  });
+  // The focus goes back to the button, then wherever the action takes it.
+  if (edit) menu.append(item("Edit", () => startEdit(li)));
+  menu.append(item("Delete", () => deleteMessage(li), "danger"));
+  return box;
+}
+
 let menus = 0;
 
-function actionsMenu(li, { edit }) {
+// menuButton makes a menu button (aria-haspopup) and its menu, with the
+// keyboard of a menu: arrows open it from the button and move within it
+// (left and right too when horizontal), Home and End, Escape closes it and
+// refocuses the button, Tab closes it. item(text, action, cls) makes a menu
+// item that closes the menu, then acts.
+function menuButton({ boxClass, buttonClass, text, label, menuClass, idPrefix, horizontal = false }) {
   const box = document.createElement("div");
-  box.className = "actions";
+  box.className = boxClass;
   const button = document.createElement("button");
   button.type = "button";
-  button.className = "menu-button";
-  button.textContent = "⋯";
-  button.setAttribute("aria-label", "Message actions");
+  button.className = buttonClass ? `menu-button ${buttonClass}` : "menu-button";
+  button.textContent = text;
+  button.setAttribute("aria-label", label);
   button.setAttribute("aria-haspopup", "menu");
   button.setAttribute("aria-expanded", "false");
   const menu = document.createElement("div");
-  menu.className = "menu";
-  menu.id = `message-menu-${++menus}`;
+  menu.className = menuClass ? `menu ${menuClass}` : "menu";
+  menu.id = `${idPrefix}-${++menus}`;
   menu.setAttribute("role", "menu");
-  menu.setAttribute("aria-label", "Message actions");
+  menu.setAttribute("aria-label", label);
+  if (horizontal) menu.setAttribute("aria-orientation", "horizontal");
   menu.hidden = true;
   button.setAttribute("aria-controls", menu.id);
+  box.append(button, menu);
   const item = (label, action, cls) => {
     const b = document.createElement("button");
     b.type = "button";
@@ -583,15 +551,11 @@ function actionsMenu(li, { edit }) {
     b.textContent = label;
     if (cls) b.className = cls;
     b.addEventListener("click", () => {
-      closeMenu(box, true); // the focus goes back to the button, then wherever the action takes it
-      action(li);
+      closeMenu(box, true);
+      action();
     });
     return b;
   };
-  if (edit) menu.append(item("Edit", startEdit));
-  menu.append(item("Delete", deleteMessage, "danger"));
-  box.append(button, menu);
-
   button.addEventListener("click", () => {
     if (menu.hidden) openMenu(box, 0);
     else closeMenu(box, true);
@@ -605,20 +569,26 @@ function actionsMenu(li, { edit }) {
       closeMenu(box, true);
     }
   });
+  const next = horizontal ? ["ArrowDown", "ArrowRight"] : ["ArrowDown"];
+  const previous = horizontal ? ["ArrowUp", "ArrowLeft"] : ["ArrowUp"];
   menu.addEventListener("keydown", (ev) => {
     const items = [...menu.querySelectorAll('[role="menuitem"]')];
     const at = items.indexOf(document.activeElement);
-    const go = (i) => items[(i + items.length) % items.length].focus();
-    switch (ev.key) {
-      case "ArrowDown": ev.preventDefault(); go(at + 1); break;
-      case "ArrowUp": ev.preventDefault(); go(at - 1); break;
-      case "Home": ev.preventDefault(); go(0); break;
-      case "End": ev.preventDefault(); go(-1); break;
-      case "Escape": ev.preventDefault(); ev.stopPropagation(); closeMenu(box, true); break;
-      case "Tab": closeMenu(box, false); break;
-    }
+    const go = (i) => {
+      ev.preventDefault();
+      items[(i + items.length) % items.length].focus();
+    };
+    if (next.includes(ev.key)) go(at + 1);
+    else if (previous.includes(ev.key)) go(at - 1);
+    else if (ev.key === "Home") go(0);
+    else if (ev.key === "End") go(-1);
+    else if (ev.key === "Escape") {
+      ev.preventDefault();
+      ev.stopPropagation();
+      closeMenu(box, true);
+    } else if (ev.key === "Tab") closeMenu(box, false);
   });
-  return box;
+  return { box, button, menu, item };
 }
 
 let openBox = null;
