@@ -10,13 +10,13 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { DevServer, ROOT } from "./devserver.mjs";
+import { WAIT_MS, waitStatus, send, waitText, texts } from "./harness.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const CHROMIUM_FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--no-first-run",
 ];
-const WAIT_MS = 30_000; // the deadline of one condition
 const RECONNECT_WAIT_MS = 60_000; // a restart plus a backoff of up to 10 s
 const OUT = path.join(ROOT, "build", "browser-test");
 
@@ -68,25 +68,6 @@ async function openChat(t, url, name, { viewport = { width: 1000, height: 700 } 
 }
 
 const status = (page) => page.locator("#status").getAttribute("data-status");
-
-async function waitStatus(page, want, timeout = WAIT_MS) {
-  await page.waitForFunction((w) => document.querySelector("#status")?.dataset.status === w, want, { timeout });
-}
-
-async function send(page, text) {
-  const box = page.getByLabel("Message", { exact: true });
-  await box.fill(text);
-  await box.press("Enter");
-}
-
-// texts lists the message texts shown, in order.
-const texts = (page) => page.locator("#messages .msg .text").allTextContents();
-
-async function waitText(page, text, timeout = WAIT_MS) {
-  await page.waitForFunction(
-    (s) => [...document.querySelectorAll("#messages .msg .text")].some((el) => el.textContent === s),
-    text, { timeout });
-}
 
 async function waitPeople(page, users, timeout = WAIT_MS) {
   await page.waitForFunction(

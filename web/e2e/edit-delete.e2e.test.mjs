@@ -12,7 +12,7 @@
 // (the room answers unknown_type).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WAIT_MS, OUT, signedInSuite, uniqueRoom, shot } from "./harness.mjs";
+import { WAIT_MS, OUT, signedInSuite, uniqueRoom, shot, waitStatus, send, waitText, texts } from "./harness.mjs";
 
 const RECONNECT_WAIT_MS = 60_000; // a backoff of up to 10 s, twice over
 const suite = signedInSuite("editdel", { RATE_LIMIT_BURST: "100" });
@@ -56,29 +56,11 @@ async function openAs(t, room, sub, { role } = {}) {
   return { context, page, token };
 }
 
-async function waitStatus(page, want, timeout = WAIT_MS) {
-  await page.waitForFunction((w) => document.querySelector("#status")?.dataset.status === w, want, { timeout });
-}
-
-async function send(page, text) {
-  const box = page.getByLabel("Message", { exact: true });
-  await box.fill(text);
-  await box.press("Enter");
-}
-
 // item is the list item of the message showing text.
 const item = (page, text) => page.locator("#messages .msg").filter({
   has: page.locator(".text", { hasText: new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) }),
 });
 const byId = (page, id) => page.locator(`#messages .msg[data-id="${id}"]`);
-const texts = (page) => page.locator("#messages .msg .text").allTextContents();
-
-async function waitText(page, text) {
-  await page.waitForFunction(
-    (s) => [...document.querySelectorAll("#messages .msg .text")].some((el) => el.textContent === s),
-    text, { timeout: WAIT_MS });
-}
-
 async function waitGone(page, id) {
   await page.waitForFunction((i) => !document.querySelector(`#messages .msg[data-id="${i}"]`), id, { timeout: WAIT_MS });
 }

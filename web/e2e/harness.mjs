@@ -65,3 +65,25 @@ export function signedInSuite(name, vars = {}) {
   });
   return suite;
 }
+
+/** waitStatus waits until the page's connection status is want. */
+export async function waitStatus(page, want, timeout = WAIT_MS) {
+  await page.waitForFunction((w) => document.querySelector("#status")?.dataset.status === w, want, { timeout });
+}
+
+/** send types text into the page's composer and sends it with Enter. */
+export async function send(page, text) {
+  const box = page.getByLabel("Message", { exact: true });
+  await box.fill(text);
+  await box.press("Enter");
+}
+
+/** texts lists the message texts the page shows, in order. */
+export const texts = (page) => page.locator("#messages .msg .text").allTextContents();
+
+/** waitText waits until the page shows a message whose text is text. */
+export async function waitText(page, text, timeout = WAIT_MS) {
+  await page.waitForFunction(
+    (s) => [...document.querySelectorAll("#messages .msg .text")].some((el) => el.textContent === s),
+    text, { timeout });
+}

@@ -8,7 +8,7 @@
 //   node --test --test-concurrency=1 web/e2e/moderation.e2e.test.mjs
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WAIT_MS, OUT, signedInSuite, uniqueRoom, shot } from "./harness.mjs";
+import { WAIT_MS, OUT, signedInSuite, uniqueRoom, shot, waitStatus, send, waitText, texts } from "./harness.mjs";
 
 const suite = signedInSuite("moderation", { RATE_LIMIT_BURST: "100" });
 const mint = suite.mint;
@@ -46,24 +46,6 @@ async function openAs(t, room, sub, { role } = {}) {
   await page.goto(`${suite.server.http}/r/${room}#token=${token}`);
   await waitStatus(page, "open");
   return { context, page, token };
-}
-
-async function waitStatus(page, want, timeout = WAIT_MS) {
-  await page.waitForFunction((w) => document.querySelector("#status")?.dataset.status === w, want, { timeout });
-}
-
-async function send(page, text) {
-  const box = page.getByLabel("Message", { exact: true });
-  await box.fill(text);
-  await box.press("Enter");
-}
-
-const texts = (page) => page.locator("#messages .msg .text").allTextContents();
-
-async function waitText(page, text) {
-  await page.waitForFunction(
-    (s) => [...document.querySelectorAll("#messages .msg .text")].some((el) => el.textContent === s),
-    text, { timeout: WAIT_MS });
 }
 
 // waitLine waits for a system line in the conversation matching re.

@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { DevServer } from "./devserver.mjs";
-import { CHROMIUM, CHROMIUM_FLAGS, WAIT_MS, OUT, newSecret, mint as mintWith, uniqueRoom, shot } from "./harness.mjs";
+import { CHROMIUM, CHROMIUM_FLAGS, WAIT_MS, OUT, newSecret, mint as mintWith, uniqueRoom, shot, waitStatus, send, waitText, texts } from "./harness.mjs";
 
 const SECRET = newSecret();
 const mint = (sub, opts) => mintWith(SECRET, sub, opts);
@@ -80,27 +80,9 @@ async function newPage(t, { viewport = { width: 1000, height: 700 } } = {}) {
 const sockets = (page) => page.evaluate(() => window.__sockets);
 const selected = (page) => page.evaluate(() => window.__socketObjects.map((ws) => ws.protocol));
 
-async function waitStatus(page, want, timeout = WAIT_MS) {
-  await page.waitForFunction((w) => document.querySelector("#status")?.dataset.status === w, want, { timeout });
-}
-
 // waitSocket waits until the page has created n sockets.
 async function waitSocket(page, n = 1) {
   await page.waitForFunction((k) => window.__sockets.length >= k, n, { timeout: WAIT_MS });
-}
-
-async function waitText(page, text) {
-  await page.waitForFunction(
-    (s) => [...document.querySelectorAll("#messages .msg .text")].some((el) => el.textContent === s),
-    text, { timeout: WAIT_MS });
-}
-
-const texts = (page) => page.locator("#messages .msg .text").allTextContents();
-
-async function send(page, text) {
-  const box = page.getByLabel("Message", { exact: true });
-  await box.fill(text);
-  await box.press("Enter");
 }
 
 // assertNoTokenIn checks that no URL the page used or shows carries token,

@@ -15,7 +15,7 @@
 // unknown_type).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { WAIT_MS, signedInSuite, uniqueRoom, shot } from "./harness.mjs";
+import { WAIT_MS, signedInSuite, uniqueRoom, shot, waitStatus, send, waitText } from "./harness.mjs";
 
 const suite = signedInSuite("signals", { RATE_LIMIT_BURST: "100" });
 const mint = suite.mint;
@@ -68,23 +68,7 @@ async function setHidden(page, hidden) {
   }, hidden);
 }
 
-async function waitStatus(page, want, timeout = WAIT_MS) {
-  await page.waitForFunction((w) => document.querySelector("#status")?.dataset.status === w, want, { timeout });
-}
-
 const composer = (page) => page.getByLabel("Message", { exact: true });
-
-async function send(page, text) {
-  const box = composer(page);
-  await box.fill(text);
-  await box.press("Enter");
-}
-
-async function waitText(page, text) {
-  await page.waitForFunction(
-    (s) => [...document.querySelectorAll("#messages .msg .text")].some((el) => el.textContent === s),
-    text, { timeout: WAIT_MS });
-}
 
 const item = (page, text) => page.locator("#messages .msg").filter({
   has: page.locator(".text", { hasText: new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`) }),
