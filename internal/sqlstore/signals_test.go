@@ -18,8 +18,7 @@ func reactionFrame(pos, id int64, emoji, user string, added bool) []byte {
 
 func TestReadMarkersAreStored(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 100}
+	s, db := newStore(t, 100)
 	// A room that never stored anything reads as nobody having read.
 	if m, err := s.ReadMarker("alice"); err != nil || m != (room.ReadMarker{}) {
 		t.Fatalf("ReadMarker of an empty room = %+v, %v", m, err)
@@ -65,8 +64,7 @@ func TestReadMarkersAreStored(t *testing.T) {
 
 func TestReactions(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 100}
+	s, _ := newStore(t, 100)
 	appendN(t, s, 1, 2, 100)
 	if had, present, n, err := s.ReactionState(1, "👍", "bob"); err != nil || had || present || n != 0 {
 		t.Fatalf("ReactionState before any = %v %v %d %v", had, present, n, err)
@@ -137,8 +135,7 @@ func TestReactions(t *testing.T) {
 
 func TestPruningTakesReactions(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 3}
+	s, db := newStore(t, 3)
 	appendN(t, s, 1, 1, 3)
 	if err := s.React(1, "👍", "bob", true, 2, reactionFrame(2, 1, "👍", "bob", true)); err != nil {
 		t.Fatal(err)
@@ -153,8 +150,7 @@ func TestPruningTakesReactions(t *testing.T) {
 // gets theirs, and a trigger that prunes reactions, at its next change.
 func TestARoomMadeBeforeSignalsGetsThemAtItsNextChange(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 5}
+	s, db := newStore(t, 5)
 	appendN(t, s, 1, 1, 5)
 	for _, q := range []string{
 		`CREATE TABLE changes (pos INTEGER PRIMARY KEY, message_id INTEGER NOT NULL, kind TEXT NOT NULL, frame TEXT NOT NULL)`,

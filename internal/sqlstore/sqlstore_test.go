@@ -95,6 +95,14 @@ func open(t *testing.T) *sqliteDB {
 	return &sqliteDB{db: db}
 }
 
+// newStore is a store over a fresh in-memory SQLite, keeping keep messages,
+// and the database behind it.
+func newStore(t *testing.T, keep int) (sqlstore.Store, *sqliteDB) {
+	t.Helper()
+	db := open(t)
+	return sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: keep}, db
+}
+
 func message(id int64) (protocol.StoredMessage, []byte) {
 	m := protocol.StoredMessage{ID: id, UserID: "alice", Text: fmt.Sprintf("m%d <&>", id), Timestamp: "2025-10-26T05:20:00.123Z"}
 	frame := protocol.Marshal(protocol.ChatMessage{Type: protocol.TypeMessage, ID: m.ID, UserID: m.UserID, Text: m.Text, Timestamp: m.Timestamp})
@@ -121,8 +129,7 @@ func ids(msgs []protocol.StoredMessage) []int64 {
 
 func TestReadingAnUnknownRoomWritesNothing(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 10}
+	s, db := newStore(t, 10)
 	if last, err := s.LastID(); err != nil || last != 0 {
 		t.Fatalf("LastID = %d, %v; want 0", last, err)
 	}
@@ -139,8 +146,7 @@ func TestReadingAnUnknownRoomWritesNothing(t *testing.T) {
 
 func TestAppendStoresTheFramesFieldsAndPrunes(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 5}
+	s, db := newStore(t, 5)
 	appendN(t, s, 1, 8, 5)
 	if want := []string{"table messages", "trigger prune_5"}; !slices.Equal(db.objects(t), want) {
 		t.Errorf("schema = %q, want %q", db.objects(t), want)
@@ -168,8 +174,7 @@ func TestAppendStoresTheFramesFieldsAndPrunes(t *testing.T) {
 
 func TestADuplicateIDFailsAndStoresNothing(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 5}
+	s, _ := newStore(t, 5)
 	appendN(t, s, 1, 2, 5)
 	m, frame := message(2)
 	if err := s.Append(m, frame, 5); err == nil {
@@ -182,8 +187,7 @@ func TestADuplicateIDFailsAndStoresNothing(t *testing.T) {
 
 func TestWindow(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 100}
+	s, _ := newStore(t, 100)
 	appendN(t, s, 1, 10, 100)
 	for _, tt := range []struct {
 		name         string
@@ -231,8 +235,7 @@ func TestANewKeepReplacesTheTrigger(t *testing.T) {
 // before: below keep it would delete nothing and cost every room memory.
 func TestThePruneTriggerComesWithTheFirstMessagePastKeep(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 3}
+	s, db := newStore(t, 3)
 	appendN(t, s, 1, 3, 3)
 	if want := []string{"table messages"}; !slices.Equal(db.objects(t), want) {
 		t.Errorf("at keep: schema = %q, want %q", db.objects(t), want)
@@ -280,8 +283,7 @@ func TestPruneTrigger(t *testing.T) {
 
 func TestWindowBelowBefore(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 100}
+	s, _ := newStore(t, 100)
 	appendN(t, s, 1, 10, 100)
 	for _, tt := range []struct {
 		name          string
@@ -361,8 +363,7 @@ func deleteFrame(pos, id int64) []byte {
 
 func TestEditsAndDeletesTakePositions(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 100}
+	s, db := newStore(t, 100)
 	appendN(t, s, 1, 5, 100)
 	if author, ok, err := s.Author(3); err != nil || !ok || author != "alice" {
 		t.Fatalf("Author(3) = %q, %v, %v", author, ok, err)
@@ -484,8 +485,7 @@ func TestARoomMadeBeforeChangesGetsThemAtItsNextWrite(t *testing.T) {
 
 func TestPruningTakesChangesToo(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 3}
+	s, db := newStore(t, 3)
 	appendN(t, s, 1, 2, 3)
 	if err := s.Edit(1, "x", "t", 3, editFrame(3, 1, "x")); err != nil {
 		t.Fatal(err)
@@ -510,8 +510,7 @@ func fullSchema(trigger string) []string {
 
 func TestModerationIsStored(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 100}
+	s, db := newStore(t, 100)
 	if st, err := s.Moderation(); err != nil || len(st.Bans) != 0 || st.SlowModeSeconds != 0 {
 		t.Fatalf("an empty room: %+v, %v", st, err)
 	}
@@ -562,8 +561,7 @@ func TestModerationIsStored(t *testing.T) {
 
 func TestBanListAuditAndIdempotency(t *testing.T) {
 	t.Parallel()
-	db := open(t)
-	s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 100}
+	s, _ := newStore(t, 100)
 	if bans, err := s.BanList(0); err != nil || len(bans) != 0 {
 		t.Fatalf("an empty room's bans: %v, %v", bans, err)
 	}
