@@ -230,9 +230,6 @@ type Store struct {
 
 var _ room.Store = Store{}
 
-// errNoTable is a read of a room whose table was never created.
-var errNoTable = errors.New("no messages table")
-
 // probe learns in one statement which tables and prune trigger exist, and
 // returns every prune trigger's name.
 func (s Store) probe(keep int) ([]string, error) {
@@ -328,17 +325,29 @@ func (s Store) ensure(keep int, changes, prune bool) error {
 	return nil
 }
 
-// ensureTable reports errNoTable for a room that never stored anything.
-func (s Store) ensureTable() error {
+// ready reports whether the room has its messages table and, with changes,
+// the change tables too. A read of a room without them finds nothing: false
+// with a nil error, and the read stores nothing either.
+func (s Store) ready(changes bool) (bool, error) {
 	if !s.State.probed {
 		if _, err := s.probe(s.Keep); err != nil {
-			return err
+			return false, err
 		}
 	}
-	if !s.State.schemaReady {
-		return errNoTable
+	return s.State.schemaReady && (s.State.changesReady || !changes), nil
+}
+
+// count runs a query of one number (a count, a maximum), named what.
+func (s Store) count(what, query string, args ...any) (int64, error) {
+	v, err := s.DB.Value(query, args...)
+	if err != nil {
+		return 0, err
 	}
-	return nil
+	n, ok := v.(float64)
+	if !ok {
+		return 0, errors.New(what + " is not a number")
+	}
+	return int64(n), nil
 }
 
 // Append inserts the row from the broadcast frame itself (InsertMessage).
@@ -353,9 +362,7 @@ func (s Store) Append(m protocol.StoredMessage, frame []byte, keep int) error {
 // bound), oldest first, in their current state, stopping near maxBytes
 // (windowQuery); it asks for one more to learn whether any were left out.
 func (s Store) After(since, before int64, limit, maxBytes int) ([]protocol.StoredMessage, bool, error) {
-	if err := s.ensureTable(); errors.Is(err, errNoTable) {
-		return nil, false, nil
-	} else if err != nil {
+	if ok, err := s.ready(false); !ok {
 		return nil, false, err
 	}
 	if before == 0 {
@@ -379,31 +386,19 @@ func (s Store) After(since, before int64, limit, maxBytes int) ([]protocol.Store
 // LastID is the highest position stored, message or change; 0 for a room
 // that never stored anything.
 func (s Store) LastID() (int64, error) {
-	if err := s.ensureTable(); errors.Is(err, errNoTable) {
-		return 0, nil
-	} else if err != nil {
+	if ok, err := s.ready(false); !ok {
 		return 0, err
 	}
 	q := lastIDQuery
 	if s.State.changesReady {
 		q = lastPositionQuery
 	}
-	v, err := s.DB.Value(q)
-	if err != nil {
-		return 0, err
-	}
-	n, ok := v.(float64)
-	if !ok {
-		return 0, errors.New("max(id) is not a number")
-	}
-	return int64(n), nil
+	return s.count("max(id)", q)
 }
 
 // Author returns who posted message id.
 func (s Store) Author(id int64) (string, bool, error) {
-	if err := s.ensureTable(); errors.Is(err, errNoTable) {
-		return "", false, nil
-	} else if err != nil {
+	if ok, err := s.ready(false); !ok {
 		return "", false, err
 	}
 	v, err := s.DB.Value(authorQuery, id)
@@ -474,10 +469,7 @@ func (s Store) Changes(since int64, limit, maxBytes int) ([]protocol.Raw, bool, 
 // Accounted counts the positions between from and to that are changes, or
 // messages since deleted.
 func (s Store) Accounted(from, to int64) (int64, error) {
-	if err := s.ensureTable(); err != nil || !s.State.changesReady {
-		if errors.Is(err, errNoTable) {
-			err = nil
-		}
+	if ok, err := s.ready(true); !ok {
 		return 0, err
 	}
 	v, err := s.DB.Value(accountedQuery, from, to)
@@ -514,10 +506,7 @@ const KeepAudit = 1000
 // Moderation reads the bans, the mutes and the settings.
 func (s Store) Moderation() (room.ModerationState, error) {
 	var st room.ModerationState
-	if err := s.ensureTable(); err != nil || !s.State.changesReady {
-		if errors.Is(err, errNoTable) {
-			err = nil
-		}
+	if ok, err := s.ready(true); !ok {
 		return st, err
 	}
 	v, err := s.DB.Value(moderationQuery)
@@ -593,9 +582,7 @@ func (s Store) RememberService(user string) error {
 
 // LastMessageAt is when user last posted a message the room still holds.
 func (s Store) LastMessageAt(user string) (time.Time, error) {
-	if err := s.ensureTable(); errors.Is(err, errNoTable) {
-		return time.Time{}, nil
-	} else if err != nil {
+	if ok, err := s.ready(false); !ok {
 		return time.Time{}, err
 	}
 	v, err := s.DB.Value(lastMessageAt, user)
@@ -658,10 +645,7 @@ func (s Store) Audit(before int64, limit int) (protocol.AuditEntries, bool, erro
 // readJSON is decodeValue for a query of the change and moderation tables:
 // a room without them reads as empty (v untouched).
 func readJSON[T jsonValue](s Store, what, query string, v T, args ...any) error {
-	if err := s.ensureTable(); err != nil || !s.State.changesReady {
-		if errors.Is(err, errNoTable) {
-			err = nil
-		}
+	if ok, err := s.ready(true); !ok {
 		return err
 	}
 	return decodeValue(s, what, query, v, args...)
@@ -690,10 +674,7 @@ func decodeValue[T jsonValue](s Store, what, query string, v T, args ...any) err
 
 // Idempotent returns the answer stored under key within the window.
 func (s Store) Idempotent(key string, nowMs int64) ([]byte, bool, error) {
-	if err := s.ensureTable(); err != nil || !s.State.changesReady {
-		if errors.Is(err, errNoTable) {
-			err = nil
-		}
+	if ok, err := s.ready(true); !ok {
 		return nil, false, err
 	}
 	v, err := s.DB.Value(idempotentQuery, key, nowMs-room.IdempotencyWindow.Milliseconds())
@@ -737,10 +718,7 @@ const (
 // signalsText runs a query of the signals' tables that returns text (or no
 // row): "" in a room without them.
 func (s Store) signalsText(query string, args ...any) (string, error) {
-	if err := s.ensureTable(); err != nil || !s.State.changesReady {
-		if errors.Is(err, errNoTable) {
-			err = nil
-		}
+	if ok, err := s.ready(true); !ok {
 		return "", err
 	}
 	v, err := s.DB.Value(query, args...)
@@ -831,20 +809,10 @@ func (s Store) Reads(users []string) (map[string]int64, error) {
 
 // Unread counts the messages after id, no further than limit.
 func (s Store) Unread(after int64, limit int) (int64, error) {
-	if err := s.ensureTable(); errors.Is(err, errNoTable) {
-		return 0, nil
-	} else if err != nil {
+	if ok, err := s.ready(false); !ok {
 		return 0, err
 	}
-	v, err := s.DB.Value(unreadQuery, after, limit)
-	if err != nil {
-		return 0, err
-	}
-	n, ok := v.(float64)
-	if !ok {
-		return 0, errors.New("the unread count is not a number")
-	}
-	return int64(n), nil
+	return s.count("the unread count", unreadQuery, after, limit)
 }
 
 // ReactionState tells whether user reacted to message id with emoji,
