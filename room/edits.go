@@ -24,19 +24,17 @@ func (r *Room) edit(h Host, sess *session, req protocol.Request) {
 		r.sendError(h, sess, protocol.Rejectf(protocol.CodeForbidden, "only its author may edit message %d", req.ID))
 		return
 	}
-	pos, err := r.nextPosition(h)
-	if err != nil {
+	editedAt := protocol.Timestamp(h.Now())
+	frame, ok := r.storeChange(h, func(pos int64) []byte {
+		return protocol.Marshal(protocol.MessageEdited{Type: protocol.TypeMessageEdited, ID: pos, MessageID: req.ID,
+			UserID: author, Text: req.Text, EditedAt: editedAt})
+	}, func(pos int64, frame []byte) error {
+		return h.Store().Edit(req.ID, req.Text, editedAt, pos, frame)
+	})
+	if !ok {
 		r.sendError(h, sess, storageError)
 		return
 	}
-	frame := protocol.Marshal(protocol.MessageEdited{Type: protocol.TypeMessageEdited, ID: pos, MessageID: req.ID,
-		UserID: author, Text: req.Text, EditedAt: protocol.Timestamp(h.Now())})
-	if err := h.Store().Edit(req.ID, req.Text, protocol.Timestamp(h.Now()), pos, frame); err != nil {
-		r.lastID = -1 // read it again: the store is the truth
-		r.sendError(h, sess, storageError)
-		return
-	}
-	r.lastID = pos
 	r.broadcast(h, frame)
 }
 
@@ -64,24 +62,25 @@ func (r *Room) delete(h Host, sess *session, req protocol.Request) {
 // next position, to everyone; a deletion of another's goes into the audit
 // log.
 func (r *Room) deleteMessage(h Host, by, author string, id int64) *protocol.Reject {
-	pos, err := r.nextPosition(h)
-	if err != nil {
+	frame, ok := r.storeChange(h, func(pos int64) []byte {
+		return protocol.Marshal(protocol.MessageDeleted{Type: protocol.TypeMessageDeleted, ID: pos, MessageID: id,
+			By: by, Timestamp: protocol.Timestamp(h.Now())})
+	}, func(pos int64, frame []byte) error {
+		if err := h.Store().Delete(id, pos, frame); err != nil {
+			return err
+		}
+		if author != by {
+			// A moderator's deletion is a moderation action: it goes into
+			// the audit log. (Its change is stored already; it fails only
+			// with the storage, and the deletion stands.)
+			_ = h.Store().Moderate(Action{Kind: protocol.TypeDelete, UserID: author, By: by,
+				MessageID: id, At: protocol.Timestamp(h.Now())})
+		}
+		return nil
+	})
+	if !ok {
 		return storageError
 	}
-	frame := protocol.Marshal(protocol.MessageDeleted{Type: protocol.TypeMessageDeleted, ID: pos, MessageID: id,
-		By: by, Timestamp: protocol.Timestamp(h.Now())})
-	if err := h.Store().Delete(id, pos, frame); err != nil {
-		r.lastID = -1
-		return storageError
-	}
-	if author != by {
-		// A moderator's deletion is a moderation action: it goes into the
-		// audit log. (Its change is stored already; it fails only with the
-		// storage, and the deletion stands.)
-		_ = h.Store().Moderate(Action{Kind: protocol.TypeDelete, UserID: author, By: by,
-			MessageID: id, At: protocol.Timestamp(h.Now())})
-	}
-	r.lastID = pos
 	r.broadcast(h, frame)
 	return nil
 }
@@ -119,6 +118,24 @@ func (r *Room) author(h Host, sess *session, id int64) (string, bool) {
 		return "", false
 	}
 	return author, true
+}
+
+// storeChange stores a change at the next position: frame makes its frame
+// for the position, save stores both. It returns the frame, or false when
+// the storage failed; then nothing was stored, and the last position is read
+// again next time (the store is the truth).
+func (r *Room) storeChange(h Host, frame func(pos int64) []byte, save func(pos int64, frame []byte) error) ([]byte, bool) {
+	pos, err := r.nextPosition(h)
+	if err != nil {
+		return nil, false
+	}
+	f := frame(pos)
+	if err := save(pos, f); err != nil {
+		r.lastID = -1
+		return nil, false
+	}
+	r.lastID = pos
+	return f, true
 }
 
 // nextPosition is the position the next message or change takes.

@@ -170,23 +170,22 @@ func (r *Room) moderate(h Host, by string, byRole string, req protocol.Request) 
 	if restricting && req.HasSeconds && req.Seconds > 0 {
 		a.Until = now.Add(time.Duration(req.Seconds) * time.Second).UnixMilli()
 	}
-	pos, err := r.nextPosition(h)
-	if err != nil {
+	_, ok := r.storeChange(h, func(pos int64) []byte {
+		event := protocol.Moderation{Type: eventType[req.Type], ID: pos, UserID: target, By: by, Timestamp: a.At}
+		if req.Reason != "" && req.Type != protocol.TypeUnban && req.Type != protocol.TypeUnmute {
+			event.Reason = &a.Reason
+		}
+		if restricting {
+			event.Until = until(Restriction{Until: a.Until})
+		}
+		return protocol.Marshal(event)
+	}, func(pos int64, frame []byte) error {
+		a.Pos, a.Frame = pos, frame
+		return h.Store().Moderate(a)
+	})
+	if !ok {
 		return storageError
 	}
-	event := protocol.Moderation{Type: eventType[req.Type], ID: pos, UserID: target, By: by, Timestamp: a.At}
-	if req.Reason != "" && req.Type != protocol.TypeUnban && req.Type != protocol.TypeUnmute {
-		event.Reason = &a.Reason
-	}
-	if restricting {
-		event.Until = until(Restriction{Until: a.Until})
-	}
-	a.Pos, a.Frame = pos, protocol.Marshal(event)
-	if err := h.Store().Moderate(a); err != nil {
-		r.lastID = -1
-		return storageError
-	}
-	r.lastID = pos
 	switch req.Type {
 	case protocol.TypeBan:
 		m.Bans[target] = Restriction{Until: a.Until}

@@ -238,18 +238,15 @@ func (r *Room) react(h Host, sess *session, req protocol.Request) {
 		r.sendError(h, sess, protocol.Rejectf(protocol.CodeTooManyReactions, "message %d holds %d different reactions already", req.ID, MaxReactions))
 		return
 	}
-	pos, err := r.nextPosition(h)
-	if err != nil {
+	frame, ok := r.storeChange(h, func(pos int64) []byte {
+		return protocol.Marshal(protocol.Reaction{Type: protocol.TypeReaction, ID: pos, MessageID: req.ID,
+			Emoji: req.Emoji, UserID: sess.userID, Added: !had})
+	}, func(pos int64, frame []byte) error {
+		return h.Store().React(req.ID, req.Emoji, sess.userID, !had, pos, frame)
+	})
+	if !ok {
 		r.sendError(h, sess, storageError)
 		return
 	}
-	frame := protocol.Marshal(protocol.Reaction{Type: protocol.TypeReaction, ID: pos, MessageID: req.ID,
-		Emoji: req.Emoji, UserID: sess.userID, Added: !had})
-	if err := h.Store().React(req.ID, req.Emoji, sess.userID, !had, pos, frame); err != nil {
-		r.lastID = -1 // read it again: the store is the truth
-		r.sendError(h, sess, storageError)
-		return
-	}
-	r.lastID = pos
 	r.broadcast(h, frame)
 }
