@@ -244,14 +244,14 @@ func (r *Room) memberSockets() []Socket {
 
 // broadcastToOthers sends frame to every member but user's own sockets: a
 // user's live signals go to the other users, never back to any of the
-// user's tabs. When sess is the user's only connection, the cached list
-// serves with one index left out, so no list is copied or handed over again
-// (typing and read markers come often); with several tabs (or none: sess
-// nil) the list is built without them, as broadcastExcept does.
+// user's tabs. When sess is the user's only connection, it is
+// broadcastExcept: no list is copied or handed over again (typing and read
+// markers come often); with several tabs (or none: sess nil) a list is
+// built without them.
 func (r *Room) broadcastToOthers(h Host, frame []byte, user string, sess *session) {
 	members := r.memberSockets()
 	if sess != nil && sess.userID == user && r.presence[user] == 1 {
-		r.dropFailed(h, h.Broadcast(frame, members, slices.Index(members, sess.sock)))
+		r.broadcastExcept(h, frame, sess)
 		return
 	}
 	to := make([]Socket, 0, len(members))
@@ -263,17 +263,11 @@ func (r *Room) broadcastToOthers(h Host, frame []byte, user string, sess *sessio
 	r.dropFailed(h, h.Broadcast(frame, to, -1))
 }
 
-// broadcastExcept is broadcast without one session; it is rare (a room
-// crossing PresenceLimit), so it copies the member list.
+// broadcastExcept is broadcast without one session's socket: the cached
+// list with its index left out, as the host skips it.
 func (r *Room) broadcastExcept(h Host, frame []byte, except *session) {
 	members := r.memberSockets()
-	to := make([]Socket, 0, len(members))
-	for _, s := range members {
-		if s != except.sock {
-			to = append(to, s)
-		}
-	}
-	r.dropFailed(h, h.Broadcast(frame, to, -1))
+	r.dropFailed(h, h.Broadcast(frame, members, slices.Index(members, except.sock)))
 }
 
 func (r *Room) dropFailed(h Host, failed []Socket) {
