@@ -541,13 +541,33 @@ func TestHardenTokenExpiryCloses4001(t *testing.T) {
 
 func TestHardenUpgradeLimiter(t *testing.T) {
 	t.Parallel()
-	ip := withIP(nil) // an address of its own, shared by the dials below
-	// Five upgrades a minute from one address (e2e/wrangler.toml), across rooms.
-	for i := 0; i < 5; i++ {
-		c := dialHeader(t, protected, "/api/chat/"+uniqueRoom(t)+strconv.Itoa(i)+"?token="+token(t, "u", time.Hour, testSecret), ip, "upgrade")
-		c.conn.CloseNow()
+	// Five upgrades a minute from one address (e2e/wrangler.toml), across
+	// rooms. wrangler dev simulates the binding with fixed windows (its
+	// buckets clear when the minute changes), so the five and the sixth must
+	// fall in one window: an attempt that straddles a minute boundary proves
+	// nothing and is made again, once, from a fresh address.
+	for attempt := 1; ; attempt++ {
+		ip := withIP(nil) // an address of its own, shared by the dials below
+		window := time.Now().Unix() / 60
+		for i := 0; i < 5; i++ {
+			c := dialHeader(t, protected, "/api/chat/"+uniqueRoom(t)+strconv.Itoa(i)+"?token="+token(t, "u", time.Hour, testSecret), ip, "upgrade")
+			c.conn.CloseNow()
+		}
+		url := protected.WS + "/api/chat/" + uniqueRoom(t) + "?token=" + token(t, "u", time.Hour, testSecret)
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		conn, res, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: ip})
+		cancel()
+		if err == nil {
+			conn.CloseNow()
+			if attempt == 1 && time.Now().Unix()/60 != window {
+				t.Log("the upgrades straddled a minute boundary; trying again")
+				continue
+			}
+			t.Fatal("the sixth upgrade in a minute from one address was accepted, want 429")
+		}
+		refusal(t, url, res, err, 429, "too_many_requests")
+		break
 	}
-	refused(t, protected.WS+"/api/chat/"+uniqueRoom(t)+"?token="+token(t, "u", time.Hour, testSecret), ip, 429, "too_many_requests")
 	// Another address is not affected, and reads are not limited.
 	dial(t, protected, "/api/chat/"+uniqueRoom(t)+"?token="+token(t, "u", time.Hour, testSecret), "elsewhere")
 }

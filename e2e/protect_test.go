@@ -44,6 +44,13 @@ func refused(t *testing.T, url string, header http.Header, status int, code stri
 		conn.CloseNow()
 		t.Fatalf("dial %s succeeded, want %d", url, status)
 	}
+	refusal(t, url, res, err, status, code)
+}
+
+// refusal checks a failed dial's response: status and a JSON error body with
+// code.
+func refusal(t *testing.T, url string, res *http.Response, err error, status int, code string) {
+	t.Helper()
 	if res == nil || res.StatusCode != status {
 		t.Fatalf("dial %s: %v (response %v), want status %d", url, err, res, status)
 	}
