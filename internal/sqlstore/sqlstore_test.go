@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -10,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/chatroom/gochat/internal/sqlstore"
 	"github.com/chatroom/gochat/room"
@@ -352,6 +353,125 @@ func TestHugeTextsBuildNoHugeValue(t *testing.T) {
 	}
 }
 
+// windowFunctions counts the statements db ran that hold a window function.
+func windowFunctions(db *sqliteDB) int {
+	n := 0
+	for _, q := range db.statements {
+		if strings.Contains(q, " OVER (") {
+			n++
+		}
+	}
+	return n
+}
+
+func TestChatSizedHistoryCompilesNoWindowFunction(t *testing.T) {
+	t.Parallel()
+	for _, changes := range []bool{false, true} {
+		t.Run(fmt.Sprintf("changes %v", changes), func(t *testing.T) {
+			t.Parallel()
+			s, db := newStore(t, 100)
+			appendN(t, s, 1, 60, 100)
+			if changes {
+				if err := s.Edit(3, "fixed", "2025-10-26T05:21:00.000Z", 61, editFrame(61, 3, "fixed")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			msgs, more, err := s.After(0, 0, 50, 1<<20)
+			if err != nil || len(msgs) != 50 || !more || msgs[0].ID != 11 || msgs[49].ID != 60 {
+				t.Fatalf("After = %v, more %v, %v; want 11..60 and more", ids(msgs), more, err)
+			}
+			// The bounded read's window function costs every object that
+			// compiles it memory for the object's life.
+			if n := windowFunctions(db); n != 0 {
+				t.Errorf("%d statements with a window function for a history of chat-sized messages", n)
+			}
+		})
+	}
+}
+
+func TestHistoryPastSQLiteLengthLimitFallsBack(t *testing.T) {
+	t.Parallel()
+	s, db := newStore(t, 1000)
+	text := strings.Repeat("😀", 4096) // 16 KiB
+	for id := int64(1); id <= 60; id++ {
+		m := protocol.StoredMessage{ID: id, UserID: "alice", Text: text, Timestamp: "2025-10-26T05:20:00.123Z"}
+		frame := protocol.Marshal(protocol.ChatMessage{Type: protocol.TypeMessage, ID: id, UserID: m.UserID, Text: m.Text, Timestamp: m.Timestamp})
+		if err := s.Append(m, frame, 1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// SQLite's length limit at 512 KiB, as workerd has one of its own: the
+	// fast read of 51 such rows (816 KiB) fails with SQLITE_TOOBIG.
+	limit(t, db, 512<<10)
+	if _, err := db.Value(`SELECT json_group_array(text) FROM messages`); err == nil || !strings.Contains(err.Error(), "too big") {
+		t.Fatalf("a value past the limit: %v, want SQLITE_TOOBIG", err)
+	}
+	const budget = 256 << 10
+	msgs, more, err := s.After(0, 0, 50, budget)
+	if err != nil {
+		t.Fatalf("After past the length limit: %v", err)
+	}
+	if n := len(msgs); n < 2 || n > budget/(16<<10)+1 || msgs[n-1].ID != 60 || more {
+		t.Errorf("After = %v, more %v; want the newest rows within %d bytes (the room tells the cut)", ids(msgs), more, budget)
+	}
+	if windowFunctions(db) == 0 {
+		t.Error("the bounded read did not run")
+	}
+}
+
+// limit sets db's SQLITE_LIMIT_LENGTH.
+func limit(t *testing.T, db *sqliteDB, n int) {
+	t.Helper()
+	conn, err := db.db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(c any) error {
+		c.(*sqlite3.SQLiteConn).SetLimit(sqlite3.SQLITE_LIMIT_LENGTH, n)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestProbeIgnoresOtherSchemaObjects(t *testing.T) {
+	t.Parallel()
+	s, db := newStore(t, 3)
+	// workerd keeps tables of its own in an object's database; a room may
+	// also hold indexes (the unique ones SQLite makes, changes_message).
+	for _, q := range []string{
+		`CREATE TABLE _cf_KV (key TEXT PRIMARY KEY, value BLOB)`,
+		`CREATE TABLE pruned_notes (x)`,
+	} {
+		if _, err := db.Value(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.statements = nil
+	appendN(t, s, 1, 5, 3)
+	if err := s.Edit(5, "x", "2025-10-26T05:21:00.000Z", 6, editFrame(6, 5, "x")); err != nil {
+		t.Fatal(err)
+	}
+	again := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 3}
+	appendN(t, again, 7, 8, 3)
+	if msgs, _, err := again.After(0, 0, 10, 1<<20); err != nil || !slices.Equal(ids(msgs), []int64{7, 8}) {
+		t.Errorf("After = %v, %v; want 7, 8 (pruned to the last 3 positions, 6 an edit)", ids(msgs), err)
+	}
+	for _, q := range db.statements {
+		if strings.Contains(q, "_cf_KV") {
+			t.Errorf("the store touched workerd's table: %s", q)
+		}
+	}
+	objects := strings.Join(db.objects(t), ",")
+	for _, want := range []string{"table _cf_KV", "table pruned_notes", "trigger prune3_3", "index sqlite_autoindex__cf_KV_1"} {
+		if !strings.Contains(objects, want) {
+			t.Errorf("schema %s lacks %s", objects, want)
+		}
+	}
+}
+
 // change makes the frame of a change at pos, as the room would.
 func editFrame(pos, id int64, text string) []byte {
 	return protocol.Marshal(protocol.MessageEdited{Type: protocol.TypeMessageEdited, ID: pos, MessageID: id, UserID: "alice", Text: text, EditedAt: "2025-10-26T05:21:00.000Z"})
@@ -601,5 +721,33 @@ func TestBanListAuditAndIdempotency(t *testing.T) {
 	}
 	if _, ok, _ := s.Idempotent("key", now+room.IdempotencyWindow.Milliseconds()+1); ok {
 		t.Error("the key after the window")
+	}
+}
+
+// BenchmarkAfter reads a join's history (the newest 50 of 1,000 messages) in
+// a room without changes and in one with them: the fast read.
+func BenchmarkAfter(b *testing.B) {
+	for _, changes := range []bool{false, true} {
+		b.Run(fmt.Sprintf("changes %v", changes), func(b *testing.B) {
+			db := open(&testing.T{})
+			s := sqlstore.Store{DB: db, State: &sqlstore.State{}, Keep: 1000}
+			for id := int64(1); id <= 1000; id++ {
+				m, frame := message(id)
+				if err := s.Append(m, frame, 1000); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if changes {
+				if err := s.Edit(3, "fixed", "2025-10-26T05:21:00.000Z", 1001, editFrame(1001, 3, "fixed")); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for range b.N {
+				if msgs, _, err := s.After(0, 0, 50, 1<<20); err != nil || len(msgs) != 50 {
+					b.Fatal(len(msgs), err)
+				}
+			}
+		})
 	}
 }
