@@ -31,6 +31,11 @@ import (
 type fakeRoom struct {
 	srv *httptest.Server
 
+	// order is held from taking a position until its frame is written to
+	// every socket (taken before mu): the real room handles one event at a
+	// time, so every socket gets the positions in order, and a client drops
+	// a position below one it has seen.
+	order     sync.Mutex
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every change
 	last      int64         // the last position taken
@@ -408,6 +413,8 @@ func (f *fakeRoom) act(fc *fakeConn, req protocol.Request, do func() ([]byte, st
 		fc.fail(protocol.CodeNotJoined, "join first")
 		return
 	}
+	f.order.Lock()
+	defer f.order.Unlock()
 	f.mu.Lock()
 	frame, code := do()
 	targets := f.joined(nil)
@@ -750,6 +757,8 @@ func (f *fakeRoom) message(fc *fakeConn, text string) {
 		fc.ws.CloseNow()
 		return
 	case "store-drop":
+		f.order.Lock()
+		defer f.order.Unlock()
 		f.mu.Lock()
 		m := f.store(fc.user, text)
 		others := f.joined(fc)
@@ -765,6 +774,8 @@ func (f *fakeRoom) message(fc *fakeConn, text string) {
 		fc.fail(protocol.CodeNotJoined, "join first")
 		return
 	}
+	f.order.Lock()
+	defer f.order.Unlock()
 	f.mu.Lock()
 	if until, muted := f.mutes[fc.user]; muted {
 		f.mu.Unlock()
@@ -786,6 +797,8 @@ func (f *fakeRoom) message(fc *fakeConn, text string) {
 
 // serveAPI answers GET /api/rooms/{room} and /api/rooms/{room}/messages.
 func (f *fakeRoom) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
+	f.order.Lock()
+	defer f.order.Unlock()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.queries = append(f.queries, r.URL.RequestURI()+" token="+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
