@@ -102,6 +102,10 @@ func TestReactions(t *testing.T) {
 		{Emoji: "❤️", Count: 2, Users: []string{"zed", "amy"}},
 		{Emoji: "👍", Count: 11, Users: []string{"u00", "u01", "u02", "u04", "u05", "u06", "u07", "u08", "u09", "u10"}},
 	}
+	// The SQL spells protocol.ReactionUsers as a literal (reactionsOf).
+	if len(want[1].Users) != protocol.ReactionUsers {
+		t.Fatalf("this test names %d reactors, protocol.ReactionUsers is %d", len(want[1].Users), protocol.ReactionUsers)
+	}
 	if !reflect.DeepEqual(msgs[0].Reactions, want) || msgs[1].Reactions != nil {
 		t.Errorf("reactions = %+v / %+v, want %+v on message 1 alone", msgs[0].Reactions, msgs[1].Reactions, want)
 	}

@@ -129,32 +129,20 @@ const (
 )
 
 // changedRows are a window's rows in a room with the change tables.
-var changedRows = `SELECT id, user_id, text, ts, edited_at, ` + reactionsOf + ` AS rx
+const changedRows = `SELECT id, user_id, text, ts, edited_at, ` + reactionsOf + ` AS rx
 	FROM (SELECT m.id, m.user_id, m.text, m.ts, e.edited_at FROM messages m LEFT JOIN edited e ON e.message_id = m.id
 		WHERE m.id > ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3) w`
 
-// fastWindow is the fast read of rows, each as row, counting size bytes.
-func fastWindow(row, rows, size string) string {
-	return `SELECT json_group_array(` + row + ` ORDER BY id) FROM (` + rows + `)
-	HAVING coalesce(sum(` + size + `), 0) <= ?4`
-}
-
-// boundedWindow is the bounded read of rows, each as row, counting size bytes.
-func boundedWindow(row, rows, size string) string {
-	return `SELECT json_group_array(` + row + ` ORDER BY id)
-	FROM (SELECT *, sum(` + size + `) OVER (ORDER BY id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_bytes
-		FROM (` + rows + `))
-	WHERE coalesce(before_bytes, 0) <= ?4`
-}
-
 // reactionsOf is a window row's reactions as JSON text, NULL when it has
 // none: each emoji once, in the order it was first used, with its count and
-// its first protocol.ReactionUsers reactors. It runs for the rows the
-// window's LIMIT kept only, on the reactions table's unique index.
-var reactionsOf = `(SELECT json_group_array(json_object('emoji', emoji, 'count', n, 'users', json(users)) ORDER BY first)
+// its first protocol.ReactionUsers reactors (10, spelled out so that every
+// window query is a constant: building them at start-up cost the Wasm 2 KB
+// gzip; TestReactions checks the number). It runs for the rows the window's
+// LIMIT kept only, on the reactions table's unique index.
+const reactionsOf = `(SELECT json_group_array(json_object('emoji', emoji, 'count', n, 'users', json(users)) ORDER BY first)
 	FROM (SELECT r.emoji, count(*) AS n, min(r.seq) AS first,
 			(SELECT json_group_array(u.user_id) FROM (SELECT x.user_id FROM reactions x
-				WHERE x.message_id = r.message_id AND x.emoji = r.emoji ORDER BY x.seq LIMIT ` + strconv.Itoa(protocol.ReactionUsers) + `) u) AS users
+				WHERE x.message_id = r.message_id AND x.emoji = r.emoji ORDER BY x.seq LIMIT 10) u) AS users
 		FROM reactions r WHERE r.message_id = w.id GROUP BY r.emoji)
 	HAVING count(*) > 0)`
 
@@ -173,13 +161,25 @@ const changesQuery = `SELECT json_group_array(json(frame) ORDER BY pos)
 const accountedQuery = `SELECT (SELECT count(*) FROM changes WHERE pos > ?1 AND pos < ?2) +
 	(SELECT count(*) FROM changes WHERE kind = 'delete' AND message_id > ?1 AND message_id < ?2)`
 
-// The history window's reads for a room without the change tables, and with
-// them.
-var (
-	fastWithoutChanges    = fastWindow(plainRow, plainRows, plainSize)
-	boundedWithoutChanges = boundedWindow(plainRow, plainRows, plainSize)
-	fastWithChanges       = fastWindow(changedRow, changedRows, changedSize)
-	boundedWithChanges    = boundedWindow(changedRow, changedRows, changedSize)
+// The history window's reads (fast, then bounded) for a room without the
+// change tables, and with them. They are constants, made at compile time.
+const (
+	// runningTotal names the bytes of the rows before each row, newest
+	// first (the bounded read).
+	runningTotal = ` OVER (ORDER BY id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_bytes`
+
+	fastWithoutChanges = `SELECT json_group_array(` + plainRow + ` ORDER BY id) FROM (` + plainRows + `)
+	HAVING coalesce(sum(` + plainSize + `), 0) <= ?4`
+	boundedWithoutChanges = `SELECT json_group_array(` + plainRow + ` ORDER BY id)
+	FROM (SELECT *, sum(` + plainSize + `)` + runningTotal + `
+		FROM (` + plainRows + `))
+	WHERE coalesce(before_bytes, 0) <= ?4`
+	fastWithChanges = `SELECT json_group_array(` + changedRow + ` ORDER BY id) FROM (` + changedRows + `)
+	HAVING coalesce(sum(` + changedSize + `), 0) <= ?4`
+	boundedWithChanges = `SELECT json_group_array(` + changedRow + ` ORDER BY id)
+	FROM (SELECT *, sum(` + changedSize + `)` + runningTotal + `
+		FROM (` + changedRows + `))
+	WHERE coalesce(before_bytes, 0) <= ?4`
 )
 
 // noUpperBound stands for "no before": above any id.
