@@ -332,11 +332,7 @@ func TestCommunityServerAPI(t *testing.T) {
 func TestCommunitySurvivesRestart(t *testing.T) {
 	t.Parallel()
 	args := []string{"--var", "AUTH_SECRET:" + testSecret, "--var", "AUTH_AUDIENCE:" + testAudience, "--var", "AUTH_ISSUER:" + testIssuer}
-	srv, err := devserver.Start(devserver.Options{Name: "community-restart", Root: root, Config: "wrangler.toml", Args: args})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
+	srv := ownServer(t, devserver.Options{Name: "community-restart", Config: "wrangler.toml", Args: args})
 	room := uniqueRoom(t)
 	mod := withRole(t, srv, room, "mod", "moderator")
 	mod.send(`{"type":"message","text":"helo"}`)

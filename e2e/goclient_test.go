@@ -22,16 +22,7 @@ import (
 // the other client exactly once, in order.
 func TestGoClientSurvivesRestart(t *testing.T) {
 	t.Parallel()
-	srv, err := devserver.Start(devserver.Options{Name: "goclient-restart", Root: root, Config: "wrangler.toml"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	defer func() {
-		if t.Failed() {
-			t.Logf("log tail:\n%s", srv.LogTail(40))
-		}
-	}()
+	srv := ownServer(t, devserver.Options{Name: "goclient-restart", Config: "wrangler.toml"})
 	room := uniqueRoom(t)
 	opts := func(user string) goclient.Options {
 		return goclient.Options{URL: srv.HTTP, Room: room, UserID: user,

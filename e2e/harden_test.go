@@ -218,29 +218,17 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // by the alarm, after the object has hibernated (no event for 10 s evicts it).
 func TestHardenJoinTimeoutAcrossHibernation(t *testing.T) {
 	t.Parallel()
-	srv, err := devserver.Start(devserver.Options{Name: "join-timeout", Root: root, Config: "e2e/wrangler.toml",
+	srv := ownServer(t, devserver.Options{Name: "join-timeout", Config: "e2e/wrangler.toml",
 		Env: []string{"MINIFLARE_WORKERD_PATH=" + devserver.NextWorkerd(root)}, Args: []string{"--var", "JOIN_TIMEOUT_SECONDS:13"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop)
-	count := func() int {
-		_, body, _ := get(t, srv.HTTP+"/__test/constructed", nil)
-		var v struct{ Constructed int }
-		if json.Unmarshal([]byte(body), &v) != nil {
-			t.Fatalf("constructed: %s", body)
-		}
-		return v.Constructed
-	}
 	room := "/api/chat/" + uniqueRoom(t)
 	member := dial(t, srv, room, "member")
 	member.send(`{"type":"join","userId":"member"}`)
 	member.welcome("member")
 	lurker := dial(t, srv, room, "lurker")
-	before := count()
+	before := constructed(t, srv)
 	start := time.Now()
 	lurker.closedWith(websocket.StatusPolicyViolation, "join timeout")
-	if after := count(); after <= before {
+	if after := constructed(t, srv); after <= before {
 		t.Errorf("the object was constructed %d times before the close and %d after: it never hibernated", before, after)
 	}
 	if waited := time.Since(start); waited < 10*time.Second {

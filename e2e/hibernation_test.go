@@ -25,10 +25,11 @@ func evictOn(t *testing.T, srv *server) {
 	}
 }
 
-// constructed is how many ChatRoom constructors have run on the evict server.
-func constructed(t *testing.T) int {
+// constructed is how many ChatRoom constructors have run on srv, a server of
+// the test config (the only one with /__test routes).
+func constructed(t *testing.T, srv *server) int {
 	t.Helper()
-	status, body, _ := get(t, evict.HTTP+"/__test/constructed", nil)
+	status, body, _ := get(t, srv.HTTP+"/__test/constructed", nil)
 	var v struct{ Constructed int }
 	if status != 200 || json.Unmarshal([]byte(body), &v) != nil {
 		t.Fatalf("constructed: %d %s", status, body)
@@ -48,7 +49,7 @@ func TestEvictionBetweenEverySteps(t *testing.T) {
 		evictAll(t)
 		wakes++
 	}
-	start := constructed(t)
+	start := constructed(t, evict)
 
 	a := dial(t, evict, path, "alice")
 	step()
@@ -106,7 +107,7 @@ func TestEvictionBetweenEverySteps(t *testing.T) {
 	lurker.send(`{"type":"message","text":"alone"}`)
 	lurker.expect(msgT("dave", "alone"))
 	// Each eviction was followed by a wake that ran the constructor again.
-	if got := constructed(t) - start; got < wakes {
+	if got := constructed(t, evict) - start; got < wakes {
 		t.Errorf("constructor ran %d times over %d evictions; eviction did not happen", got, wakes)
 	}
 }
@@ -119,17 +120,17 @@ func TestAutoResponseDoesNotWake(t *testing.T) {
 	c.send(`{"type":"join","userId":"pinger"}`)
 	c.welcome("pinger")
 	evictAll(t)
-	before := constructed(t)
+	before := constructed(t, evict)
 	for i := 0; i < 5; i++ {
 		c.send(`{"type":"ping"}`)
 		c.expect(`{"type":"pong"}`)
 	}
-	if after := constructed(t); after != before {
+	if after := constructed(t, evict); after != before {
 		t.Errorf("exact pings woke the room: constructor ran %d times", after-before)
 	}
 	c.send(`{"type":"ping" }`) // any other ping wakes it and Go answers
 	c.expect(`{"type":"pong"}`)
-	if after := constructed(t); after != before+1 {
+	if after := constructed(t, evict); after != before+1 {
 		t.Errorf("constructor ran %d times for one waking ping, want 1", after-before)
 	}
 }
@@ -149,7 +150,7 @@ func TestNaturalHibernation(t *testing.T) {
 	b.send(`{"type":"join","userId":"bob"}`)
 	b.welcome("bob")
 	a.expect(joinedT("bob"))
-	before := constructed(t)
+	before := constructed(t, evict)
 
 	ctx, cancel := context.WithTimeout(context.Background(), naturalIdle)
 	defer cancel()
@@ -158,7 +159,7 @@ func TestNaturalHibernation(t *testing.T) {
 	a.send(`{"type":"message","text":"after the nap","userId":"bob"}`)
 	a.expect(msgT("alice", "after the nap"))
 	b.expect(msgT("alice", "after the nap"))
-	if constructed(t) == before {
+	if constructed(t, evict) == before {
 		t.Fatalf("the room was not evicted after %v idle", naturalIdle)
 	}
 	b.leave(websocket.StatusNormalClosure, "")

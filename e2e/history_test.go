@@ -342,17 +342,8 @@ func TestRoomHTTPAPI(t *testing.T) {
 // dev with its persisted state, and a room keeps only the latest messages.
 func TestRestartAndPruning(t *testing.T) {
 	t.Parallel()
-	srv, err := devserver.Start(devserver.Options{Name: "restart", Root: root, Config: "wrangler.toml",
+	srv := ownServer(t, devserver.Options{Name: "restart", Config: "wrangler.toml",
 		Args: []string{"--var", "MAX_STORED_MESSAGES:5"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	defer func() {
-		if t.Failed() {
-			t.Logf("log tail:\n%s", srv.LogTail(40))
-		}
-	}()
 
 	a := goJoin(t, srv, "kept", "alice")
 	var sent []wireMsg

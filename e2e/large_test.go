@@ -16,12 +16,8 @@ import (
 // and dropping back to three users sends the full roster once.
 func TestLargeRoomPresence(t *testing.T) {
 	t.Parallel()
-	srv, err := devserver.Start(devserver.Options{Name: "large", Root: root, Config: "wrangler.toml",
+	srv := ownServer(t, devserver.Options{Name: "large", Config: "wrangler.toml",
 		Args: []string{"--var", "PRESENCE_BROADCAST_LIMIT:3"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
 	room := uniqueRoom(t)
 	var cs []*gclient
 	for i := 0; i < 3; i++ {

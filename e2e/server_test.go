@@ -56,6 +56,26 @@ const testSecret = "e2e-secret-not-for-production"
 
 type server = devserver.Server
 
+// ownServer starts a wrangler dev of the test's own (a config or vars the
+// shared servers cannot have, or a restart that must not disturb them),
+// stops it when the test ends, and logs the tail of its log if the test
+// failed.
+func ownServer(t *testing.T, opts devserver.Options) *server {
+	t.Helper()
+	opts.Root = root
+	srv, err := devserver.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log tail:\n%s", srv.LogTail(40))
+		}
+	})
+	return srv
+}
+
 var keepLogs = flag.Bool("keep-logs", false, "print the wrangler logs even when the tests pass")
 
 // root is the repository root, where package.json and build/ live.

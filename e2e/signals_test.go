@@ -989,26 +989,8 @@ func TestSignalsResumeAfterReactions(t *testing.T) {
 // waiting for the alarm at the stop.
 func TestSignalsHibernationAndRestart(t *testing.T) {
 	t.Parallel()
-	srv, err := devserver.Start(devserver.Options{Name: "signals", Root: root, Config: "e2e/wrangler.toml",
+	srv := ownServer(t, devserver.Options{Name: "signals", Config: "e2e/wrangler.toml",
 		Env: []string{"MINIFLARE_WORKERD_PATH=" + devserver.NextWorkerd(root)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
-	defer func() {
-		if t.Failed() {
-			t.Logf("log tail:\n%s", srv.LogTail(40))
-		}
-	}()
-	count := func() int {
-		t.Helper()
-		status, body, _ := get(t, srv.HTTP+"/__test/constructed", nil)
-		var v struct{ Constructed int }
-		if status != 200 || json.Unmarshal([]byte(body), &v) != nil {
-			t.Fatalf("constructed: %d %s", status, body)
-		}
-		return v.Constructed
-	}
 	room := uniqueRoom(t)
 	a, _ := liveJoin(t, srv, room, "alice")
 	b, _ := liveJoin(t, srv, room, "bob")
@@ -1033,7 +1015,7 @@ func TestSignalsHibernationAndRestart(t *testing.T) {
 	for _, o := range all {
 		o.quiet()
 	}
-	before := count()
+	before := constructed(t, srv)
 
 	ctx, cancel := context.WithTimeout(context.Background(), naturalIdle)
 	defer cancel()
@@ -1041,7 +1023,7 @@ func TestSignalsHibernationAndRestart(t *testing.T) {
 
 	a.send(`{"type":"typing"}`)
 	liveAll([]*client{b, c}, liveTyping("alice"))
-	if after := count(); after == before {
+	if after := constructed(t, srv); after == before {
 		t.Fatalf("the room was not evicted after %v idle (constructed %d times before and after)", naturalIdle, before)
 	}
 	// The read positions are intact: for a new tab, the API, and the next
@@ -1061,11 +1043,11 @@ func TestSignalsHibernationAndRestart(t *testing.T) {
 	// the other users.
 	a.send(liveReadFrame(ids[3]))
 	a.quiet()
-	beforeEviction := count()
+	beforeEviction := constructed(t, srv)
 	evictOn(t, srv)
 	liveAll([]*client{b, c}, liveRead("alice", ids[3]))
 	a2.quiet()
-	if count() == beforeEviction {
+	if constructed(t, srv) == beforeEviction {
 		// Nothing but the alarm could have woken it: it ran first.
 		t.Logf("the alarm ran before the forced eviction: this run did not check an alarm across an eviction")
 	}
@@ -1120,12 +1102,8 @@ func TestSignalsHibernationAndRestart(t *testing.T) {
 // and GET /api/rooms/{room} leaves the read positions out.
 func TestSignalsLargeRoom(t *testing.T) {
 	t.Parallel()
-	srv, err := devserver.Start(devserver.Options{Name: "signals-large", Root: root, Config: "wrangler.toml",
+	srv := ownServer(t, devserver.Options{Name: "signals-large", Config: "wrangler.toml",
 		Args: []string{"--var", "PRESENCE_BROADCAST_LIMIT:2"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
 	room := uniqueRoom(t)
 	a, _ := liveJoin(t, srv, room, "alice")
 	b, _ := liveJoin(t, srv, room, "bob")
