@@ -249,12 +249,11 @@ func (r *Room) memberSockets() []Socket {
 // markers come often); with several tabs (or none: sess nil) a list is
 // built without them.
 func (r *Room) broadcastToOthers(h Host, frame []byte, user string, sess *session) {
-	members := r.memberSockets()
 	if sess != nil && sess.userID == user && r.presence[user] == 1 {
 		r.broadcastExcept(h, frame, sess)
 		return
 	}
-	to := make([]Socket, 0, len(members))
+	to := make([]Socket, 0, len(r.sessions))
 	for _, other := range r.sorted() {
 		if other.userID != "" && other.userID != user {
 			to = append(to, other.sock)
