@@ -474,6 +474,13 @@ func (r *runner) wake(ctx context.Context, t Target) Result {
 	var wakes []time.Duration
 	var how string
 	var before map[string]int
+	// cpu sums the Worker's workerd CPU from each measured send to its last
+	// delivery: the room's work for a wake (its constructor, the rebuild,
+	// the message), without the eviction before it. It is read in clock
+	// ticks (10 ms), more than a wake takes, so only the mean over all
+	// rounds is reported, not a spread.
+	var cpu time.Duration
+	cpuOK := true
 	for round := -wakeWarmup; round < rounds; round++ {
 		if round == 0 {
 			before = r.constructed(ctx)
@@ -485,6 +492,7 @@ func (r *runner) wake(ctx context.Context, t Target) Result {
 		tr := newTracker(fmt.Sprintf("%s-w%d", r.runID, round), 1, int64(k))
 		track(cs, tr)
 		sender := cs[(round+wakeWarmup)%k]
+		cpu0, ok0 := r.workerCPU()
 		p := payload{Run: tr.run, Sender: sender.idx, Seq: 0, Sent: time.Now()}
 		wctx, cancel := r.waitCtx(ctx)
 		if err := sender.message(wctx, p.text()); err != nil {
@@ -494,6 +502,11 @@ func (r *runner) wake(ctx context.Context, t Target) Result {
 		}
 		tr.wait(wctx)
 		cancel()
+		cpu1, ok1 := r.workerCPU()
+		if round >= 0 {
+			cpu += cpu1 - cpu0
+			cpuOK = cpuOK && ok0 && ok1
+		}
 		lat, last, dups := tr.snapshot()
 		if round < 0 {
 			if len(lat) != k {
@@ -522,6 +535,9 @@ func (r *runner) wake(ctx context.Context, t Target) Result {
 	}
 	res.add(roundsMetric("wake to last delivery p50", "ms", "lower", wms, true))
 	latencies(&res, "wake to last delivery", wakes, 100)
+	if rounds > 0 {
+		res.add(metric("worker CPU per wake", "µs", "lower", float64(cpu)/float64(time.Microsecond)/float64(rounds), cpuOK && r.srv != nil))
+	}
 	finish(&res, cs)
 	return res
 }
