@@ -107,7 +107,7 @@ func attachmentOf(s Socket) (Attachment, int) {
 	switch {
 	case err == nil && len(data) == 0:
 		return att, attachmentNone
-	case err != nil || protocol.Unmarshal(data, &att) != nil || att.SID == 0:
+	case err != nil || decodeAttachmentText(data, &att) != nil || att.SID == 0:
 		return att, attachmentBad
 	}
 	return att, attachmentOK

@@ -33,6 +33,7 @@ GOOS=js GOARCH=wasm go test -count=1 -exec "$PWD/scripts/go_js_wasm_exec" ./work
 echo "== fuzz ($FUZZTIME each, the Go client $CLIENT_FUZZTIME)"
 go test ./room/protocol/ -run '^$' -fuzz '^FuzzDecode$' -fuzztime "$FUZZTIME"
 go test ./room/ -run '^$' -fuzz '^FuzzFrame$' -fuzztime "$FUZZTIME"
+go test ./room/ -run '^$' -fuzz '^FuzzDecodeAttachments$' -fuzztime "$FUZZTIME"
 go test ./client/ -run '^$' -fuzz '^FuzzHandle$' -fuzztime "$CLIENT_FUZZTIME"
 echo "== build"
 ./scripts/build.sh

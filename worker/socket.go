@@ -4,6 +4,7 @@ package main
 
 import (
 	"runtime"
+	"strings"
 	"syscall/js"
 	"time"
 	"unsafe"
@@ -131,18 +132,23 @@ var _ room.Host = (*host)(nil)
 func (h *host) Sockets() []room.Socket {
 	pair := jsSockets.Invoke(h.st.ctx)
 	list := &socketList{all: pair.Index(0)}
-	states := pair.Index(2).String()
-	atts, err := room.DecodeAttachments([]byte(pair.Index(1).String()))
+	// The states, a letter a socket, then the attachments' JSON array.
+	text := pair.Index(1).String()
+	n := strings.IndexByte(text, '[')
+	if n < 0 {
+		n = len(text) // no array: each socket then reads its own attachment
+	}
+	states := text[:n]
+	atts, err := room.DecodeAttachments(text[n:])
 	if err != nil {
 		atts = nil // each socket then reads its own
 	}
-	n := list.all.Length()
 	out := make([]room.Socket, n)
 	backing := make([]socket, n)
 	for i := range out {
 		s := &backing[i]
 		s.st, s.list, s.index = h.st, list, i
-		s.closing = i < len(states) && states[i] == 'c'
+		s.closing = states[i] == 'c'
 		if i < len(atts) {
 			s.predecoded, s.hasPredecoded = atts[i], true
 		}

@@ -133,7 +133,7 @@ globalThis.context = {
       json += (i ? "," : "") + (all[i].deserializeAttachment() ?? "null");
       states += all[i].readyState === 1 ? "o" : "c";
     }
-    return [all, json + "]", states];
+    return [all, states + json + "]"];
   },
   select(list, ptr, n) {
     const idx = new Int32Array(go._inst.exports.mem.buffer, ptr, n);
