@@ -101,28 +101,9 @@ function areaView() {
 let lastText;
 function goText(ptr, len) {
   if (lastText !== undefined && lastText.ptr === ptr && lastText.len === len) return lastText.text;
-  const bytes = memory().subarray(ptr, ptr + len);
-  const text = isASCII(bytes) ? String.fromCharCode.apply(null, bytes) : decoder.decode(bytes);
+  const text = decoder.decode(memory().subarray(ptr, ptr + len));
   lastText = { ptr, len, text };
   return text;
-}
-
-// asciiMax bounds the text goText makes one character per byte: apply()
-// passes every byte as an argument, and V8 limits their number. Every chat
-// frame fits (a message's text is at most 4,096 characters).
-const asciiMax = 8192;
-
-// isASCII tells whether bytes are all ASCII (and at most asciiMax of them).
-// Such UTF-8 is the same text one character per byte, and that makes a
-// one-byte JS string, where TextDecoder makes a two-byte one: the runtime
-// converts a two-byte string to UTF-8 again on every send, so a broadcast
-// paid it once per member. Measured in a V8 profile of 7,000 messages to
-// 50 members: the sends took 827 µs a message, 693 µs with one-byte strings
-// (the JS baseline's, from JSON.stringify, 602).
-function isASCII(bytes) {
-  if (bytes.length > asciiMax) return false;
-  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return false;
-  return true;
 }
 
 // fanout (a Wasm import) sends the text at ptr/len to the current object's
