@@ -130,3 +130,24 @@ func FuzzDecodeAttachments(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeAttachments decodes a 50-member room's attachments, as a
+// wake does: by DecodeAttachments (the fast path takes this text) and by
+// easyjson alone.
+func BenchmarkDecodeAttachments(b *testing.B) {
+	text := string(attachmentArray(roomOf(50)...))
+	b.Run("DecodeAttachments", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := room.DecodeAttachments(text); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("easyjson", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := easyjsonAttachments([]byte(text)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
