@@ -480,7 +480,7 @@ func (r *runner) wake(ctx context.Context, t Target) Result {
 	// ticks (10 ms), more than a wake takes, so only the mean over all
 	// rounds is reported, not a spread.
 	var cpu time.Duration
-	cpuOK := true
+	cpuOK, cpuRounds := true, 0
 	for round := -wakeWarmup; round < rounds; round++ {
 		if round == 0 {
 			before = r.constructed(ctx)
@@ -506,6 +506,7 @@ func (r *runner) wake(ctx context.Context, t Target) Result {
 		if round >= 0 {
 			cpu += cpu1 - cpu0
 			cpuOK = cpuOK && ok0 && ok1
+			cpuRounds++
 		}
 		lat, last, dups := tr.snapshot()
 		if round < 0 {
@@ -535,8 +536,8 @@ func (r *runner) wake(ctx context.Context, t Target) Result {
 	}
 	res.add(roundsMetric("wake to last delivery p50", "ms", "lower", wms, true))
 	latencies(&res, "wake to last delivery", wakes, 100)
-	if rounds > 0 {
-		res.add(metric("worker CPU per wake", "µs", "lower", float64(cpu)/float64(time.Microsecond)/float64(rounds), cpuOK && r.srv != nil))
+	if cpuRounds > 0 {
+		res.add(metric("worker CPU per wake", "µs", "lower", float64(cpu)/float64(time.Microsecond)/float64(cpuRounds), cpuOK))
 	}
 	finish(&res, cs)
 	return res
