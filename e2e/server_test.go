@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,6 +129,27 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// TestTakenPortThatAnswers: a server whose port another server holds fails,
+// even when the other answers the health check (as another wrangler's Worker
+// would), instead of starting "healthy" and sending its test's traffic to the
+// other server.
+func TestTakenPortThatAnswers(t *testing.T) {
+	t.Parallel()
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"ok":true}`)
+	}))
+	defer other.Close()
+	port := other.Listener.Addr().(*net.TCPAddr).Port
+	srv, err := devserver.Start(devserver.Options{Name: "taken-answers", Root: root, Config: "wrangler.toml", Port: port})
+	if err == nil {
+		srv.Stop()
+		t.Fatalf("a server started on port %d, which another server holds", port)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "Address already in use") {
+		t.Errorf("error %q: want the bind failure", msg)
+	}
 }
 
 // TestTakenPort: a server asked for a port that is already taken fails at

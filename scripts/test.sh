@@ -41,6 +41,8 @@ echo "== integration: wrangler dev + real WebSocket clients"
 go test -count=1 -v ./e2e/ 2>&1 | tee build/e2e.log | grep -E '^(=== RUN|\s*--- (PASS|FAIL|SKIP)|PASS|FAIL|ok)' | grep -v '=== RUN' || true
 if ! grep -qE '^ok ' build/e2e.log; then
 	tail -120 build/e2e.log >&2
+	echo "== what the failed tests said" >&2
+	./scripts/e2e-failures.sh build/e2e.log >&2
 	exit 1
 fi
 echo "== chatbench: every scenario once at a tiny size, Go and JS"

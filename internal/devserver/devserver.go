@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -23,8 +26,8 @@ import (
 const StartTimeout = 90 * time.Second
 
 // portAttempts bounds the starts on a fresh port when the free port picked
-// was taken before workerd could bind it: any other server starting on the
-// machine (its workerd binds free ports of its own) may take it meanwhile.
+// was taken before workerd could bind it: another process on the machine may
+// take it meanwhile (see portSpan for why that is rare).
 const portAttempts = 3
 
 // errPortTaken is a start that failed because the port was taken.
@@ -70,17 +73,58 @@ func NextWorkerd(root string) string {
 	return p
 }
 
-// FreePort returns a loopback port nobody listens on right now.
+// FreePort returns a loopback port nobody listens on right now, one this
+// process has not handed out before, below the kernel's ephemeral range (see
+// portSpan).
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	low := ephemeralLow()
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for range 200 {
+		p := low - portSpan + rand.IntN(portSpan)
+		if portsHanded[p] {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		portsHanded[p] = true
+		return p, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("no free port in %d-%d", low-portSpan, low-1)
 }
 
-// Start runs wrangler dev and waits until /api/health answers 200.
+// portSpan is how many ports below the kernel's ephemeral range FreePort
+// picks from. Below it, because listen(:0) and connect() draw from that
+// range: Miniflare picks workerd's own sockets that way, and every client's
+// socket takes one too, so a port picked inside it could be taken by another
+// server's workerd between the pick and the bind (seen in CI: a server's
+// health check was then answered by another server's Worker, and its test
+// talked to the wrong server). Outside it, only another pick can collide, and
+// portsHanded stops that within a process.
+const portSpan = 10000
+
+var (
+	portsMu     sync.Mutex
+	portsHanded = map[int]bool{} // every port FreePort handed out
+)
+
+// ephemeralLow is the first port of the kernel's ephemeral range (32768
+// unless configured otherwise).
+func ephemeralLow() int {
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if f := strings.Fields(string(data)); err == nil && len(f) == 2 {
+		if low, err := strconv.Atoi(f[0]); err == nil && low > portSpan+1024 {
+			return low
+		}
+	}
+	return 32768
+}
+
+// Start runs wrangler dev and waits until its log says it is ready on its
+// port and /api/health answers 200 there.
 func Start(opts Options) (*Server, error) {
 	dir, err := os.MkdirTemp("", "gochat-"+opts.Name+"-")
 	if err != nil {
@@ -129,6 +173,12 @@ func (s *Server) start() error {
 		return err
 	}
 	defer logf.Close()
+	// This start's lines are those after from: a restart appends to the log.
+	from, err := logf.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	ready := "Ready on " + s.HTTP
 	args := []string{"dev",
 		"--config", s.opts.Config,
 		"--ip", "127.0.0.1", "--port", strconv.Itoa(port),
@@ -155,7 +205,9 @@ func (s *Server) start() error {
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
 	for polls := 1; ; polls++ {
-		if s.healthy(ctx) {
+		// Both: whatever listens on the port answers the health check, and
+		// only the line says that this server is the one listening.
+		if s.logLine(from, ready) != "" && s.healthy(ctx) {
 			return nil
 		}
 		failed := ""
@@ -165,7 +217,7 @@ func (s *Server) start() error {
 		case <-s.exited:
 			failed = "exited before it answered"
 		case <-time.After(100 * time.Millisecond):
-			if polls%10 == 0 && s.logLine("Address already in use") != "" {
+			if polls%10 == 0 && s.logLine(from, "Address already in use") != "" {
 				failed = "could not bind its port"
 			}
 		}
@@ -174,7 +226,7 @@ func (s *Server) start() error {
 		}
 		// The cause may sit above the tail: a wrangler that exits can dump
 		// its bundler's goroutines after workerd's bind failure.
-		bind := s.logLine("Address already in use")
+		bind := s.logLine(from, "Address already in use")
 		tail := s.LogTail(30)
 		s.Stop()
 		err := fmt.Errorf("%s: wrangler dev %s; log: %s\n%s", s.opts.Name, failed, s.LogPath, tail)
@@ -293,13 +345,17 @@ func (s *Server) workerdProcs(workerOnly bool) ([]string, error) {
 	return out, nil
 }
 
-// logLine returns the first line of the log that contains substr, or "".
-func (s *Server) logLine(substr string) string {
+// logLine returns the first line of the log from the offset from on that
+// contains substr, or "".
+func (s *Server) logLine(from int64, substr string) string {
 	f, err := os.Open(s.LogPath)
 	if err != nil {
 		return ""
 	}
 	defer f.Close()
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return ""
+	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
