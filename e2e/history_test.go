@@ -80,10 +80,28 @@ func TestHistoryAndPresenceOnJoin(t *testing.T) {
 }
 
 // TestResumeAfterDrop drops a reader mid-conversation and reconnects it with
-// the last id it saw while another user keeps talking: every message arrives
-// exactly once, in order.
+// the last id it saw, while another user keeps talking or after it has read
+// everything the other sent (the resume then brings nothing new, and its read
+// state, after the status Open, is the last event): every message arrives
+// exactly once, in order, and nothing more.
 func TestResumeAfterDrop(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		// sentFirst: the talker's sends all end before the drop.
+		sentFirst bool
+	}{
+		{"while the other talks", false},
+		{"after the other is done", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resumeAfterDrop(t, tc.sentFirst)
+		})
+	}
+}
+
+func resumeAfterDrop(t *testing.T, sentFirst bool) {
 	room := uniqueRoom(t)
 	talker := goJoin(t, evict, room, "talker")
 	reader := goJoin(t, evict, room, "reader", withBackoff(50*time.Millisecond))
@@ -107,11 +125,21 @@ func TestResumeAfterDrop(t *testing.T) {
 	for len(got) < 10 {
 		got = append(got, reader.nextMessage())
 	}
+	if sentFirst {
+		err := <-errc
+		errc <- err
+		// Every message is in the room; wait for the last, then drop.
+		for len(got) < total {
+			got = append(got, reader.nextMessage())
+		}
+	}
 	reader.drop()
 	// The client rejoins with since, its last id; what it had read before
-	// the drop comes first.
+	// the drop comes first. The resume ends with its read state, after the
+	// status Open: the talker may have sent everything by then.
 	var resumed *goclient.History
-	for open := false; !open || len(got) < total; {
+	var state *goclient.ReadState
+	for open := false; !open || state == nil || len(got) < total; {
 		switch ev := reader.next().(type) {
 		case *goclient.Message:
 			got = append(got, wireOf(*ev))
@@ -137,9 +165,10 @@ func TestResumeAfterDrop(t *testing.T) {
 			}
 			got = append(got, historyWire(ev)...)
 		case *goclient.ReadState:
-			if resumed == nil {
-				t.Fatalf("read state %s before the resumed history", ev.Raw)
+			if resumed == nil || state != nil {
+				t.Fatalf("read state %s before the resumed history, or a second", ev.Raw)
 			}
+			state = ev
 		default:
 			t.Fatalf("got %s", describe(ev))
 		}
