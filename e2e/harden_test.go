@@ -153,6 +153,25 @@ func TestHardenNobodySilencesAlice(t *testing.T) {
 	}
 }
 
+// TestHardenAddressBound: an upgrade whose CF-Connecting-IP is longer than
+// any address gets 400 invalid_address, on the default config as make dev
+// runs it (without the bound, a 17,000-byte one was accepted with a 101 and
+// its join was never answered: the socket's attachment did not fit); the
+// longest real address forms get in and chat.
+func TestHardenAddressBound(t *testing.T) {
+	t.Parallel()
+	room := "/api/chat/" + uniqueRoom(t)
+	for _, n := range []int{65, 17000} {
+		refused(t, dev.WS+room, http.Header{"CF-Connecting-IP": {strings.Repeat("a", n)}}, 400, "invalid_address")
+	}
+	for i, ip := range []string{"ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.254", "2001:db8::" + strconv.FormatUint(uint64(lastIP.Add(1)), 16)} {
+		user := "u" + strconv.Itoa(i)
+		c := dialHeader(t, dev, room, http.Header{"CF-Connecting-IP": {ip}}, user)
+		c.send(`{"type":"join","userId":"` + user + `"}`)
+		c.welcome(user)
+	}
+}
+
 func TestHardenConnectionCaps(t *testing.T) {
 	t.Parallel()
 	t.Run("per user, with a token", func(t *testing.T) {

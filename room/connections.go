@@ -24,6 +24,13 @@ type Conn struct {
 	Role string
 }
 
+// MaxAddressBytes bounds the CF-Connecting-IP an upgrade may carry: the
+// longest IPv6 text is 45 bytes, and a zone adds a few. Cloudflare sets the
+// header at the edge; a longer one (only a client of wrangler dev can send
+// it) is refused, because a socket's attachment keeps the address and
+// workerd bounds an attachment's size.
+const MaxAddressBytes = 64
+
 // AddressKey is the key the per-address limits count an address under: an
 // IPv4 address as it is, an IPv6 address by its /64 ("2001:db8:0:1::/64"),
 // since one host commonly owns a whole /64 and could otherwise take a new
@@ -81,6 +88,8 @@ func AddressKey(ip string) string {
 func (r *Room) Admit(h Host, c Conn) (int, []byte) {
 	r.load(h)
 	switch {
+	case len(c.IP) > MaxAddressBytes:
+		return httpError(400, protocol.HTTPInvalidAddress, "CF-Connecting-IP is not an IP address")
 	case len(r.sessions) >= r.cfg.MaxConnections:
 		return httpError(503, protocol.HTTPRoomFull, "this room has reached its connection limit; try again later")
 	case c.User != "" && r.cfg.MaxConnectionsPerUser > 0 && r.perBound[c.User] >= r.cfg.MaxConnectionsPerUser:

@@ -85,6 +85,34 @@ func TestAdmission(t *testing.T) {
 	})
 }
 
+// TestAdmissionAddressBound: an upgrade whose CF-Connecting-IP is longer
+// than any address is refused with 400 invalid_address, whatever the
+// limits; the longest real forms pass.
+func TestAdmissionAddressBound(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, ip string
+		status   int
+	}{
+		{"IPv6 with an IPv4 tail", "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 0},
+		{"IPv6 with a zone", "fe80:ffff:ffff:ffff:ffff:ffff:ffff:ffff%eth0", 0},
+		{"at the bound", strings.Repeat("a", room.MaxAddressBytes), 0},
+		{"one past the bound", strings.Repeat("a", room.MaxAddressBytes+1), 400},
+		{"17,000 bytes", strings.Repeat("a", 17000), 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := room.DefaultConfig()
+			cfg.MaxConnectionsPerIP = 0
+			e := newEnv(t, cfg, false)
+			status, code := e.admit(room.Conn{User: "alice", IP: tc.ip})
+			if status != tc.status || (status != 0 && code != "invalid_address") {
+				t.Errorf("Admit(%d-byte address) = %d %s, want %d", len(tc.ip), status, code, tc.status)
+			}
+		})
+	}
+}
+
 func TestAdmissionLimitsOff(t *testing.T) {
 	t.Parallel()
 	cfg := room.DefaultConfig()

@@ -129,6 +129,7 @@ const (
 	HTTPForbiddenRoom      = "forbidden_room"       // 403: the token's rooms claim does not cover the room
 	HTTPInvalidBefore      = "invalid_before"       // 400: before is not a positive integer
 	HTTPRoomFull           = "room_full"            // 503: MAX_CONNECTIONS_PER_ROOM
+	HTTPInvalidAddress     = "invalid_address"      // 400: a CF-Connecting-IP longer than any address
 )
 
 // Close codes the room sends.
