@@ -100,9 +100,9 @@ func FreePort() (int, error) {
 // picks from. Below it, because listen(:0) and connect() draw from that
 // range: Miniflare picks workerd's own sockets that way, and every client's
 // socket takes one too, so a port picked inside it could be taken by another
-// server's workerd between the pick and the bind (seen in CI: a server's
-// health check was then answered by another server's Worker, and its test
-// talked to the wrong server). Outside it, only another pick can collide, and
+// server's workerd between the pick and the bind (seen in an e2e run: a
+// server's health check was then answered by another server's Worker, and
+// its test talked to the wrong server). Outside it, only another pick can collide, and
 // portsHanded stops that within a process.
 const portSpan = 10000
 
