@@ -131,44 +131,45 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// TestTakenPortThatAnswers: a server whose port another server holds fails,
-// even when the other answers the health check (as another wrangler's Worker
-// would), instead of starting "healthy" and sending its test's traffic to the
-// other server.
-func TestTakenPortThatAnswers(t *testing.T) {
-	t.Parallel()
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `{"ok":true}`)
-	}))
-	defer other.Close()
-	port := other.Listener.Addr().(*net.TCPAddr).Port
-	srv, err := devserver.Start(devserver.Options{Name: "taken-answers", Root: root, Config: "wrangler.toml", Port: port})
-	if err == nil {
-		srv.Stop()
-		t.Fatalf("a server started on port %d, which another server holds", port)
-	}
-	if msg := err.Error(); !strings.Contains(msg, "Address already in use") {
-		t.Errorf("error %q: want the bind failure", msg)
-	}
-}
-
 // TestTakenPort: a server asked for a port that is already taken fails at
 // once, naming the cause, instead of waiting out its start timeout; a server
-// that picks its own port (every other here) would pick another.
+// that picks its own port (every other here) would pick another. It fails
+// even when the holder answers the health check (as another wrangler's
+// Worker would), instead of starting "healthy" and sending its test's
+// traffic to the other server.
 func TestTakenPort(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	port := l.Addr().(*net.TCPAddr).Port
-	srv, err := devserver.Start(devserver.Options{Name: "taken", Root: root, Config: "wrangler.toml", Port: port})
-	if err == nil {
-		srv.Stop()
-		t.Fatalf("a server started on taken port %d", port)
-	}
-	if msg := err.Error(); !strings.Contains(msg, "Address already in use") || strings.Contains(msg, "did not answer within") {
-		t.Errorf("error %q: want the bind failure, reported before the start timeout", msg)
+	for _, tc := range []struct {
+		name string
+		// hold listens on a port and returns it with its closer.
+		hold func(t *testing.T) (int, func())
+	}{
+		{"by a listener that never answers", func(t *testing.T) (int, func()) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l.Addr().(*net.TCPAddr).Port, func() { l.Close() }
+		}},
+		{"by a server that answers /api/health", func(t *testing.T) (int, func()) {
+			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, `{"ok":true}`)
+			}))
+			return other.Listener.Addr().(*net.TCPAddr).Port, other.Close
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			port, release := tc.hold(t)
+			defer release()
+			srv, err := devserver.Start(devserver.Options{Name: "taken", Root: root, Config: "wrangler.toml", Port: port})
+			if err == nil {
+				srv.Stop()
+				t.Fatalf("a server started on taken port %d", port)
+			}
+			if msg := err.Error(); !strings.Contains(msg, "Address already in use") || strings.Contains(msg, "did not answer within") {
+				t.Errorf("error %q: want the bind failure, reported before the start timeout", msg)
+			}
+		})
 	}
 }
